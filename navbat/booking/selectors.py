@@ -1,0 +1,159 @@
+"""Reads of appointments: the day journal, one appointment with its money, histories."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import QuerySet
+
+from navbat.finance.selectors import paid_amount, paid_subquery, payment_state
+from navbat.kit.tenancy import scoped
+from navbat.kit.timeutil import day_bounds, local_datetime, to_local
+from navbat.salons.models import Location, Specialist
+from navbat.salons.selectors import specialists, working_window
+
+from .models import Appointment, AppointmentLine
+
+PIXELS_PER_MINUTE = 1  # one hour is 60px tall in the journal grid
+DEFAULT_DAY = (time(8, 0), time(21, 0))
+
+
+def appointments(
+    *,
+    business,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    specialist_id: int | None = None,
+    location_id: int | None = None,
+    client_id: int | None = None,
+    status: str = "",
+    tz_name: str | None = None,
+) -> QuerySet[Appointment]:
+    rows = (
+        scoped(Appointment, business)
+        .select_related("client", "specialist", "location", "document")
+        .annotate(paid=paid_subquery("document_id"))
+    )
+    if date_from:
+        rows = rows.filter(starts_at__gte=day_bounds(date_from, tz_name)[0])
+    if date_to:
+        rows = rows.filter(starts_at__lt=day_bounds(date_to, tz_name)[1])
+    if specialist_id:
+        rows = rows.filter(specialist_id=specialist_id)
+    if location_id:
+        rows = rows.filter(location_id=location_id)
+    if client_id:
+        rows = rows.filter(client_id=client_id)
+    if status:
+        rows = rows.filter(status=status)
+    return rows
+
+
+@dataclass
+class Money:
+    total: int
+    paid: int
+    due: int
+    state: str
+
+
+def money_of(appointment: Appointment) -> Money:
+    paid = getattr(appointment, "paid", None)
+    if paid is None:
+        paid = paid_amount(document=appointment.document)
+    return Money(
+        total=appointment.total,
+        paid=paid,
+        due=max(appointment.total - paid, 0),
+        state=payment_state(amount_due=appointment.total, paid=paid),
+    )
+
+
+def lines_of(appointment: Appointment) -> QuerySet[AppointmentLine]:
+    return scoped(AppointmentLine, appointment.business).filter(appointment=appointment)
+
+
+@dataclass
+class Block:
+    appointment: Appointment
+    top: int
+    height: int
+    money: Money
+    starts_local: datetime
+    ends_local: datetime
+
+
+@dataclass
+class Lane:
+    specialist: Specialist
+    blocks: list[Block] = field(default_factory=list)
+    working: tuple[int, int] | None = None  # top and height of the working hours band
+
+
+@dataclass
+class Journal:
+    location: Location
+    day: date
+    hours: list[time]
+    lanes: list[Lane]
+    height: int
+
+
+def _day_range(location: Location, day: date) -> tuple[time, time]:
+    hours = (location.opening_hours or {}).get(str(day.weekday()))
+    if hours and len(hours) == 2:
+        try:
+            return time.fromisoformat(hours[0]), time.fromisoformat(hours[1])
+        except ValueError:
+            return DEFAULT_DAY
+    return DEFAULT_DAY
+
+
+def journal(
+    *, business, location: Location, day: date, only_specialist_id: int | None = None
+) -> Journal:
+    """The grid of one local day at one location: specialists as columns, appointments as blocks."""
+    tz_name = location.timezone
+    first, last = _day_range(location, day)
+    first = time(min(first.hour, 23))
+    last_hour = min(last.hour + (1 if last.minute else 0), 24)
+    grid_start = local_datetime(day, first, tz_name)
+    hours = [time(h) for h in range(first.hour, last_hour)]
+    height = len(hours) * 60 * PIXELS_PER_MINUTE
+
+    staff = specialists(business=business, location=location, active_only=True)
+    if only_specialist_id is not None:
+        staff = staff.filter(pk=only_specialist_id)
+    lanes = {s.pk: Lane(specialist=s) for s in staff}
+    for lane in lanes.values():
+        window = working_window(specialist=lane.specialist, day=day)
+        if window:
+            top = int((local_datetime(day, window[0], tz_name) - grid_start).total_seconds() // 60)
+            bottom = int(
+                (local_datetime(day, window[1], tz_name) - grid_start).total_seconds() // 60
+            )
+            lane.working = (max(top, 0), max(min(bottom, height) - max(top, 0), 0))
+
+    rows = appointments(
+        business=business, date_from=day, date_to=day, location_id=location.pk, tz_name=tz_name
+    ).filter(specialist_id__in=list(lanes))
+    for appointment in rows:
+        start_min = (appointment.starts_at - grid_start).total_seconds() / 60
+        length = (appointment.ends_at - appointment.starts_at).total_seconds() / 60
+        top = max(int(start_min), 0)
+        lanes[appointment.specialist_id].blocks.append(
+            Block(
+                appointment=appointment,
+                top=top * PIXELS_PER_MINUTE,
+                height=max(int(length), 20) * PIXELS_PER_MINUTE,
+                money=money_of(appointment),
+                starts_local=to_local(appointment.starts_at, tz_name),
+                ends_local=to_local(appointment.ends_at, tz_name),
+            )
+        )
+    return Journal(
+        location=location, day=day, hours=hours, lanes=list(lanes.values()), height=height
+    )
+
+
+def neighbour_days(day: date) -> tuple[date, date]:
+    return day - timedelta(days=1), day + timedelta(days=1)

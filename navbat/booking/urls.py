@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "booking"
+urlpatterns = [
+    path("journal/", views.journal_view, name="journal"),
+    path("appointments/new/", views.appointment_new_view, name="appointment_new"),
+    path("appointments/client-lookup/", views.client_lookup_view, name="client_lookup"),
+    path("appointments/<int:appointment_id>/", views.appointment_view, name="appointment"),
+    path(
+        "appointments/<int:appointment_id>/status/",
+        views.appointment_status_view,
+        name="appointment_status",
+    ),
+    path(
+        "appointments/<int:appointment_id>/payment/",
+        views.appointment_payment_view,
+        name="appointment_payment",
+    ),
+]

@@ -1,0 +1,291 @@
+from datetime import date, datetime
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from navbat.accounts.permissions import business_required, manager_required, own_specialist_id
+from navbat.finance.selectors import transactions
+from navbat.kit.money import tiyin_to_som_text
+from navbat.kit.phones import PhoneError, normalise_phone
+from navbat.kit.tenancy import get_scoped_or_404, scoped
+from navbat.kit.timeutil import local_datetime, local_today, to_local
+from navbat.salons.models import Location
+from navbat.salons.selectors import client_by_phone, locations
+from navbat.salons.services import find_or_create_client
+
+from . import selectors, services
+from .forms import AppointmentForm, DeskPaymentForm, LineFormSet, item_choices, line_initial
+from .models import Appointment, Status
+
+
+def _location(request) -> Location:
+    wanted = request.GET.get("location") or request.POST.get("location")
+    rows = locations(business=request.business)
+    if wanted:
+        if not str(wanted).isdigit():
+            raise Http404
+        return get_scoped_or_404(rows, request.business, pk=int(wanted))
+    location = rows.first()
+    if location is None:
+        raise Http404
+    return location
+
+
+def _day(raw: str | None, tz_name: str) -> date:
+    if raw:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    return local_today(tz_name)
+
+
+@business_required
+def journal_view(request):
+    location = _location(request)
+    day = _day(request.GET.get("date"), location.timezone)
+    grid = selectors.journal(
+        business=request.business,
+        location=location,
+        day=day,
+        only_specialist_id=own_specialist_id(request),
+    )
+    previous_day, next_day = selectors.neighbour_days(day)
+    return render(
+        request,
+        "booking/journal.html",
+        {
+            "nav": "journal",
+            "grid": grid,
+            "day": day,
+            "previous_day": previous_day,
+            "next_day": next_day,
+            "locations": locations(business=request.business),
+            "today": local_today(location.timezone),
+        },
+    )
+
+
+def _appointment_for(request, appointment_id: int) -> Appointment:
+    rows = scoped(Appointment, request.business).select_related(
+        "client", "specialist", "location", "document"
+    )
+    specialist_id = own_specialist_id(request)
+    if specialist_id is not None:
+        rows = rows.filter(specialist_id=specialist_id)
+    return get_scoped_or_404(rows, request.business, pk=appointment_id)
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+def _initial_for_new(request, location) -> dict:
+    initial = {"day": local_today(location.timezone).isoformat()}
+    raw_start = request.GET.get("start", "")
+    try:
+        start = datetime.fromisoformat(raw_start) if raw_start else None
+    except ValueError:
+        start = None
+    if start is not None:
+        initial.update(day=start.date().isoformat(), start_time=start.strftime("%H:%M"))
+    specialist = request.GET.get("specialist", "")
+    if specialist.isdigit():
+        initial["specialist"] = int(specialist)
+    if request.GET.get("date"):
+        initial["day"] = request.GET["date"]
+    return initial
+
+
+def _save_appointment(request, *, form, lines, location, appointment=None):
+    data = form.cleaned_data
+    tz_name = location.timezone
+    client = find_or_create_client(
+        business=request.business, name=data.get("client_name", ""), phone=data["client_phone"]
+    )
+    starts_at = local_datetime(data["day"], data["start_time"], tz_name)
+    ends_at = (
+        local_datetime(data["day"], data["end_time"], tz_name) if data.get("end_time") else None
+    )
+    if appointment is None:
+        return services.create_appointment(
+            business=request.business,
+            location=location,
+            specialist=data["specialist"],
+            client=client,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            lines=lines,
+            comment=data.get("comment", ""),
+            author=request.user,
+        )
+    if ends_at is None:
+        ends_at = starts_at + (appointment.ends_at - appointment.starts_at)
+    return services.update_appointment(
+        appointment=appointment,
+        specialist=data["specialist"],
+        client=client,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        lines=lines,
+        comment=data.get("comment", ""),
+    )
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def appointment_new_view(request):
+    location = _location(request)
+    return _appointment_editor(request, location=location, appointment=None)
+
+
+@business_required
+@require_http_methods(["GET", "POST"])
+def appointment_view(request, appointment_id: int):
+    appointment = _appointment_for(request, appointment_id)
+    if request.method == "POST" and not request.membership.manages:
+        raise Http404
+    return _appointment_editor(request, location=appointment.location, appointment=appointment)
+
+
+def _appointment_editor(request, *, location, appointment):
+    business = request.business
+    choices = item_choices(business)
+    if appointment is None:
+        initial = _initial_for_new(request, location)
+        lines_initial = [{"quantity": 1, "discount_percent": 0}]
+    else:
+        local_start = to_local(appointment.starts_at, location.timezone)
+        local_end = to_local(appointment.ends_at, location.timezone)
+        initial = {
+            "client_phone": appointment.client.phone,
+            "client_name": appointment.client.name,
+            "specialist": appointment.specialist_id,
+            "day": local_start.date().isoformat(),
+            "start_time": local_start.strftime("%H:%M"),
+            "end_time": local_end.strftime("%H:%M"),
+            "comment": appointment.comment,
+        }
+        lines_initial = line_initial(appointment)
+    if request.method == "POST":
+        form = AppointmentForm(request.POST, business=business, location=location)
+        formset = LineFormSet(request.POST, prefix="lines", form_kwargs={"choices": choices})
+    else:
+        form = AppointmentForm(initial=initial, business=business, location=location)
+        formset = LineFormSet(
+            initial=lines_initial, prefix="lines", form_kwargs={"choices": choices}
+        )
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            saved = _save_appointment(
+                request,
+                form=form,
+                lines=formset.lines(),
+                location=location,
+                appointment=appointment,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("The appointment is saved."))
+            return redirect("booking:appointment", appointment_id=saved.pk)
+    context = {
+        "nav": "journal",
+        "form": form,
+        "formset": formset,
+        "appointment": appointment,
+        "location": location,
+        "status_choices": Status.choices,
+    }
+    if appointment is not None:
+        context.update(_window_context(request, appointment))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "booking/appointment.html", context, status=status)
+
+
+def _window_context(request, appointment) -> dict:
+    money = selectors.money_of(appointment)
+    return {
+        "money": money,
+        "lines": selectors.lines_of(appointment),
+        "next_statuses": [
+            (value, label)
+            for value, label in Status.choices
+            if value in services.ALLOWED_STATUS_CHANGES.get(appointment.status, set())
+        ],
+        "payments": transactions(business=request.business).filter(document=appointment.document),
+        "payment_form": DeskPaymentForm(
+            business=request.business,
+            initial={"amount": tiyin_to_som_text(money.due)} if money.due else None,
+        ),
+        "starts_local": to_local(appointment.starts_at, appointment.location.timezone),
+        "ends_local": to_local(appointment.ends_at, appointment.location.timezone),
+    }
+
+
+@manager_required
+@require_POST
+def appointment_status_view(request, appointment_id: int):
+    appointment = _appointment_for(request, appointment_id)
+    status = request.POST.get("status", "")
+    if status not in Status.values:
+        return HttpResponseBadRequest(_("Unknown status."))
+    try:
+        services.change_status(appointment=appointment, status=status)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("Status changed to “%(status)s”.") % {"status": Status(status).label}
+        )
+    return redirect("booking:appointment", appointment_id=appointment.pk)
+
+
+@manager_required
+@require_POST
+def appointment_payment_view(request, appointment_id: int):
+    appointment = _appointment_for(request, appointment_id)
+    form = DeskPaymentForm(request.POST, business=request.business)
+    if form.is_valid():
+        try:
+            services.take_desk_payment(
+                appointment=appointment,
+                register_id=form.cleaned_data["register"].pk,
+                amount=form.cleaned_data["amount"],
+                author=request.user,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The payment is recorded."))
+            return redirect("booking:appointment", appointment_id=appointment.pk)
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("booking:appointment", appointment_id=appointment.pk)
+
+
+@manager_required
+def client_lookup_view(request):
+    """htmx: as the desk types a phone, say whose it is (or that the client is new)."""
+    raw = request.GET.get("client_phone", "")
+    try:
+        phone = normalise_phone(raw)
+    except PhoneError:
+        client = None
+        phone = ""
+    else:
+        client = client_by_phone(business=request.business, phone=phone)
+    return render(
+        request, "booking/_client_lookup.html", {"client": client, "phone": phone, "raw": raw}
+    )

@@ -1,0 +1,141 @@
+"""The `navbat` console command.
+
+navbat run [--host H] [--port P]   migrate, load the demo on an empty database, serve the
+                                   web, the API and the background worker in one process
+navbat worker                      background workers alone (production)
+navbat demo [--json]               load the demo salon (idempotent) and print its logins
+navbat <django command> ...        any Django management command (migrate, createsuperuser…)
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+
+logger = logging.getLogger("navbat")
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "navbat.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def _demo_text(info: dict) -> str:
+    return "\n".join(
+        [
+            f"Demo salon: {info['business']['name']}",
+            f"  open      {info['public_url']}/",
+            f"  log in    {info['login']['email']} / {info['login']['password']}",
+            f"  API token {info['api_token']}",
+            f"  API docs  {info['public_url']}/api/v1/docs",
+        ]
+    )
+
+
+def _make_worker(*, interval: float, worker_id: str):
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    return Worker(
+        queue_names=["*"],
+        interval=interval,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
+
+
+def cmd_run(args) -> int:
+    _setup()
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.servers.basehttp import WSGIServer, run
+
+    from navbat.demo import load_demo
+    from navbat.salons.models import Business
+
+    _migrate()
+    if not Business.objects.exists():
+        print(_demo_text(load_demo()), flush=True)
+    worker = _make_worker(interval=1.0, worker_id=f"embedded-{os.getpid()}")
+    thread = threading.Thread(target=worker.run, name="navbat-worker", daemon=True)
+    thread.start()
+    print(f"navbat serves http://{args.host}:{args.port}/ (Ctrl-C stops everything)", flush=True)
+    try:
+        run(
+            args.host,
+            args.port,
+            StaticFilesHandler(WSGIHandler()),
+            threading=True,
+            server_cls=WSGIServer,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.running = False
+    print("navbat stopped.", flush=True)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    _setup()
+    import socket
+
+    worker = _make_worker(interval=args.interval, worker_id=f"{socket.gethostname()}-{os.getpid()}")
+    worker.configure_signals()
+    worker.run()
+    return 0
+
+
+def cmd_demo(args) -> int:
+    _setup()
+    from navbat.demo import load_demo
+
+    _migrate()
+    info = load_demo()
+    print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else _demo_text(info))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        prog="navbat", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command")
+    run_parser = sub.add_parser("run", help="serve everything in one process")
+    run_parser.add_argument("--host", default=os.environ.get("NAVBAT_HOST", "127.0.0.1"))
+    run_parser.add_argument("--port", type=int, default=int(os.environ.get("NAVBAT_PORT", "8000")))
+    worker_parser = sub.add_parser("worker", help="run background workers only")
+    worker_parser.add_argument("--interval", type=float, default=1.0)
+    demo_parser = sub.add_parser("demo", help="load the demo salon and print its logins")
+    demo_parser.add_argument("--json", action="store_true")
+
+    if argv and argv[0] not in ("run", "worker", "demo", "-h", "--help"):
+        _setup()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["navbat", *argv])
+        return 0
+    args = parser.parse_args(argv)
+    handlers = {"run": cmd_run, "worker": cmd_worker, "demo": cmd_demo}
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""The demo salon "Navbat Demo" in Tashkent: loaded once, on an empty database or by `navbat demo`.
+
+Everything here is demo data; the login and the API token it prints open only it.
+"""
+
+import hashlib
+import hmac
+import random
+from datetime import time, timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from navbat.accounts.models import ApiToken, Role, User, hash_token
+from navbat.accounts.services import add_member
+from navbat.booking.models import Status
+from navbat.booking.services import LineInput, change_status, create_appointment, take_desk_payment
+from navbat.finance.models import CashRegister, RegisterKind
+from navbat.finance.services import ensure_default_registers
+from navbat.kit.timeutil import local_datetime, local_today
+from navbat.salons.models import (
+    Business,
+    CheckoutPoint,
+    Client,
+    Product,
+    Service,
+    ServiceCategory,
+    Specialist,
+)
+from navbat.salons.services import create_business, create_location, set_weekly_schedule
+
+DEMO_SLUG = "navbat-demo"
+DEMO_EMAIL = "demo@navbat.uz"
+DEMO_PASSWORD = "navbat-demo"  # noqa: S105 - demo data only, printed for newcomers
+TZ = "Asia/Tashkent"
+SOM = 100
+
+CATALOG = {
+    "Sochlar / Hair": [
+        ("Ayollar soch turmagi / Women's haircut", 150_000, None, 60, "10305001001000000"),
+        ("Erkaklar soch turmagi / Men's haircut", 80_000, None, 45, "10305001002000000"),
+        ("Bolalar soch turmagi / Kids' haircut", 60_000, None, 30, "10305001003000000"),
+        ("Soch bo'yash / Hair colouring", 350_000, 700_000, 120, "10305002001000000"),
+        ("Ukladka / Styling", 120_000, None, 45, "10305003001000000"),
+    ],
+    "Tirnoqlar / Nails": [
+        ("Manikyur / Manicure", 100_000, None, 60, "10305004001000000"),
+        ("Pedikyur / Pedicure", 150_000, None, 75, "10305004002000000"),
+        ("Gel-lak / Gel polish", 120_000, None, 60, "10305004003000000"),
+    ],
+    "Yuz va tana / Face and body": [
+        ("Yuz tozalash / Facial cleansing", 250_000, None, 60, "10305005001000000"),
+        ("Qosh dizayni / Brow design", 70_000, None, 30, "10305005002000000"),
+        ("Massaj / Massage", 200_000, 300_000, 60, "10305006001000000"),
+        ("Soqol olish / Beard trim", 50_000, None, 30, "10305001004000000"),
+    ],
+}
+
+PRODUCTS = [
+    ("Shampun / Shampoo 250 ml", 95_000, "pcs", "03305001001000000"),
+    ("Soch uchun niqob / Hair mask", 140_000, "pcs", "03305001002000000"),
+    ("Tirnoq moyi / Cuticle oil", 45_000, "pcs", "03304001001000000"),
+    ("Soqol moyi / Beard oil", 85_000, "pcs", "03305002001000000"),
+    ("Yuz kremi / Face cream", 180_000, "pcs", "03304002001000000"),
+    ("Soch laki / Hair spray", 70_000, "pcs", "03305003001000000"),
+]
+
+SPECIALISTS = [
+    ("Dilnoza Karimova", "Stilist / Stylist", ["Sochlar / Hair"], range(0, 6)),
+    ("Aziz Rahimov", "Barber", ["Sochlar / Hair", "Yuz va tana / Face and body"], range(1, 7)),
+    ("Malika Yusupova", "Manikyur ustasi / Nail artist", ["Tirnoqlar / Nails"], range(0, 6)),
+    (
+        "Shahnoza Aliyeva",
+        "Kosmetolog / Cosmetologist",
+        ["Yuz va tana / Face and body"],
+        [0, 1, 2, 3, 4, 6],
+    ),
+]
+
+FIRST_NAMES = [
+    "Nodira",
+    "Sardor",
+    "Gulnora",
+    "Bekzod",
+    "Madina",
+    "Jasur",
+    "Feruza",
+    "Otabek",
+    "Zarina",
+    "Rustam",
+    "Kamola",
+    "Sherzod",
+    "Laylo",
+    "Timur",
+    "Sevara",
+]
+LAST_NAMES = ["Toshmatova", "Ergashev", "Saidova", "Nazarov", "Qodirova", "Xolmatov"]
+OPERATOR_CODES = ["90", "91", "93", "94", "97", "99", "33", "88"]
+
+
+def demo_token() -> str:
+    """The demo API token, the same on every run of this installation (derived, demo data only)."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), b"navbat-demo-api-token", hashlib.sha256)
+    return "nbt_demo_" + digest.hexdigest()[:40]
+
+
+def demo_business() -> Business | None:
+    return Business.objects.filter(slug=DEMO_SLUG).first()
+
+
+def load_demo() -> dict:
+    """Load the demo salon unless it is there already; return what a newcomer needs."""
+    business = demo_business()
+    created = business is None
+    if created:
+        with transaction.atomic():
+            business = _build()
+    token = demo_token()
+    ApiToken.objects.get_or_create(
+        token_hash=hash_token(token),
+        defaults={"business": business, "name": "Demo", "prefix": token[:12]},
+    )
+    return {
+        "created": created,
+        "business": {"id": business.pk, "name": business.name},
+        "login": {"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
+        "api_token": token,
+        "public_url": settings.NAVBAT_PUBLIC_URL,
+    }
+
+
+def _build() -> Business:
+    rng = random.Random(20261123)  # noqa: S311 - demo data, reproducible
+    business = create_business(name="Navbat Demo", slug=DEMO_SLUG, timezone=TZ)
+    week = {str(d): ["09:00", "21:00"] for d in range(7)}
+    location = create_location(
+        business=business,
+        name="Navbat Demo — Chilonzor",
+        address="Toshkent, Chilonzor tumani, Bunyodkor ko'chasi, 12",
+        opening_hours=week,
+    )
+    for name in ("Kassa 1 / Desk 1", "Kassa 2 / Desk 2"):
+        CheckoutPoint.objects.create(business=business, location=location, name=name)
+    ensure_default_registers(business=business, location=location)
+
+    owner = User.objects.filter(email=DEMO_EMAIL).first() or User.objects.create_user(
+        email=DEMO_EMAIL, password=DEMO_PASSWORD, full_name="Demo Owner", preferred_language="uz"
+    )
+    add_member(business=business, user=owner, role=Role.OWNER)
+
+    services_by_category: dict[str, list[Service]] = {}
+    for position, (category_name, rows) in enumerate(CATALOG.items()):
+        category = ServiceCategory.objects.create(
+            business=business, name=category_name, position=position
+        )
+        services_by_category[category_name] = [
+            Service.objects.create(
+                business=business,
+                category=category,
+                name=name,
+                price=price * SOM,
+                price_max=price_max * SOM if price_max else None,
+                duration_minutes=minutes,
+                ikpu_code=ikpu,
+                package_code="1501",
+                vat_percent=12,
+            )
+            for name, price, price_max, minutes, ikpu in rows
+        ]
+    products = [
+        Product.objects.create(
+            business=business,
+            name=name,
+            price=price * SOM,
+            unit=unit,
+            ikpu_code=ikpu,
+            package_code="1501",
+            vat_percent=12,
+        )
+        for name, price, unit, ikpu in PRODUCTS
+    ]
+
+    specialists = []
+    for order, (name, position, categories, weekdays) in enumerate(SPECIALISTS):
+        specialist = Specialist.objects.create(
+            business=business, location=location, name=name, position=position, sort_order=order
+        )
+        specialist.services.set([s for c in categories for s in services_by_category[c]])
+        set_weekly_schedule(
+            specialist=specialist,
+            week={d: (time(9, 0), time(20, 0)) if d in weekdays else None for d in range(7)},
+        )
+        specialists.append(specialist)
+
+    clients = []
+    for index in range(30):
+        first = FIRST_NAMES[index % len(FIRST_NAMES)]
+        last = LAST_NAMES[(index * 7) % len(LAST_NAMES)]
+        phone = f"+998{OPERATOR_CODES[index % len(OPERATOR_CODES)]}{1234500 + index * 37:07d}"
+        clients.append(
+            Client.objects.create(
+                business=business,
+                name=f"{first} {last}",
+                phone=phone,
+                preferred_language=["uz", "ru", "en"][index % 3],
+            )
+        )
+
+    _book_week(business, location, specialists, products, clients, owner, rng)
+    return business
+
+
+def _book_week(business, location, specialists, products, clients, owner, rng) -> None:
+    today = local_today(TZ)
+    cash = CashRegister.objects.get(business=business, kind=RegisterKind.CASH)
+    card = CashRegister.objects.get(business=business, kind=RegisterKind.CARD_TERMINAL)
+    for offset in range(-3, 4):
+        day = today + timedelta(days=offset)
+        for specialist in specialists:
+            if not specialist.hours.filter(weekday=day.weekday()).exists():
+                continue
+            offered = list(specialist.services.all())
+            clock = time(9, 30) if (offset + specialist.sort_order) % 2 else time(10, 0)
+            for _slot in range(3):
+                service = rng.choice(offered)
+                lines = [LineInput(kind="service", item_id=service.pk)]
+                if rng.random() < 0.3:
+                    lines.append(LineInput(kind="product", item_id=rng.choice(products).pk))
+                starts = local_datetime(day, clock, TZ)
+                appointment = create_appointment(
+                    business=business,
+                    location=location,
+                    specialist=specialist,
+                    client=rng.choice(clients),
+                    starts_at=starts,
+                    lines=lines,
+                    author=owner,
+                )
+                _settle(appointment, offset, rng, cash, card, owner)
+                gap = rng.choice([30, 60, 90])
+                after = appointment.ends_at + timedelta(minutes=gap)
+                clock = after.astimezone(starts.tzinfo).time().replace(second=0, microsecond=0)
+                if clock >= time(17, 0):
+                    break
+
+
+def _settle(appointment, offset, rng, cash, card, owner) -> None:
+    """Give past, present and future visits the states a real week has."""
+    roll = rng.random()
+    if offset < 0:
+        if roll < 0.15:
+            change_status(appointment=appointment, status=Status.NO_SHOW)
+        elif roll < 0.25:
+            change_status(appointment=appointment, status=Status.CANCELLED)
+        else:
+            change_status(appointment=appointment, status=Status.COMPLETED)
+            take_desk_payment(
+                appointment=appointment,
+                register_id=rng.choice([cash, card]).pk,
+                amount=appointment.total,
+                author=owner,
+            )
+    elif offset == 0:
+        status = rng.choice([Status.BOOKED, Status.CONFIRMED, Status.ARRIVED])
+        change_status(appointment=appointment, status=status)
+        if status == Status.ARRIVED and appointment.total > 100_000:
+            take_desk_payment(
+                appointment=appointment,
+                register_id=cash.pk,
+                amount=appointment.total // 2,
+                author=owner,
+            )
+    else:
+        change_status(
+            appointment=appointment,
+            status=rng.choice([Status.BOOKED, Status.BOOKED, Status.CONFIRMED, Status.CANCELLED]),
+        )

@@ -1,0 +1,165 @@
+"""Writes to the books. Transactions are never edited: a mistake is reversed."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from navbat.kit.money import MAX_AMOUNT_TIYIN
+from navbat.kit.tenancy import scoped
+
+from .models import (
+    KIND_DIRECTION,
+    CashRegister,
+    DocumentKind,
+    RegisterKind,
+    SaleDocument,
+    Transaction,
+    TransactionKind,
+)
+
+DEFAULT_REGISTERS = (
+    ("Cash", RegisterKind.CASH),
+    ("Card terminal", RegisterKind.CARD_TERMINAL),
+)
+
+
+def ensure_default_registers(*, business, location=None) -> list[CashRegister]:
+    """Every business starts with a cash drawer and a card terminal."""
+    return [
+        CashRegister.objects.get_or_create(
+            business=business, name=name, defaults={"kind": kind, "location": location}
+        )[0]
+        for name, kind in DEFAULT_REGISTERS
+    ]
+
+
+def create_register(*, business, name: str, kind: str, location=None) -> CashRegister:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Enter a name.")})
+    if kind not in RegisterKind.values:
+        raise ValidationError({"kind": _("Choose a kind of register.")})
+    if scoped(CashRegister, business).filter(name=name).exists():
+        raise ValidationError({"name": _("A register with this name already exists.")})
+    return CashRegister.objects.create(business=business, name=name, kind=kind, location=location)
+
+
+def open_document(
+    *, business, kind: str, title: str, client=None, amount_due: int = 0
+) -> SaleDocument:
+    return SaleDocument.objects.create(
+        business=business, kind=kind, title=title[:200], client=client, amount_due=amount_due
+    )
+
+
+def set_amount_due(
+    *, document: SaleDocument, amount_due: int, title: str | None = None, client=None
+) -> None:
+    if not 0 <= amount_due <= MAX_AMOUNT_TIYIN:
+        raise ValidationError(_("The total is out of range."))
+    document.amount_due = amount_due
+    fields = ["amount_due"]
+    if title is not None:
+        document.title = title[:200]
+        fields.append("title")
+    if client is not None:
+        document.client = client
+        fields.append("client")
+    document.save(update_fields=fields)
+
+
+def record_transaction(
+    *,
+    business,
+    register: CashRegister,
+    kind: str,
+    amount: int,
+    document: SaleDocument | None = None,
+    client=None,
+    author=None,
+    note: str = "",
+    occurred_at=None,
+    reverses: Transaction | None = None,
+) -> Transaction:
+    if register.business_id != business.pk or (document and document.business_id != business.pk):
+        raise ValidationError(_("That register or document belongs to another business."))
+    if kind not in KIND_DIRECTION:
+        raise ValidationError({"kind": _("Choose a kind of transaction.")})
+    if (
+        not isinstance(amount, int)
+        or isinstance(amount, bool)
+        or not 0 < amount <= MAX_AMOUNT_TIYIN
+    ):
+        raise ValidationError({"amount": _("The amount must be more than zero.")})
+    if not register.is_active:
+        raise ValidationError({"register": _("This register is closed.")})
+    return Transaction.objects.create(
+        business=business,
+        register=register,
+        document=document,
+        client=client if client is not None else (document.client if document else None),
+        direction=KIND_DIRECTION[kind],
+        kind=kind,
+        amount=amount,
+        author=author,
+        note=note[:300],
+        occurred_at=occurred_at or timezone.now(),
+        reverses=reverses,
+    )
+
+
+def record_sale_payment(
+    *, document: SaleDocument, register: CashRegister, amount: int, author=None, note: str = ""
+) -> Transaction:
+    """Money taken for a sale (at the desk, or later online)."""
+    return record_transaction(
+        business=document.business,
+        register=register,
+        kind=TransactionKind.SALE_PAYMENT,
+        amount=amount,
+        document=document,
+        author=author,
+        note=note,
+    )
+
+
+REVERSING_KIND = {
+    TransactionKind.SALE_PAYMENT: TransactionKind.REFUND,
+    TransactionKind.BANK_FEE: TransactionKind.OTHER_INCOME,
+    TransactionKind.OTHER_INCOME: TransactionKind.OTHER_EXPENSE,
+    TransactionKind.OTHER_EXPENSE: TransactionKind.OTHER_INCOME,
+}
+
+
+@transaction.atomic
+def reverse_transaction(*, original: Transaction, author=None, note: str = "") -> Transaction:
+    """Undo a transaction with its mirror image; a transaction is reversed at most once."""
+    locked = Transaction.objects.select_for_update().get(pk=original.pk)
+    if locked.reverses_id is not None or locked.kind not in REVERSING_KIND:
+        raise ValidationError(_("This transaction cannot be reversed."))
+    if Transaction.objects.filter(reverses=locked).exists():
+        raise ValidationError(_("This transaction was already reversed."))
+    return record_transaction(
+        business=locked.business,
+        register=locked.register,
+        kind=REVERSING_KIND[locked.kind],
+        amount=locked.amount,
+        document=locked.document,
+        client=locked.client,
+        author=author,
+        note=note or _("Reversal"),
+        reverses=locked,
+    )
+
+
+__all__ = [
+    "DocumentKind",
+    "create_register",
+    "ensure_default_registers",
+    "open_document",
+    "record_sale_payment",
+    "record_transaction",
+    "reverse_transaction",
+    "set_amount_due",
+]

@@ -1,0 +1,53 @@
+"""The one way to read tenant data: every query is scoped by business here.
+
+Views, the API and selectors never call ``Model.objects`` on a tenant model
+directly (a test in tests/kit enforces it); they go through ``scoped`` or
+``get_scoped_or_404`` so that one business can never see another's rows.
+"""
+
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import models
+from django.http import Http404
+
+M = TypeVar("M", bound=models.Model)
+
+
+class TenantModel(models.Model):
+    """A row that belongs to exactly one business."""
+
+    business = models.ForeignKey(
+        settings.NAVBAT_TENANT_MODEL, on_delete=models.CASCADE, related_name="+", db_index=True
+    )
+
+    class Meta:
+        abstract = True
+
+
+def is_tenant_model(model: type[models.Model]) -> bool:
+    return issubclass(model, TenantModel)
+
+
+def scoped(model_or_queryset: type[M] | models.QuerySet[M], business) -> models.QuerySet[M]:
+    """Rows of ``business`` only. ``business`` must be a saved business (never None)."""
+    if business is None or getattr(business, "pk", None) is None:
+        raise ValueError("scoped() needs a saved business")
+    queryset = (
+        model_or_queryset
+        if isinstance(model_or_queryset, models.QuerySet)
+        else model_or_queryset._default_manager.all()
+    )
+    if not is_tenant_model(queryset.model):
+        raise TypeError(f"{queryset.model.__name__} is not a tenant model")
+    return queryset.filter(business_id=business.pk)
+
+
+def get_scoped_or_404(model_or_queryset: type[M] | models.QuerySet[M], business, **lookup) -> M:
+    """One row of ``business``; another business's row is indistinguishable from a missing one."""
+    try:
+        return scoped(model_or_queryset, business).get(**lookup)
+    except (models.ObjectDoesNotExist, ValueError, TypeError) as exc:
+        if isinstance(exc, TypeError) and "tenant model" in str(exc):
+            raise
+        raise Http404 from exc

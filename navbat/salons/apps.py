@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SalonsConfig(AppConfig):
+    name = "navbat.salons"
+    label = "salons"

@@ -1,0 +1,5 @@
+def business(request):
+    return {
+        "business": getattr(request, "business", None),
+        "membership": getattr(request, "membership", None),
+    }

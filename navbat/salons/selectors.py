@@ -1,0 +1,104 @@
+"""Reads of a business's catalog, staff and clients."""
+
+from datetime import date, datetime, time
+
+from django.db.models import Q, QuerySet
+
+from navbat.kit.tenancy import scoped
+from navbat.kit.timeutil import local_datetime, to_local
+
+from .models import (
+    CheckoutPoint,
+    Client,
+    Location,
+    Product,
+    ScheduleException,
+    Service,
+    ServiceCategory,
+    Specialist,
+    WorkingHours,
+)
+
+
+def locations(*, business) -> QuerySet[Location]:
+    return scoped(Location, business)
+
+
+def checkout_points(*, business) -> QuerySet[CheckoutPoint]:
+    return scoped(CheckoutPoint, business).select_related("location")
+
+
+def specialists(*, business, location=None, active_only: bool = False) -> QuerySet[Specialist]:
+    rows = scoped(Specialist, business).select_related("location")
+    if location is not None:
+        rows = rows.filter(location=location)
+    if active_only:
+        rows = rows.filter(is_active=True)
+    return rows
+
+
+def categories(*, business) -> QuerySet[ServiceCategory]:
+    return scoped(ServiceCategory, business)
+
+
+def services(*, business, active_only: bool = False) -> QuerySet[Service]:
+    rows = scoped(Service, business).select_related("category")
+    return rows.filter(is_active=True) if active_only else rows
+
+
+def products(*, business, active_only: bool = False) -> QuerySet[Product]:
+    rows = scoped(Product, business)
+    return rows.filter(is_active=True) if active_only else rows
+
+
+def clients(*, business, search: str = "") -> QuerySet[Client]:
+    rows = scoped(Client, business)
+    search = search.strip()
+    if search:
+        digits = "".join(ch for ch in search if ch.isdigit())
+        condition = Q(name__icontains=search) | Q(email__icontains=search)
+        if len(digits) >= 3:
+            condition |= Q(phone__contains=digits)
+        rows = rows.filter(condition)
+    return rows
+
+
+def client_by_phone(*, business, phone: str) -> Client | None:
+    return scoped(Client, business).filter(phone=phone).first()
+
+
+def working_window(*, specialist: Specialist, day: date) -> tuple[time, time] | None:
+    """The specialist's hours on a local day, or None when they do not work then."""
+    exception = (
+        scoped(ScheduleException, specialist.business)
+        .filter(specialist=specialist, day=day)
+        .first()
+    )
+    if exception is not None:
+        if exception.is_day_off or not (exception.starts and exception.ends):
+            return None
+        return exception.starts, exception.ends
+    shift = (
+        scoped(WorkingHours, specialist.business)
+        .filter(specialist=specialist, weekday=day.weekday())
+        .first()
+    )
+    return (shift.starts, shift.ends) if shift else None
+
+
+def fits_working_hours(*, specialist: Specialist, starts_at: datetime, ends_at: datetime) -> bool:
+    tz_name = specialist.location.timezone
+    local_start = to_local(starts_at, tz_name)
+    window = working_window(specialist=specialist, day=local_start.date())
+    if window is None:
+        return False
+    opens = local_datetime(local_start.date(), window[0], tz_name)
+    closes = local_datetime(local_start.date(), window[1], tz_name)
+    return opens <= starts_at and ends_at <= closes
+
+
+def weekly_schedule(*, specialist: Specialist) -> dict[int, tuple[time, time] | None]:
+    week: dict[int, tuple[time, time] | None] = dict.fromkeys(range(7))
+    for row in scoped(WorkingHours, specialist.business).filter(specialist=specialist):
+        week[row.weekday] = (row.starts, row.ends)
+    return week

@@ -1,0 +1,192 @@
+"""Settings from environment variables, with safe defaults for the embedded mode.
+
+Embedded mode (the default) keeps everything under ``var/``: the SQLite database,
+a secret key and encryption keys generated once. Production mode
+(``NAVBAT_MODE=production``) refuses to start without its secrets.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("NAVBAT_VAR_DIR", Path.cwd() / "var")).resolve()
+
+NAVBAT_MODE = os.environ.get("NAVBAT_MODE", "embedded")
+if NAVBAT_MODE not in ("embedded", "production"):
+    raise ImproperlyConfigured("NAVBAT_MODE must be 'embedded' or 'production'")
+EMBEDDED = NAVBAT_MODE == "embedded"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _kept_secret(name: str, filename: str, make) -> str:
+    """An environment value, or (embedded mode only) one generated once and kept in var/."""
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if not EMBEDDED:
+        raise ImproperlyConfigured(f"{name} must be set in production mode")
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / filename
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
+    return path.read_text().strip()
+
+
+SECRET_KEY = _kept_secret("NAVBAT_SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(50))
+# Comma-separated Fernet keys, newest first: the first encrypts, all decrypt (rotation).
+NAVBAT_ENCRYPTION_KEYS = [
+    key.strip()
+    for key in _kept_secret(
+        "NAVBAT_ENCRYPTION_KEYS", "encryption_keys", lambda: Fernet.generate_key().decode()
+    ).split(",")
+    if key.strip()
+]
+
+DEBUG = _env_bool("NAVBAT_DEBUG", False)
+NAVBAT_PUBLIC_URL = os.environ.get("NAVBAT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+NAVBAT_SANDBOX = _env_bool("NAVBAT_SANDBOX", EMBEDDED)
+
+ALLOWED_HOSTS = [
+    host.strip() for host in os.environ.get("NAVBAT_ALLOWED_HOSTS", "").split(",") if host.strip()
+] or (["*"] if EMBEDDED else [])
+CSRF_TRUSTED_ORIGINS = [NAVBAT_PUBLIC_URL]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
+    "navbat.kit",
+    "navbat.accounts",
+    "navbat.salons",
+    "navbat.finance",
+    "navbat.booking",
+    "navbat.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "navbat.salons.middleware.BusinessMiddleware",
+]
+
+ROOT_URLCONF = "navbat.urls"
+WSGI_APPLICATION = "navbat.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "navbat.salons.context_processors.business",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("NAVBAT_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'navbat.sqlite3'}"
+if DATABASE_URL.startswith("sqlite:///") and ":memory:" not in DATABASE_URL:
+    Path(DATABASE_URL.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE takes the write lock when a transaction starts, so two requests can
+    # never both read "slot is free" and then both write; WAL lets readers go on.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "booking:journal"
+LOGOUT_REDIRECT_URL = "accounts:login"
+# Brute-force protection: this many failures per e-mail or per address lock logins out.
+NAVBAT_LOGIN_MAX_FAILURES = int(os.environ.get("NAVBAT_LOGIN_MAX_FAILURES", "5"))
+NAVBAT_LOGIN_LOCK_MINUTES = int(os.environ.get("NAVBAT_LOGIN_LOCK_MINUTES", "15"))
+
+LANGUAGE_CODE = "uz"
+LANGUAGES = [("uz", _("O'zbekcha")), ("ru", _("Русский")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "Asia/Tashkent"
+NAVBAT_DEFAULT_TIMEZONE = "Asia/Tashkent"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if not EMBEDDED:
+    SESSION_COOKIE_SECURE = NAVBAT_PUBLIC_URL.startswith("https://")
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("NAVBAT_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "navbat.security": {"level": "INFO"},
+    },
+}
+
+# Every tenant row points at this model (kit knows it only by name, like AUTH_USER_MODEL).
+NAVBAT_TENANT_MODEL = "salons.Business"
