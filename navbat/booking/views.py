@@ -2,6 +2,7 @@ from datetime import date, datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -188,13 +189,14 @@ def _appointment_editor(request, *, location, appointment):
         )
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
-            saved = _save_appointment(
-                request,
-                form=form,
-                lines=formset.lines(),
-                location=location,
-                appointment=appointment,
-            )
+            with transaction.atomic():  # a refused booking must not leave a new client behind
+                saved = _save_appointment(
+                    request,
+                    form=form,
+                    lines=formset.lines(),
+                    location=location,
+                    appointment=appointment,
+                )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:

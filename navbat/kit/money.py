@@ -37,6 +37,8 @@ def som_to_tiyin(value: str | int | Decimal) -> int:
         raise MoneyError(_("Enter an amount in so'm, for example 150000."))
     if amount < 0:
         raise MoneyError(_("The amount cannot be negative."))
+    if amount * TIYIN_PER_SOM > MAX_AMOUNT_TIYIN:
+        raise MoneyError(_("The amount is too large."))
     if amount != amount.quantize(Decimal("0.01")):
         raise MoneyError(_("An amount has at most two decimal places."))
     tiyin = int((amount * TIYIN_PER_SOM).quantize(Decimal("1"), rounding=ROUND_HALF_UP))

@@ -1,0 +1,48 @@
+# navbat — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format install messages compile-messages bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "navbat needs $(PYTHON) (Python 3.11)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	NAVBAT_PUBLIC_URL=$${NAVBAT_PUBLIC_URL:-http://$(HOST):$(PORT)} $(BIN)/navbat run --host $(HOST) --port $(PORT)
+
+# The whole suite. Exit code 5 (no tests collected) is a failure, never a pass.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+lint: $(STAMP)
+	$(BIN)/ruff check navbat tests bench
+	$(BIN)/ruff format --check navbat tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format navbat tests bench
+	$(BIN)/ruff check --fix navbat tests bench
+
+# Collect new strings into navbat/locale/*/django.po, then (after translating) compile them.
+# The compiled .mo files are committed, so a fresh machine needs no gettext tools.
+messages: $(STAMP)
+	cd navbat && ../$(BIN)/navbat makemessages -l uz -l ru -l en --no-location --no-obsolete
+
+compile-messages: $(STAMP)
+	cd navbat && ../$(BIN)/navbat compilemessages
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,188 @@
+"""Shared fixtures: two complete businesses (A and B) to test scoping between tenants."""
+
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+
+import pytest
+
+from navbat.accounts.models import Role, User
+from navbat.accounts.services import add_member, issue_api_token
+from navbat.booking.services import LineInput, create_appointment
+from navbat.finance.models import CashRegister, RegisterKind
+from navbat.finance.services import ensure_default_registers
+from navbat.kit.timeutil import local_datetime, local_today
+from navbat.salons.models import (
+    CheckoutPoint,
+    Client,
+    Product,
+    ScheduleException,
+    Service,
+    ServiceCategory,
+    Specialist,
+)
+from navbat.salons.services import create_business, create_location, set_weekly_schedule
+
+PASSWORD = "correct-horse-battery-9"
+TZ = "Asia/Tashkent"
+
+
+@dataclass
+class Salon:
+    """A business with everything a test needs, and handles to its rows."""
+
+    business: object
+    location: object
+    owner: User
+    admin: User
+    specialist_user: User
+    specialists: list
+    category: object
+    services: list
+    products: list
+    clients: list
+    cash: CashRegister
+    card: CashRegister
+    checkout_point: object
+    exception: object
+    api_token: str
+    appointments: list = field(default_factory=list)
+
+    def at(self, hour: int, minute: int = 0, days: int = 1):
+        """An aware datetime, ``days`` from today at a local wall-clock time."""
+        return local_datetime(local_today(TZ) + timedelta(days=days), time(hour, minute), TZ)
+
+    def book(self, *, specialist=None, hour=10, minute=0, days=1, lines=None, client=None):
+        appointment = create_appointment(
+            business=self.business,
+            location=self.location,
+            specialist=specialist or self.specialists[0],
+            client=client or self.clients[0],
+            starts_at=self.at(hour, minute, days),
+            lines=lines or [LineInput(kind="service", item_id=self.services[0].pk)],
+            author=self.owner,
+        )
+        self.appointments.append(appointment)
+        return appointment
+
+
+def build_salon(tag: str) -> Salon:
+    business = create_business(name=f"Salon {tag}", slug=f"salon-{tag.lower()}", timezone=TZ)
+    location = create_location(
+        business=business,
+        name=f"Location {tag}",
+        address="Tashkent",
+        opening_hours={str(d): ["08:00", "22:00"] for d in range(7)},
+    )
+    cash, card = ensure_default_registers(business=business, location=location)
+    owner = User.objects.create_user(email=f"owner-{tag.lower()}@example.uz", password=PASSWORD)
+    admin = User.objects.create_user(email=f"admin-{tag.lower()}@example.uz", password=PASSWORD)
+    specialist_user = User.objects.create_user(
+        email=f"spec-{tag.lower()}@example.uz", password=PASSWORD
+    )
+    category = ServiceCategory.objects.create(business=business, name=f"Hair {tag}")
+    services = [
+        Service.objects.create(
+            business=business,
+            category=category,
+            name=f"Haircut {tag}",
+            price=10_000_000,
+            duration_minutes=60,
+            ikpu_code="10305001001000000",
+            package_code="1501",
+            vat_percent=12,
+        ),
+        Service.objects.create(
+            business=business,
+            category=category,
+            name=f"Colouring {tag}",
+            price=20_000_000,
+            price_max=50_000_000,
+            duration_minutes=30,
+            ikpu_code="10305002001000000",
+        ),
+    ]
+    products = [
+        Product.objects.create(business=business, name=f"Shampoo {tag}", price=5_000_000),
+    ]
+    specialists = []
+    for index in range(2):
+        specialist = Specialist.objects.create(
+            business=business,
+            location=location,
+            name=f"Specialist {tag}{index}",
+            position="Stylist",
+            sort_order=index,
+        )
+        specialist.services.set(services)
+        set_weekly_schedule(
+            specialist=specialist, week={d: (time(9, 0), time(20, 0)) for d in range(7)}
+        )
+        specialists.append(specialist)
+    exception = ScheduleException.objects.create(
+        business=business,
+        specialist=specialists[1],
+        day=local_today(TZ) + timedelta(days=30),
+        is_day_off=True,
+    )
+    add_member(business=business, user=owner, role=Role.OWNER)
+    add_member(business=business, user=admin, role=Role.ADMINISTRATOR)
+    add_member(
+        business=business, user=specialist_user, role=Role.SPECIALIST, specialist=specialists[0]
+    )
+    clients = [
+        Client.objects.create(
+            business=business,
+            name=f"Client {tag}{i}",
+            phone=f"+99890{'1' if tag == 'A' else '2'}00000{i}",
+        )
+        for i in range(2)
+    ]
+    checkout_point = CheckoutPoint.objects.create(business=business, location=location, name="Desk")
+    _token, raw = issue_api_token(business=business, name="tests")
+    salon = Salon(
+        business=business,
+        location=location,
+        owner=owner,
+        admin=admin,
+        specialist_user=specialist_user,
+        specialists=specialists,
+        category=category,
+        services=services,
+        products=products,
+        clients=clients,
+        cash=cash,
+        card=card,
+        checkout_point=checkout_point,
+        exception=exception,
+        api_token=raw,
+    )
+    salon.book(hour=10)
+    salon.book(specialist=specialists[1], hour=12, client=clients[1])
+    return salon
+
+
+@pytest.fixture
+def salon_a(db) -> Salon:
+    return build_salon("A")
+
+
+@pytest.fixture
+def salon_b(db) -> Salon:
+    return build_salon("B")
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in on the Django test client; pages answer in English unless a test says."""
+
+    def _login(user, language: str = "en"):
+        client.force_login(user)
+        client.cookies["django_language"] = language
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def register_kinds():
+    return RegisterKind
