@@ -105,6 +105,21 @@ def _build_lines(*, business, lines: list[LineInput]) -> list[AppointmentLine]:
     return built
 
 
+def _check_specialist_can(*, specialist: Specialist, lines: list[AppointmentLine]) -> None:
+    if not specialist.is_active:
+        raise ValidationError({"specialist": _("This specialist no longer takes appointments.")})
+    service_ids = {line.service_id for line in lines if line.service_id}
+    performed = set(specialist.services.filter(pk__in=service_ids).values_list("pk", flat=True))
+    missing = [line.title for line in lines if line.service_id and line.service_id not in performed]
+    if missing:
+        raise ValidationError(
+            {
+                "lines": _("%(specialist)s does not perform: %(services)s.")
+                % {"specialist": specialist.name, "services": ", ".join(missing)}
+            }
+        )
+
+
 def _check_time(
     *, specialist: Specialist, starts_at: datetime, ends_at: datetime, skip_hours: bool
 ) -> None:
@@ -179,6 +194,7 @@ def create_appointment(
     if status not in (Status.BOOKED, Status.CONFIRMED, Status.ARRIVED):
         raise ValidationError({"status": _("A new appointment is booked, confirmed or arrived.")})
     built = _build_lines(business=business, lines=lines)
+    _check_specialist_can(specialist=specialist, lines=built)
     if ends_at is None:
         minutes = (
             sum(line.service.duration_minutes * line.quantity for line in built if line.service)
@@ -249,6 +265,11 @@ def update_appointment(
         or ends_at != locked.ends_at
         or new_specialist.pk != locked.specialist_id
     )
+    if lines is None and new_specialist.pk != locked.specialist_id:
+        _check_specialist_can(
+            specialist=new_specialist,
+            lines=list(scoped(AppointmentLine, business).filter(appointment=locked)),
+        )
     if times_changed:
         _check_time(
             specialist=new_specialist,
@@ -271,6 +292,7 @@ def update_appointment(
         locked.comment = comment[:2000]
     if lines is not None:
         built = _build_lines(business=business, lines=lines)
+        _check_specialist_can(specialist=new_specialist, lines=built)
         AppointmentLine.objects.filter(appointment=locked).delete()
         for line in built:
             line.appointment = locked

@@ -237,3 +237,21 @@ def test_desk_payment_into_another_business_register_is_refused(salon_a, salon_b
             appointment=salon_a.appointments[0], register_id=salon_b.cash.pk, amount=100
         )
     assert counts() == before
+
+
+def test_inactive_specialist_and_unperformed_services_are_refused(salon_a):
+    before = counts()
+    salon_a.specialists[0].services.remove(salon_a.services[1])
+    with pytest.raises(ValidationError) as caught:
+        salon_a.book(hour=15, lines=[LineInput(kind="service", item_id=salon_a.services[1].pk)])
+    assert "does not perform: Colouring A" in str(caught.value)
+    moved_away = salon_a.appointments[1]  # specialist 1 still performs colouring
+    moved_away.lines.update(service=salon_a.services[1], title="Colouring A")
+    with pytest.raises(ValidationError):
+        update_appointment(appointment=moved_away, specialist=salon_a.specialists[0])
+    salon_a.specialists[1].is_active = False
+    salon_a.specialists[1].save()
+    with pytest.raises(ValidationError) as caught:
+        salon_a.book(specialist=salon_a.specialists[1], hour=15)
+    assert "no longer takes appointments" in str(caught.value)
+    assert counts() == before

@@ -1,0 +1,216 @@
+"""Appointments: list, read, book, change, change status, cancel."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from navbat.booking import selectors as booking
+from navbat.booking import services
+from navbat.booking.models import AppointmentLine
+from navbat.booking.services import LineInput
+from navbat.kit.tenancy import get_scoped_or_404, scoped
+from navbat.kit.timeutil import to_local
+from navbat.salons import selectors as salons
+
+from .schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    AppointmentIn,
+    AppointmentOut,
+    AppointmentPage,
+    AppointmentPatch,
+    AppointmentQuery,
+    LineIn,
+    StatusIn,
+    id_path,
+    paginate,
+)
+
+router = Router(tags=["appointments"])
+
+
+def _with_lines(rows, business):
+    return rows.prefetch_related(Prefetch("lines", queryset=scoped(AppointmentLine, business)))
+
+
+def _rows(business):
+    return _with_lines(booking.appointments(business=business), business)
+
+
+def _line_out(line: AppointmentLine) -> dict:
+    return {
+        "kind": line.kind,
+        "item_id": line.service_id if line.service_id is not None else line.product_id,
+        "title": line.title,
+        "unit_price": line.unit_price,
+        "quantity": line.quantity,
+        "discount_percent": line.discount_percent,
+        "amount": line.amount,
+    }
+
+
+def _out(appointment) -> dict:
+    money = booking.money_of(appointment)
+    tz_name = appointment.location.timezone
+    return {
+        "id": appointment.pk,
+        "location_id": appointment.location_id,
+        "specialist_id": appointment.specialist_id,
+        "client_id": appointment.client_id,
+        "starts_at": to_local(appointment.starts_at, tz_name),
+        "ends_at": to_local(appointment.ends_at, tz_name),
+        "status": appointment.status,
+        "comment": appointment.comment,
+        "lines": [_line_out(line) for line in appointment.lines.all()],
+        "total": money.total,
+        "paid": money.paid,
+        "due": money.due,
+        "payment_state": money.state,
+    }
+
+
+def _fresh(business, appointment_id: int) -> dict:
+    return _out(get_scoped_or_404(_rows(business), business, pk=appointment_id))
+
+
+def _pick(rows, pk: int | None, field: str, what: str):
+    """A row named in the body; an id of nothing of this business is a bad input (422)."""
+    if pk is None:
+        return None
+    row = rows.filter(pk=pk).first()
+    if row is None:
+        raise ValidationError({field: _("There is no such %(what)s.") % {"what": what}})
+    return row
+
+
+def _lines(lines: list[LineIn] | None) -> list[LineInput] | None:
+    if lines is None:
+        return None
+    return [
+        LineInput(
+            kind=line.kind,
+            item_id=line.item_id,
+            quantity=line.quantity,
+            discount_percent=line.discount_percent,
+            unit_price=line.unit_price,
+        )
+        for line in lines
+    ]
+
+
+def _zone_for(business, query: AppointmentQuery) -> str:
+    """Dates are local to the filtered location, else the specialist's, else the business's."""
+    if query.location_id is not None:
+        location = salons.locations(business=business).filter(pk=query.location_id).first()
+        if location is not None:
+            return location.timezone
+    if query.specialist_id is not None:
+        specialist = salons.specialists(business=business).filter(pk=query.specialist_id).first()
+        if specialist is not None:
+            return specialist.location.timezone
+    return business.timezone
+
+
+@router.get("/appointments", response={200: AppointmentPage, **READ_ERRORS})
+def list_appointments(request: HttpRequest, query: Query[AppointmentQuery]):
+    business = request.auth
+    rows = booking.appointments(
+        business=business,
+        date_from=query.date_from,
+        date_to=query.date_to,
+        location_id=query.location_id,
+        specialist_id=query.specialist_id,
+        client_id=query.client_id,
+        status=query.status or "",
+        tz_name=_zone_for(business, query),
+    )
+    page = paginate(_with_lines(rows, business), query)
+    page["items"] = [_out(row) for row in page["items"]]
+    return page
+
+
+@router.get("/appointments/{appointment_id}", response={200: AppointmentOut, **READ_ERRORS})
+def read_appointment(request: HttpRequest, appointment_id: id_path("appointment")):
+    return _fresh(request.auth, appointment_id)
+
+
+@router.post("/appointments", response={201: AppointmentOut, **WRITE_ERRORS})
+def create_appointment(request: HttpRequest, payload: AppointmentIn):
+    business = request.auth
+    specialist = _pick(
+        salons.specialists(business=business),
+        payload.specialist_id,
+        "specialist_id",
+        _("specialist"),
+    )
+    client = _pick(salons.clients(business=business), payload.client_id, "client_id", _("client"))
+    location = _pick(
+        salons.locations(business=business), payload.location_id, "location_id", _("location")
+    )
+    appointment = services.create_appointment(
+        business=business,
+        location=location or specialist.location,
+        specialist=specialist,
+        client=client,
+        starts_at=payload.starts_at,
+        ends_at=payload.ends_at,
+        lines=_lines(payload.lines),
+        status=payload.status,
+        comment=payload.comment,
+    )
+    return Status(201, _fresh(business, appointment.pk))
+
+
+@router.patch("/appointments/{appointment_id}", response={200: AppointmentOut, **WRITE_ERRORS})
+def update_appointment(
+    request: HttpRequest, appointment_id: id_path("appointment"), payload: AppointmentPatch
+):
+    business = request.auth
+    appointment = get_scoped_or_404(
+        booking.appointments(business=business), business, pk=appointment_id
+    )
+    services.update_appointment(
+        appointment=appointment,
+        specialist=_pick(
+            salons.specialists(business=business),
+            payload.specialist_id,
+            "specialist_id",
+            _("specialist"),
+        ),
+        client=_pick(
+            salons.clients(business=business), payload.client_id, "client_id", _("client")
+        ),
+        starts_at=payload.starts_at,
+        ends_at=payload.ends_at,
+        lines=_lines(payload.lines),
+        comment=payload.comment,
+    )
+    return _fresh(business, appointment.pk)
+
+
+@router.post(
+    "/appointments/{appointment_id}/status", response={200: AppointmentOut, **WRITE_ERRORS}
+)
+def change_appointment_status(
+    request: HttpRequest, appointment_id: id_path("appointment"), payload: StatusIn
+):
+    business = request.auth
+    appointment = get_scoped_or_404(
+        booking.appointments(business=business), business, pk=appointment_id
+    )
+    services.change_status(appointment=appointment, status=payload.status)
+    return _fresh(business, appointment.pk)
+
+
+@router.post(
+    "/appointments/{appointment_id}/cancel", response={200: AppointmentOut, **WRITE_ERRORS}
+)
+def cancel_appointment(request: HttpRequest, appointment_id: id_path("appointment")):
+    business = request.auth
+    appointment = get_scoped_or_404(
+        booking.appointments(business=business), business, pk=appointment_id
+    )
+    services.cancel_appointment(appointment=appointment)
+    return _fresh(business, appointment.pk)
