@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 
@@ -57,7 +58,34 @@ def _make_worker(*, interval: float, worker_id: str):
     )
 
 
+def _public_url(host: str, port: int) -> str:
+    """Where `navbat run` is reached, when NAVBAT_PUBLIC_URL does not say."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - a listening address, not a bind
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM both stop `navbat run` cleanly.
+
+    SIGINT is set explicitly: a process started in the background by a shell inherits
+    SIGINT ignored, and then Ctrl-C or ``kill -INT`` would do nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_run(args) -> int:
+    # Printed links, CSRF origins and the sandbox bank's callbacks follow the port served.
+    os.environ.setdefault("NAVBAT_PUBLIC_URL", _public_url(args.host, args.port))
     _setup()
     from django.contrib.staticfiles.handlers import StaticFilesHandler
     from django.core.handlers.wsgi import WSGIHandler
@@ -73,6 +101,7 @@ def cmd_run(args) -> int:
     thread = threading.Thread(target=worker.run, name="navbat-worker", daemon=True)
     thread.start()
     print(f"navbat serves http://{args.host}:{args.port}/ (Ctrl-C stops everything)", flush=True)
+    _stop_on_signals()
     try:
         run(
             args.host,

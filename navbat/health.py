@@ -1,10 +1,12 @@
 from django.db import connection, transaction
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 
 @transaction.non_atomic_requests
-@require_GET
+@never_cache
+@require_safe  # GET and HEAD: load balancers probe with either
 def healthz(request):
     """Liveness and database reachability, for load balancers and `make run` checks."""
     try:

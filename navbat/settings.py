@@ -7,6 +7,7 @@ a secret key and encryption keys generated once. Production mode
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -40,9 +41,17 @@ def _kept_secret(name: str, filename: str, make) -> str:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     path = VAR_DIR / filename
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Write aside, then link into place: two processes starting together on a fresh var/
+        # both end up reading the one complete file, never a half-written or empty one.
+        fd, temporary = tempfile.mkstemp(dir=VAR_DIR, prefix=f".{filename}.")
         with os.fdopen(fd, "w") as handle:
             handle.write(make())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()
 
 
@@ -169,6 +178,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if not EMBEDDED:
     SESSION_COOKIE_SECURE = NAVBAT_PUBLIC_URL.startswith("https://")
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 TASKS = {
     "default": {

@@ -170,7 +170,7 @@ def test_api_never_answers_another_business(salon_a, salon_b, client):
             "comment": "x",
         }
     )
-    for path, params, method, _operation in api_operations(client):
+    for path, _params, method, _operation in api_operations(client):
         url = re.sub(r"{(\w+)}", lambda m: str(ids[m.group(1)]), path)
         response = client.generic(
             method.upper(), url, body, content_type="application/json", **auth

@@ -77,7 +77,8 @@ class Membership(TenantModel):
 
 
 def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+    # surrogatepass: a garbage token with a lone surrogate is a wrong token, not a crash.
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ApiToken(TenantModel):

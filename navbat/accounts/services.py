@@ -58,7 +58,7 @@ def issue_api_token(*, business, name: str, created_by: User | None = None) -> t
 
 def business_for_token(raw: str):
     """The business a bearer token opens, or None; remembers when it was last used."""
-    if not raw or len(raw) > 200:
+    if not raw or not isinstance(raw, str) or len(raw) > 200:
         return None
     token = (
         ApiToken.objects.select_related("business")

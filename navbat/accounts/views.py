@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
@@ -16,8 +16,11 @@ def _client_address(request) -> str:
 
 
 def _safe_next(request, fallback: str) -> str:
+    """The ``next`` URL when it stays on this site; otherwise ``fallback`` (no open redirect)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback
 
@@ -27,14 +30,18 @@ def _with_language_cookie(response, language: str):
         settings.LANGUAGE_COOKIE_NAME,
         language,
         max_age=settings.LANGUAGE_COOKIE_AGE,
-        samesite="Lax",
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE or settings.SESSION_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax",
     )
     return response
 
 
 @require_http_methods(["GET", "POST"])
 def login_view(request):
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST if request.method == "POST" else None)
     error = ""
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
@@ -52,10 +59,13 @@ def login_view(request):
             )
             if user is not None:
                 login(request, user)
-                response = redirect(_safe_next(request, settings.LOGIN_REDIRECT_URL))
+                # A user-given URL is never resolved as a view name: plain redirect only.
+                target = _safe_next(request, resolve_url(settings.LOGIN_REDIRECT_URL))
+                response = HttpResponseRedirect(target)
                 return _with_language_cookie(response, user.preferred_language)
             error = _("Wrong e-mail or password.")
-    status = 200 if not error else 400
+    # A refused or invalid login is a 400 whatever the reason; the page itself is a 200.
+    status = 400 if request.method == "POST" else 200
     return render(
         request,
         "accounts/login.html",

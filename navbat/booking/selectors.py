@@ -31,7 +31,7 @@ def appointments(
     rows = (
         scoped(Appointment, business)
         .select_related("client", "specialist", "location", "document")
-        .annotate(paid=paid_subquery("document_id"))
+        .annotate(paid=paid_subquery(business=business, document_ref="document_id"))
     )
     if date_from:
         rows = rows.filter(starts_at__gte=day_bounds(date_from, tz_name)[0])

@@ -29,10 +29,11 @@ _SIGNED_PAID = Case(
 )
 
 
-def paid_subquery(document_ref: str = "pk") -> Subquery:
+def paid_subquery(*, business, document_ref: str = "pk") -> Subquery:
     """What the client has paid for a document (payments minus refunds), for annotations."""
     totals = (
-        Transaction.objects.filter(document=OuterRef(document_ref))
+        scoped(Transaction, business)
+        .filter(document=OuterRef(document_ref))
         .values("document")
         .annotate(paid=Sum(_SIGNED_PAID))
         .values("paid")
@@ -41,7 +42,8 @@ def paid_subquery(document_ref: str = "pk") -> Subquery:
 
 
 def paid_amount(*, document: SaleDocument) -> int:
-    result = Transaction.objects.filter(document=document).aggregate(paid=Sum(_SIGNED_PAID))
+    rows = scoped(Transaction, document.business).filter(document=document)
+    result = rows.aggregate(paid=Sum(_SIGNED_PAID))
     return result["paid"] or 0
 
 
@@ -97,3 +99,20 @@ def totals(rows: QuerySet[Transaction]) -> dict[str, int]:
         "expense": sums["expense"],
         "net": sums["income"] - sums["expense"],
     }
+
+
+def registers_with_totals(*, business) -> QuerySet[CashRegister]:
+    """Every register with the income, expense and net of all its transactions."""
+    return (
+        registers(business=business)
+        .select_related("location")
+        .annotate(
+            income=Coalesce(
+                Sum("transactions__amount", filter=Q(transactions__direction="income")), 0
+            ),
+            expense=Coalesce(
+                Sum("transactions__amount", filter=Q(transactions__direction="expense")), 0
+            ),
+        )
+        .annotate(net=F("income") - F("expense"))
+    )

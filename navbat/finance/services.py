@@ -11,7 +11,6 @@ from navbat.kit.tenancy import scoped
 from .models import (
     KIND_DIRECTION,
     CashRegister,
-    DocumentKind,
     RegisterKind,
     SaleDocument,
     Transaction,
@@ -32,17 +31,6 @@ def ensure_default_registers(*, business, location=None) -> list[CashRegister]:
         )[0]
         for name, kind in DEFAULT_REGISTERS
     ]
-
-
-def create_register(*, business, name: str, kind: str, location=None) -> CashRegister:
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": _("Enter a name.")})
-    if kind not in RegisterKind.values:
-        raise ValidationError({"kind": _("Choose a kind of register.")})
-    if scoped(CashRegister, business).filter(name=name).exists():
-        raise ValidationError({"name": _("A register with this name already exists.")})
-    return CashRegister.objects.create(business=business, name=name, kind=kind, location=location)
 
 
 def open_document(
@@ -153,13 +141,46 @@ def reverse_transaction(*, original: Transaction, author=None, note: str = "") -
     )
 
 
-__all__ = [
-    "DocumentKind",
-    "create_register",
-    "ensure_default_registers",
-    "open_document",
-    "record_sale_payment",
-    "record_transaction",
-    "reverse_transaction",
-    "set_amount_due",
-]
+def _check_location(*, business, location) -> None:
+    if location is not None and location.business_id != business.pk:
+        raise ValidationError({"location": _("Select a valid choice.")})
+
+
+def _clean_register(*, business, register: CashRegister) -> None:
+    """What both creating and editing a register check: name, kind, location, uniqueness."""
+    register.name = register.name.strip()
+    if not register.name:
+        raise ValidationError({"name": _("Enter a name.")})
+    if register.kind not in RegisterKind.values:
+        raise ValidationError({"kind": _("Choose a kind of register.")})
+    _check_location(business=business, location=register.location)
+    register.full_clean(
+        exclude=["business", "location"], validate_unique=False, validate_constraints=False
+    )
+    clash = scoped(CashRegister, business).filter(name=register.name)
+    if register.pk:
+        clash = clash.exclude(pk=register.pk)
+    if clash.exists():
+        raise ValidationError({"name": _("A register with this name already exists.")})
+
+
+def create_register(
+    *, business, name: str, kind: str, location=None, is_active: bool = True
+) -> CashRegister:
+    register = CashRegister(
+        business=business, name=name, kind=kind, location=location, is_active=is_active
+    )
+    _clean_register(business=business, register=register)
+    register.save()
+    return register
+
+
+def update_register(
+    *, register: CashRegister, name: str, kind: str, location=None, is_active: bool = True
+) -> CashRegister:
+    """Rename, re-kind, move, open or close a register; its transactions stay as they are."""
+    register.name, register.kind, register.location = name, kind, location
+    register.is_active = is_active
+    _clean_register(business=register.business, register=register)
+    register.save()
+    return register

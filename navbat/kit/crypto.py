@@ -33,7 +33,12 @@ def decrypt(stored: str) -> str:
 
 def rotate(stored: str) -> str:
     """Re-encrypt with the newest key (after a new key was put first in the ring)."""
-    return PREFIX + key_ring().rotate(stored.removeprefix(PREFIX).encode()).decode()
+    if not stored.startswith(PREFIX):
+        raise ValueError("value is not encrypted")
+    try:
+        return PREFIX + key_ring().rotate(stored.removeprefix(PREFIX).encode()).decode()
+    except InvalidToken as exc:
+        raise ValueError("no key in NAVBAT_ENCRYPTION_KEYS opens this value") from exc
 
 
 class EncryptedTextField(models.TextField):

@@ -1,6 +1,7 @@
 """Money is an integer number of tiyin (1 so'm = 100 tiyin); never a float."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
@@ -24,33 +25,71 @@ def format_money(tiyin: int | None) -> str:
     return _("%(amount)s so'm") % {"amount": f"{sign}{amount}"}
 
 
+# What people type: digits, an optional decimal point or comma, at most two decimals.
+# Spaces (plain, no-break, thin) group thousands. No exponents, no signs, no "NaN".
+_AMOUNT_RE = re.compile(r"(?P<whole>[0-9]*)(?:\.(?P<part>[0-9]*))?")
+_GROUPING = str.maketrans("", "", " \u00a0\u202f\u2009\t")
+
+
 def som_to_tiyin(value: str | int | Decimal) -> int:
-    """Parse an amount typed in so'm ("150 000", "150000.50") into tiyin."""
-    text = str(value).replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    """Parse an amount typed in so'm ("150 000", "150000.50", "1,5") into tiyin.
+
+    Anything else (three decimals, "150,000", "1e3", "NaN", a sign) is refused with a
+    :class:`MoneyError` whose message can be shown to the person who typed it.
+    """
+    if isinstance(value, bool):
+        raise MoneyError(_("Enter an amount in so'm, for example 150000."))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise MoneyError(_("Enter an amount in so'm, for example 150000."))
+        if value < 0:
+            raise MoneyError(_("The amount cannot be negative."))
+        if value.adjusted() >= 15:  # checked first: 1E+999999999 must not be written out
+            raise MoneyError(_("The amount is too large."))
+        cents = value.quantize(Decimal("0.01"))  # at most 17 digits here: always exact
+        if cents != value:
+            raise MoneyError(_("An amount has at most two decimal places."))
+        value = format(cents, "f")
+    text = str(value).strip().translate(_GROUPING).replace(",", ".")
     if not text:
         raise MoneyError(_("Enter an amount."))
-    try:
-        amount = Decimal(text)
-    except InvalidOperation as exc:
-        raise MoneyError(_("Enter an amount in so'm, for example 150000.")) from exc
-    if not amount.is_finite():
-        raise MoneyError(_("Enter an amount in so'm, for example 150000."))
-    if amount < 0:
+    negative = text.startswith("-")
+    match = _AMOUNT_RE.fullmatch(text[1:] if negative else text)
+    if match is None or not (match["whole"] or match["part"]):
+        _refuse_other_notation(text)
+    if negative and (match["whole"] + (match["part"] or "")).strip("0"):
         raise MoneyError(_("The amount cannot be negative."))
-    if amount * TIYIN_PER_SOM > MAX_AMOUNT_TIYIN:
-        raise MoneyError(_("The amount is too large."))
-    if amount != amount.quantize(Decimal("0.01")):
+    part = match["part"] or ""
+    if len(part) > 2:
         raise MoneyError(_("An amount has at most two decimal places."))
-    tiyin = int((amount * TIYIN_PER_SOM).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    whole = match["whole"].lstrip("0")
+    if len(whole) > len(str(MAX_AMOUNT_TIYIN)):  # refuse before building a huge number
+        raise MoneyError(_("The amount is too large."))
+    tiyin = int(whole or "0") * TIYIN_PER_SOM + int(part.ljust(2, "0"))
     if tiyin > MAX_AMOUNT_TIYIN:
         raise MoneyError(_("The amount is too large."))
     return tiyin
 
 
+def _refuse_other_notation(text: str):
+    """Say what is wrong with "1e30" or "-1e3" as precisely as with plain digits."""
+    try:
+        amount = Decimal(text)
+    except ArithmeticError:  # InvalidOperation: not a number at all
+        amount = None
+    if amount is not None and amount.is_finite():
+        if amount < 0:
+            raise MoneyError(_("The amount cannot be negative."))
+        if amount > MAX_AMOUNT_TIYIN // TIYIN_PER_SOM:
+            raise MoneyError(_("The amount is too large."))
+    raise MoneyError(_("Enter an amount in so'm, for example 150000."))
+
+
 def tiyin_to_som_text(tiyin: int) -> str:
     """The value an input field shows for an amount: ``15000050`` → ``150000.50``."""
-    whole, part = divmod(int(tiyin), TIYIN_PER_SOM)
-    return f"{whole}.{part:02d}" if part else str(whole)
+    sign = "-" if tiyin < 0 else ""
+    whole, part = divmod(abs(int(tiyin)), TIYIN_PER_SOM)
+    return f"{sign}{whole}.{part:02d}" if part else f"{sign}{whole}"
 
 
 def percent_of(tiyin: int, percent: Decimal | int | str) -> int:

@@ -16,6 +16,9 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
         raise PhoneError(_("Enter a phone number."))
     if len(text) > 32:
         raise PhoneError(_("This phone number is too long."))
+    if any(ch.isalpha() for ch in text):
+        # phonenumbers reads letters as keypad digits ("90 ABC…"): a typo, never a number here.
+        raise PhoneError(_("Enter a valid phone number, for example +998 90 123 45 67."))
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:

@@ -10,7 +10,7 @@ from django.utils import timezone
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or settings.NAVBAT_DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long, a folder
         return ZoneInfo(settings.NAVBAT_DEFAULT_TIMEZONE)
 
 

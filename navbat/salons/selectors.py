@@ -1,8 +1,9 @@
 """Reads of a business's catalog, staff and clients."""
 
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import local_datetime, to_local
@@ -102,3 +103,33 @@ def weekly_schedule(*, specialist: Specialist) -> dict[int, tuple[time, time] | 
     for row in scoped(WorkingHours, specialist.business).filter(specialist=specialist):
         week[row.weekday] = (row.starts, row.ends)
     return week
+
+
+def specialists_overview(*, business) -> QuerySet[Specialist]:
+    """Specialists with how many services each performs, for the staff list."""
+    return specialists(business=business).annotate(service_count=Count("services", distinct=True))
+
+
+def schedule_exceptions(
+    *, specialist: Specialist, since: date | None = None
+) -> QuerySet[ScheduleException]:
+    rows = scoped(ScheduleException, specialist.business).filter(specialist=specialist)
+    return rows.filter(day__gte=since) if since is not None else rows
+
+
+@dataclass
+class CategoryGroup:
+    category: ServiceCategory | None  # None: services without a category
+    services: list[Service] = field(default_factory=list)
+
+
+def services_by_category(*, business) -> list[CategoryGroup]:
+    """The price list: every category in order (empty ones too), then uncategorised services."""
+    groups = {c.pk: CategoryGroup(category=c) for c in categories(business=business)}
+    loose = CategoryGroup(category=None)
+    for service in services(business=business).order_by("name", "id"):
+        groups.get(service.category_id, loose).services.append(service)
+    result = list(groups.values())
+    if loose.services:
+        result.append(loose)
+    return result

@@ -1,15 +1,27 @@
 """Writes to a business's catalog, staff and clients."""
 
+from collections.abc import Iterable
 from datetime import time
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from navbat.kit.errors import Conflict
 from navbat.kit.phones import PhoneError, normalise_phone
 from navbat.kit.tenancy import scoped
 
-from .models import Business, Client, Location, ScheduleException, Specialist, WorkingHours
+from .models import (
+    Business,
+    Client,
+    Location,
+    Product,
+    ScheduleException,
+    Service,
+    ServiceCategory,
+    Specialist,
+    WorkingHours,
+)
 
 
 def create_business(*, name: str, slug: str, timezone: str = "Asia/Tashkent") -> Business:
@@ -59,16 +71,28 @@ def create_client(
         notes=notes,
     )
     client.full_clean(exclude=["business"], validate_unique=False, validate_constraints=False)
-    if scoped(Client, business).filter(phone=phone).exists():
-        raise ValidationError({"phone": _("A client with this phone number already exists.")})
+    _save_client(client)
+    return client
+
+
+def _phone_taken() -> Conflict:
+    return Conflict(
+        {"phone": _("A client with this phone number already exists.")}, code="phone_taken"
+    )
+
+
+def _save_client(client: Client) -> None:
+    """Save, turning a phone another client has (even one that raced us) into a Conflict."""
+    clash = scoped(Client, client.business).filter(phone=client.phone)
+    if client.pk:
+        clash = clash.exclude(pk=client.pk)
+    if clash.exists():
+        raise _phone_taken()
     try:
         with transaction.atomic():
             client.save()
     except IntegrityError as exc:
-        raise ValidationError(
-            {"phone": _("A client with this phone number already exists.")}
-        ) from exc
-    return client
+        raise _phone_taken() from exc
 
 
 def find_or_create_client(*, business: Business, name: str, phone: str) -> Client:
@@ -85,13 +109,13 @@ def find_or_create_client(*, business: Business, name: str, phone: str) -> Clien
 def update_client(*, client: Client, **fields) -> Client:
     if "phone" in fields:
         fields["phone"] = _clean_phone(fields["phone"])
-        clash = scoped(Client, client.business).filter(phone=fields["phone"]).exclude(pk=client.pk)
-        if clash.exists():
-            raise ValidationError({"phone": _("A client with this phone number already exists.")})
+    for text_field in ("name", "email"):
+        if isinstance(fields.get(text_field), str):
+            fields[text_field] = fields[text_field].strip()
     for name, value in fields.items():
         setattr(client, name, value)
     client.full_clean(exclude=["business"], validate_unique=False, validate_constraints=False)
-    client.save()
+    _save_client(client)
     return client
 
 
@@ -140,3 +164,270 @@ def set_schedule_exception(
         },
     )
     return row
+
+
+# --- Administration pages: staff, catalog ------------------------------------------------------
+
+
+def _belongs(row, business: Business, field: str) -> None:
+    """Refuse a row of another business (forms offer only the business's own rows)."""
+    if row is not None and row.business_id != business.pk:
+        raise ValidationError({field: _("Select a valid choice.")})
+
+
+def _apply_specialist(
+    *,
+    specialist: Specialist,
+    name: str,
+    location: Location,
+    position: str,
+    is_active: bool,
+    services: Iterable[Service],
+    week: dict[int, tuple[time, time] | None] | None,
+) -> Specialist:
+    business = specialist.business
+    _belongs(location, business, "location")
+    services = list(services)
+    for service in services:
+        _belongs(service, business, "services")
+    specialist.name = name.strip()
+    specialist.position = position.strip()
+    specialist.location = location
+    specialist.is_active = is_active
+    specialist.full_clean(exclude=["business", "location"], validate_constraints=False)
+    specialist.save()
+    specialist.services.set(services)
+    if week is not None:
+        set_weekly_schedule(specialist=specialist, week=week)
+    return specialist
+
+
+@transaction.atomic
+def create_specialist(
+    *,
+    business: Business,
+    name: str,
+    location: Location,
+    position: str = "",
+    is_active: bool = True,
+    services: Iterable[Service] = (),
+    week: dict[int, tuple[time, time] | None] | None = None,
+) -> Specialist:
+    """A new specialist with the services they perform and their regular week."""
+    return _apply_specialist(
+        specialist=Specialist(business=business),
+        name=name,
+        location=location,
+        position=position,
+        is_active=is_active,
+        services=services,
+        week=week,
+    )
+
+
+@transaction.atomic
+def update_specialist(
+    *,
+    specialist: Specialist,
+    name: str,
+    location: Location,
+    position: str = "",
+    is_active: bool = True,
+    services: Iterable[Service] = (),
+    week: dict[int, tuple[time, time] | None] | None = None,
+) -> Specialist:
+    """Change a specialist; ``week=None`` keeps the regular week as it is."""
+    return _apply_specialist(
+        specialist=specialist,
+        name=name,
+        location=location,
+        position=position,
+        is_active=is_active,
+        services=services,
+        week=week,
+    )
+
+
+def remove_schedule_exception(*, exception: ScheduleException) -> None:
+    """The day goes back to the regular week."""
+    exception.delete()
+
+
+def _apply_category(*, category: ServiceCategory, name: str, position: int) -> ServiceCategory:
+    category.name = name.strip()
+    category.position = position
+    category.full_clean(exclude=["business"])
+    category.save()
+    return category
+
+
+def create_category(*, business: Business, name: str, position: int = 0) -> ServiceCategory:
+    return _apply_category(
+        category=ServiceCategory(business=business), name=name, position=position
+    )
+
+
+def update_category(*, category: ServiceCategory, name: str, position: int = 0) -> ServiceCategory:
+    return _apply_category(category=category, name=name, position=position)
+
+
+def _apply_service(
+    *,
+    service: Service,
+    name: str,
+    price: int,
+    duration_minutes: int,
+    category: ServiceCategory | None,
+    description: str,
+    price_max: int | None,
+    ikpu_code: str,
+    package_code: str,
+    vat_percent: int,
+    is_active: bool,
+) -> Service:
+    _belongs(category, service.business, "category")
+    if price_max is not None and price_max < price:
+        raise ValidationError(
+            {"price_max": _("The upper price cannot be less than the starting price.")}
+        )
+    service.name = name.strip()
+    service.price = price
+    service.price_max = price_max
+    service.duration_minutes = duration_minutes
+    service.category = category
+    service.description = description.strip()
+    service.ikpu_code = ikpu_code.strip()
+    service.package_code = package_code.strip()
+    service.vat_percent = vat_percent
+    service.is_active = is_active
+    service.full_clean(exclude=["business", "category"], validate_constraints=False)
+    service.save()
+    return service
+
+
+def create_service(
+    *,
+    business: Business,
+    name: str,
+    price: int,
+    duration_minutes: int,
+    category: ServiceCategory | None = None,
+    description: str = "",
+    price_max: int | None = None,
+    ikpu_code: str = "",
+    package_code: str = "",
+    vat_percent: int = 0,
+    is_active: bool = True,
+) -> Service:
+    """A service on the price list; ``price_max`` makes the price a range ("from … to …")."""
+    return _apply_service(
+        service=Service(business=business),
+        name=name,
+        price=price,
+        duration_minutes=duration_minutes,
+        category=category,
+        description=description,
+        price_max=price_max,
+        ikpu_code=ikpu_code,
+        package_code=package_code,
+        vat_percent=vat_percent,
+        is_active=is_active,
+    )
+
+
+def update_service(
+    *,
+    service: Service,
+    name: str,
+    price: int,
+    duration_minutes: int,
+    category: ServiceCategory | None = None,
+    description: str = "",
+    price_max: int | None = None,
+    ikpu_code: str = "",
+    package_code: str = "",
+    vat_percent: int = 0,
+    is_active: bool = True,
+) -> Service:
+    return _apply_service(
+        service=service,
+        name=name,
+        price=price,
+        duration_minutes=duration_minutes,
+        category=category,
+        description=description,
+        price_max=price_max,
+        ikpu_code=ikpu_code,
+        package_code=package_code,
+        vat_percent=vat_percent,
+        is_active=is_active,
+    )
+
+
+def _apply_product(
+    *,
+    product: Product,
+    name: str,
+    price: int,
+    unit: str,
+    ikpu_code: str,
+    package_code: str,
+    vat_percent: int,
+    is_active: bool,
+) -> Product:
+    product.name = name.strip()
+    product.price = price
+    product.unit = unit.strip()
+    product.ikpu_code = ikpu_code.strip()
+    product.package_code = package_code.strip()
+    product.vat_percent = vat_percent
+    product.is_active = is_active
+    product.full_clean(exclude=["business"], validate_constraints=False)
+    product.save()
+    return product
+
+
+def create_product(
+    *,
+    business: Business,
+    name: str,
+    price: int,
+    unit: str = "pcs",
+    ikpu_code: str = "",
+    package_code: str = "",
+    vat_percent: int = 0,
+    is_active: bool = True,
+) -> Product:
+    return _apply_product(
+        product=Product(business=business),
+        name=name,
+        price=price,
+        unit=unit,
+        ikpu_code=ikpu_code,
+        package_code=package_code,
+        vat_percent=vat_percent,
+        is_active=is_active,
+    )
+
+
+def update_product(
+    *,
+    product: Product,
+    name: str,
+    price: int,
+    unit: str = "pcs",
+    ikpu_code: str = "",
+    package_code: str = "",
+    vat_percent: int = 0,
+    is_active: bool = True,
+) -> Product:
+    return _apply_product(
+        product=product,
+        name=name,
+        price=price,
+        unit=unit,
+        ikpu_code=ikpu_code,
+        package_code=package_code,
+        vat_percent=vat_percent,
+        is_active=is_active,
+    )

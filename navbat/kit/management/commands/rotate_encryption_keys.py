@@ -5,7 +5,7 @@ run this command, then the old keys can be dropped.
 """
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from navbat.kit.crypto import EncryptedTextField, rotate
@@ -29,9 +29,17 @@ class Command(BaseCommand):
                     cursor.execute(f"SELECT {pk}, {column} FROM {table} WHERE {column} <> ''")  # noqa: S608
                     for row_id, stored in cursor.fetchall():
                         if stored:
+                            try:
+                                rotated = rotate(stored)
+                            except ValueError as exc:
+                                # This field's rows stay as they were (the transaction is
+                                # rolled back); the message names the row, never its value.
+                                raise CommandError(
+                                    f"{model._meta.label}.{field.name} id={row_id}: {exc}"
+                                ) from exc
                             cursor.execute(
                                 f"UPDATE {table} SET {column} = %s WHERE {pk} = %s",  # noqa: S608
-                                [rotate(stored), row_id],
+                                [rotated, row_id],
                             )
                             total += 1
         self.stdout.write(f"re-encrypted {total} value(s)")

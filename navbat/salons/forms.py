@@ -1,0 +1,388 @@
+"""Forms of the administration pages for clients, staff and the catalog.
+
+Forms only check and convert what was typed (so'm → tiyin, phone → E.164, times);
+the services in ``services.py`` decide and write.
+"""
+
+from datetime import date, time
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext_lazy as _
+
+from navbat.kit.money import MoneyError, som_to_tiyin, tiyin_to_som_text
+from navbat.kit.phones import PhoneError, normalise_phone
+
+from . import selectors
+from .models import Client, ikpu_validator, package_code_validator
+
+# Dates typed into the administration pages stay within this range (no overflow on day + 1).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: by field where the form has it."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            target = name if name in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+def check_day(value: date | None) -> date | None:
+    if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+        raise ValidationError(
+            _("Enter a date between %(first)s and %(last)s.")
+            % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
+        )
+    return value
+
+
+class MoneyField(forms.CharField):
+    """An amount typed in so'm ("150 000", "150000.50"); cleans to integer tiyin."""
+
+    max_text = 24
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("maxlength", str(self.max_text))
+
+    def prepare_value(self, value):
+        return tiyin_to_som_text(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        if len(text) > self.max_text:
+            raise ValidationError(_("Enter an amount in so'm, for example 150000."), code="long")
+        try:
+            return som_to_tiyin(text)
+        except MoneyError as exc:
+            raise ValidationError(str(exc), code="invalid_money") from exc
+
+
+def date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def time_input() -> forms.TimeInput:
+    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+# --- Clients ---------------------------------------------------------------------------------
+
+
+class ClientForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=150)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"type": "tel", "placeholder": "+998 90 123 45 67"}),
+    )
+    email = forms.EmailField(label=_("E-mail"), required=False, max_length=254)
+    preferred_language = forms.ChoiceField(
+        label=_("Language"),
+        choices=Client._meta.get_field("preferred_language").choices,
+        initial="uz",
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Enter the client's name."))
+        return name
+
+    def clean_phone(self):
+        raw = self.cleaned_data["phone"]
+        # phonenumbers reads letters as a keypad ("90 ABC" → "90 222"); a desk never means that.
+        if any(ch.isalpha() for ch in raw):
+            raise ValidationError(_("Enter a valid phone number, for example +998 90 123 45 67."))
+        try:
+            return normalise_phone(raw)
+        except PhoneError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    @staticmethod
+    def initial_for(client: Client) -> dict:
+        return {
+            "name": client.name,
+            "phone": client.phone,
+            "email": client.email,
+            "preferred_language": client.preferred_language,
+            "notes": client.notes,
+        }
+
+
+# --- Specialists -----------------------------------------------------------------------------
+
+DEFAULT_SHIFT = (time(9, 0), time(18, 0))
+
+
+class SpecialistForm(forms.Form):
+    """A specialist, the services they perform and their regular week (Monday = 0)."""
+
+    name = forms.CharField(label=_("Name"), max_length=150)
+    position = forms.CharField(label=_("Position"), max_length=100, required=False)
+    location = forms.ModelChoiceField(label=_("Location"), queryset=None, empty_label=None)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    services = forms.ModelMultipleChoiceField(
+        label=_("Services they perform"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, business, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = selectors.locations(business=business)
+        self.fields["services"].queryset = selectors.services(business=business)
+        for weekday in range(7):
+            self.fields[f"day{weekday}_off"] = forms.BooleanField(
+                label=_("Day off"), required=False
+            )
+            self.fields[f"day{weekday}_starts"] = forms.TimeField(
+                label=_("Starts"), required=False, widget=time_input()
+            )
+            self.fields[f"day{weekday}_ends"] = forms.TimeField(
+                label=_("Ends"), required=False, widget=time_input()
+            )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Enter the specialist's name."))
+        return name
+
+    def clean(self):
+        data = super().clean()
+        week: dict[int, tuple[time, time] | None] = {}
+        for weekday in range(7):
+            prefix = f"day{weekday}"
+            if data.get(f"{prefix}_off"):
+                week[weekday] = None
+                continue
+            if f"{prefix}_starts" in self.errors or f"{prefix}_ends" in self.errors:
+                continue
+            starts, ends = data.get(f"{prefix}_starts"), data.get(f"{prefix}_ends")
+            if starts is None or ends is None:
+                self.add_error(
+                    f"{prefix}_starts", _("Give the start and end of the shift, or mark a day off.")
+                )
+            elif ends <= starts:
+                self.add_error(f"{prefix}_ends", _("A shift must end after it starts."))
+            else:
+                week[weekday] = (starts, ends)
+        data["week"] = week
+        return data
+
+    def week_rows(self) -> list[dict]:
+        """One row per weekday for the template: its name and its three bound fields."""
+        return [
+            {
+                "name": WEEKDAYS[weekday],
+                "off": self[f"day{weekday}_off"],
+                "starts": self[f"day{weekday}_starts"],
+                "ends": self[f"day{weekday}_ends"],
+            }
+            for weekday in range(7)
+        ]
+
+    @staticmethod
+    def week_initial(week: dict[int, tuple[time, time] | None]) -> dict:
+        initial = {}
+        for weekday in range(7):
+            shift = week.get(weekday)
+            initial[f"day{weekday}_off"] = shift is None
+            starts, ends = shift or DEFAULT_SHIFT
+            initial[f"day{weekday}_starts"] = starts
+            initial[f"day{weekday}_ends"] = ends
+        return initial
+
+    @classmethod
+    def initial_for(cls, specialist, week) -> dict:
+        return {
+            "name": specialist.name,
+            "position": specialist.position,
+            "location": specialist.location_id,
+            "is_active": specialist.is_active,
+            "services": [s.pk for s in specialist.services.all()],
+            **cls.week_initial(week),
+        }
+
+    @classmethod
+    def initial_new(cls) -> dict:
+        week = {weekday: DEFAULT_SHIFT if weekday < 6 else None for weekday in range(7)}
+        return {"is_active": True, **cls.week_initial(week)}
+
+
+class ScheduleExceptionForm(forms.Form):
+    """A date that differs from the regular week: a day off, or other hours."""
+
+    day = forms.DateField(label=_("Date"), widget=date_input())
+    is_day_off = forms.BooleanField(label=_("Day off"), required=False, initial=True)
+    starts = forms.TimeField(label=_("Starts"), required=False, widget=time_input())
+    ends = forms.TimeField(label=_("Ends"), required=False, widget=time_input())
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    prefix = "exception"
+
+    def clean_day(self):
+        return check_day(self.cleaned_data["day"])
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("is_day_off") and "starts" not in self.errors and "ends" not in self.errors:
+            starts, ends = data.get("starts"), data.get("ends")
+            if starts is None or ends is None:
+                raise ValidationError(_("Give the hours of that day, or mark it a day off."))
+            if ends <= starts:
+                raise ValidationError(_("The hours must end after they start."))
+        return data
+
+
+# --- Catalog ---------------------------------------------------------------------------------
+
+
+class CategoryForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    position = forms.IntegerField(
+        label=_("Order in the list"), min_value=0, max_value=10_000, initial=0
+    )
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Enter a name."))
+        return name
+
+
+class FiscalFieldsMixin(forms.Form):
+    ikpu_code = forms.CharField(
+        label=_("IKPU (MXIK) code"),
+        required=False,
+        max_length=17,
+        validators=[ikpu_validator],
+        help_text=_("17 digits, for fiscal receipts."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    package_code = forms.CharField(
+        label=_("Package code"),
+        required=False,
+        max_length=20,
+        validators=[package_code_validator],
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    vat_percent = forms.IntegerField(label=_("VAT, %"), min_value=0, max_value=100, initial=0)
+
+
+class ServiceForm(FiscalFieldsMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=150)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=None, required=False, empty_label=_("No category")
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    price = MoneyField(label=_("Price, so'm"))
+    price_max = MoneyField(
+        label=_("Price up to, so'm"),
+        required=False,
+        help_text=_("Fill in for a price range (“from … to …”); leave empty for a fixed price."),
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Duration, minutes"), min_value=5, max_value=24 * 60, initial=60
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    field_order = [
+        "name",
+        "category",
+        "description",
+        "price",
+        "price_max",
+        "duration_minutes",
+        "ikpu_code",
+        "package_code",
+        "vat_percent",
+        "is_active",
+    ]
+
+    def __init__(self, *args, business, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = selectors.categories(business=business)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Enter a name."))
+        return name
+
+    def clean(self):
+        data = super().clean()
+        price, price_max = data.get("price"), data.get("price_max")
+        if price is not None and price_max is not None and price_max < price:
+            self.add_error(
+                "price_max", _("The upper price cannot be less than the starting price.")
+            )
+        return data
+
+    @staticmethod
+    def initial_for(service) -> dict:
+        return {
+            "name": service.name,
+            "category": service.category_id,
+            "description": service.description,
+            "price": service.price,
+            "price_max": service.price_max,
+            "duration_minutes": service.duration_minutes,
+            "ikpu_code": service.ikpu_code,
+            "package_code": service.package_code,
+            "vat_percent": service.vat_percent,
+            "is_active": service.is_active,
+        }
+
+
+class ProductForm(FiscalFieldsMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=150)
+    price = MoneyField(label=_("Price, so'm"))
+    unit = forms.CharField(label=_("Unit"), max_length=20, initial="pcs")
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    field_order = ["name", "price", "unit", "ikpu_code", "package_code", "vat_percent", "is_active"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError(_("Enter a name."))
+        return name
+
+    def clean_unit(self):
+        unit = self.cleaned_data["unit"].strip()
+        if not unit:
+            raise ValidationError(_("Enter a unit, for example pcs or ml."))
+        return unit
+
+    @staticmethod
+    def initial_for(product) -> dict:
+        return {
+            "name": product.name,
+            "price": product.price,
+            "unit": product.unit,
+            "ikpu_code": product.ikpu_code,
+            "package_code": product.package_code,
+            "vat_percent": product.vat_percent,
+            "is_active": product.is_active,
+        }
