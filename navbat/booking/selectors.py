@@ -9,7 +9,7 @@ from navbat.finance.selectors import paid_amount, paid_subquery, payment_state
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import day_bounds, local_datetime, to_local
 from navbat.salons.models import Location, Specialist
-from navbat.salons.selectors import specialists, working_window
+from navbat.salons.selectors import specialists, working_windows
 
 from .models import Appointment, AppointmentLine
 
@@ -124,8 +124,9 @@ def journal(
     if only_specialist_id is not None:
         staff = staff.filter(pk=only_specialist_id)
     lanes = {s.pk: Lane(specialist=s) for s in staff}
+    windows = working_windows(business=business, specialist_ids=list(lanes), day=day)
     for lane in lanes.values():
-        window = working_window(specialist=lane.specialist, day=day)
+        window = windows[lane.specialist.pk]
         if window:
             top = int((local_datetime(day, window[0], tz_name) - grid_start).total_seconds() // 60)
             bottom = int(

@@ -68,23 +68,32 @@ def client_by_phone(*, business, phone: str) -> Client | None:
     return scoped(Client, business).filter(phone=phone).first()
 
 
+def working_windows(
+    *, business, specialist_ids: list[int], day: date
+) -> dict[int, tuple[time, time] | None]:
+    """Each specialist's hours on a local day (None: not working), in two queries for all."""
+    windows: dict[int, tuple[time, time] | None] = dict.fromkeys(specialist_ids)
+    shifts = scoped(WorkingHours, business).filter(
+        specialist_id__in=specialist_ids, weekday=day.weekday()
+    )
+    for shift in shifts:
+        windows[shift.specialist_id] = (shift.starts, shift.ends)
+    exceptions = scoped(ScheduleException, business).filter(
+        specialist_id__in=specialist_ids, day=day
+    )
+    for exception in exceptions:
+        if exception.is_day_off or not (exception.starts and exception.ends):
+            windows[exception.specialist_id] = None
+        else:
+            windows[exception.specialist_id] = (exception.starts, exception.ends)
+    return windows
+
+
 def working_window(*, specialist: Specialist, day: date) -> tuple[time, time] | None:
     """The specialist's hours on a local day, or None when they do not work then."""
-    exception = (
-        scoped(ScheduleException, specialist.business)
-        .filter(specialist=specialist, day=day)
-        .first()
-    )
-    if exception is not None:
-        if exception.is_day_off or not (exception.starts and exception.ends):
-            return None
-        return exception.starts, exception.ends
-    shift = (
-        scoped(WorkingHours, specialist.business)
-        .filter(specialist=specialist, weekday=day.weekday())
-        .first()
-    )
-    return (shift.starts, shift.ends) if shift else None
+    return working_windows(business=specialist.business, specialist_ids=[specialist.pk], day=day)[
+        specialist.pk
+    ]
 
 
 def fits_working_hours(*, specialist: Specialist, starts_at: datetime, ends_at: datetime) -> bool:
