@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "navbat.finance",
     "navbat.booking",
     "navbat.api",
+    "navbat.uzum_sandbox",
 ]
 
 MIDDLEWARE = [

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -14,3 +15,7 @@ urlpatterns = [
     path("", include("navbat.booking.urls")),
     path("", RedirectView.as_view(pattern_name="booking:journal", permanent=False), name="home"),
 ]
+
+if settings.NAVBAT_SANDBOX:
+    # The built-in sandbox bank; in production it is off and none of its URLs exist.
+    urlpatterns.insert(1, path("sandbox/uzum/", include("navbat.uzum_sandbox.urls")))
