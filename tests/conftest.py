@@ -74,11 +74,13 @@ def build_salon(tag: str) -> Salon:
         opening_hours={str(d): ["08:00", "22:00"] for d in range(7)},
     )
     cash, card = ensure_default_registers(business=business, location=location)
-    owner = User.objects.create_user(email=f"owner-{tag.lower()}@example.uz", password=PASSWORD)
-    admin = User.objects.create_user(email=f"admin-{tag.lower()}@example.uz", password=PASSWORD)
-    specialist_user = User.objects.create_user(
-        email=f"spec-{tag.lower()}@example.uz", password=PASSWORD
-    )
+
+    def person(role: str) -> User:
+        return User.objects.create_user(
+            email=f"{role}-{tag.lower()}@example.uz", password=PASSWORD, preferred_language="en"
+        )
+
+    owner, admin, specialist_user = person("owner"), person("admin"), person("spec")
     category = ServiceCategory.objects.create(business=business, name=f"Hair {tag}")
     services = [
         Service.objects.create(
@@ -159,6 +161,17 @@ def build_salon(tag: str) -> Salon:
     salon.book(hour=10)
     salon.book(specialist=specialists[1], hour=12, client=clients[1])
     return salon
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(settings):
+    """Tests assert English messages unless they choose a language (the product's default is
+    Uzbek); requests without a language cookie and code outside requests both speak English."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

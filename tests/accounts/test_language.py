@@ -41,7 +41,7 @@ def test_anonymous_switch_sets_only_the_cookie(client, person):
     assert response.status_code == 302
     assert response.url == "/"
     assert response.cookies[COOKIE].value == "ru"
-    assert User.objects.get(pk=person.pk).preferred_language == "uz"
+    assert User.objects.get(pk=person.pk).preferred_language == "en"
 
 
 @pytest.mark.parametrize("language", ["xx", "de", "", "RU", "ru-RU", "uz" * 50, "../en"])
@@ -51,7 +51,7 @@ def test_unknown_languages_are_ignored(client, person, language):
     assert response.status_code == 302
     assert response.url == "/journal/"
     assert COOKIE not in response.cookies
-    assert User.objects.get(pk=person.pk).preferred_language == "uz"
+    assert User.objects.get(pk=person.pk).preferred_language == "en"
 
 
 def test_missing_language_is_ignored(client, person):
@@ -59,7 +59,7 @@ def test_missing_language_is_ignored(client, person):
     response = client.post(LANGUAGE, {})
     assert response.status_code == 302
     assert COOKIE not in response.cookies
-    assert User.objects.get(pk=person.pk).preferred_language == "uz"
+    assert User.objects.get(pk=person.pk).preferred_language == "en"
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
@@ -74,7 +74,7 @@ def test_switch_is_post_only(client, person):
     response = client.get(LANGUAGE, {"language": "ru"})
     assert response.status_code == 405
     assert COOKIE not in response.cookies
-    assert User.objects.get(pk=person.pk).preferred_language == "uz"
+    assert User.objects.get(pk=person.pk).preferred_language == "en"
 
 
 def test_switch_needs_the_csrf_token(person):
@@ -83,7 +83,7 @@ def test_switch_needs_the_csrf_token(person):
     response = browser.post(LANGUAGE, {"language": "ru"})
     assert response.status_code == 403
     assert COOKIE not in response.cookies
-    assert User.objects.get(pk=person.pk).preferred_language == "uz"
+    assert User.objects.get(pk=person.pk).preferred_language == "en"
 
 
 def test_cookie_is_secure_when_the_session_cookie_is(client):
