@@ -15,7 +15,7 @@ from navbat.accounts.models import ApiToken, Role, User, hash_token
 from navbat.accounts.services import add_member
 from navbat.booking.models import Status
 from navbat.booking.services import LineInput, change_status, create_appointment, take_desk_payment
-from navbat.finance.models import CashRegister, RegisterKind
+from navbat.finance.models import CashRegister, RegisterKind, Transaction
 from navbat.finance.services import ensure_default_registers
 from navbat.kit.timeutil import local_datetime, local_today
 from navbat.salons.models import (
@@ -254,12 +254,14 @@ def _settle(appointment, offset, rng, cash, card, owner) -> None:
             change_status(appointment=appointment, status=Status.CANCELLED)
         else:
             change_status(appointment=appointment, status=Status.COMPLETED)
-            take_desk_payment(
+            payment = take_desk_payment(
                 appointment=appointment,
                 register_id=rng.choice([cash, card]).pk,
                 amount=appointment.total,
                 author=owner,
             )
+            # A past visit was paid when it ended, not when the demo was loaded.
+            Transaction.objects.filter(pk=payment.pk).update(occurred_at=appointment.ends_at)
     elif offset == 0:
         status = rng.choice([Status.BOOKED, Status.CONFIRMED, Status.ARRIVED])
         change_status(appointment=appointment, status=status)
