@@ -202,3 +202,9 @@ LOGGING = {
 
 # Every tenant row points at this model (kit knows it only by name, like AUTH_USER_MODEL).
 NAVBAT_TENANT_MODEL = "salons.Business"
+
+# The sandbox bank: the waits (seconds) before a callback's 2nd…5th delivery attempts (a
+# single number is a base that doubles each time), and the pause between the sandbox Uzum
+# Bank app's /status questions after a failed /confirm. Tests set both to 0.
+NAVBAT_SANDBOX_CALLBACK_DELAYS = [1, 2, 4, 8]
+NAVBAT_SANDBOX_APP_STATUS_PAUSE = 1.0

@@ -7,7 +7,7 @@ so the three can never disagree. Errors carry Uzum's numeric codes (uzum-bank.md
 import secrets
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import cards
@@ -113,11 +113,13 @@ def queue_event_callback(order: Order, *, action_code: int, description: str) ->
     )
 
 
-def queue_receipt_callback(order: Order, receipt_type: str) -> None:
+def queue_receipt_callback(order: Order, operation: Operation) -> None:
+    """A fiscal receipt was issued for ``operation`` (auto-fiscal terminals only)."""
     from .callbacks import enqueue
 
     terminal = order.terminal
-    if not terminal.receipt_callback_url:
+    receipt_type = _receipt_type(order, operation)
+    if not terminal.receipt_callback_url or receipt_type is None:
         return
     enqueue(
         terminal=terminal,
@@ -126,13 +128,29 @@ def queue_receipt_callback(order: Order, receipt_type: str) -> None:
         body={
             "orderId": str(order.order_id),
             "receiptType": receipt_type,
-            "receiptUrl": receipt_url(order, receipt_type),
+            "receiptUrl": receipt_url(order, receipt_type, operation),
         },
     )
 
 
-def receipt_url(order: Order, receipt_type: str) -> str:
-    return f"https://ofd.soliq.uz/check?t=SANDBOX&r={order.order_id.hex[:10]}&c={receipt_type}"
+def _receipt_type(order: Order, operation: Operation) -> str | None:
+    """The fiscal receipt an operation issues: only terminals with automatic fiscal receipts
+    issue any (the others fiscalise on their own); the purchase receipt takes the cart's
+    receiptType (PURCHASE or PREPAID), each refund issues a REFUND receipt."""
+    if not order.terminal.auto_fiscal or operation.state != OperationState.SUCCESS:
+        return None
+    if operation.operation_type == OperationType.COMPLETE:
+        return (order.cart or {}).get("receiptType") or "PURCHASE"
+    if operation.operation_type == OperationType.REFUND:
+        return "REFUND"
+    return None
+
+
+def receipt_url(order: Order, receipt_type: str, operation: Operation) -> str:
+    return (
+        f"https://ofd.soliq.uz/check?t=SANDBOX&r={order.order_id.hex[:10]}"
+        f"&o={operation.operation_id.hex[:10]}&c={receipt_type}"
+    )
 
 
 def is_expired(order: Order) -> bool:
@@ -151,11 +169,15 @@ def register(*, terminal: Terminal, fields: dict) -> Order:
         raise BankError(CART_REQUIRED, "merchantParams.cart is required for this terminal")
     if not terminal.auto_fiscal and cart is not None:
         raise BankError(CART_NOT_ALLOWED, "Fiscal cart is not allowed for this terminal")
-    return Order.objects.create(
-        terminal=terminal,
-        expires_at=timezone.now() + timedelta(seconds=fields["session_timeout_secs"]),
-        **fields,
-    )
+    try:
+        with transaction.atomic():
+            return Order.objects.create(
+                terminal=terminal,
+                expires_at=timezone.now() + timedelta(seconds=fields["session_timeout_secs"]),
+                **fields,
+            )
+    except IntegrityError:  # a concurrent register with the same orderNumber won
+        raise BankError(ORDER_NUMBER_TAKEN, "Order with this orderNumber already exists") from None
 
 
 def locked_order(terminal: Terminal, order_id) -> Order:
@@ -245,8 +267,7 @@ def _charge(order: Order, card: cards.TestCard) -> Order:
     order.save()
     operation = _operation(order, kind, OperationState.SUCCESS, order.amount)
     queue_payment_callback(order, operation)
-    if order.status == OrderStatus.COMPLETED:
-        queue_receipt_callback(order, "PURCHASE")
+    queue_receipt_callback(order, operation)
     return order
 
 
@@ -264,6 +285,8 @@ def complete(*, terminal: Terminal, order_id, amount: int, key: str) -> Operatio
         order = locked_order(terminal, order_id)
         if order.pay_type == PayType.ONE_STEP:
             raise BankError(COMPLETE_ON_ONE_STEP, "Complete is not available for one-step orders")
+        if is_expired(order):
+            raise BankError(SESSION_EXPIRED, "Payment session has expired")
         if order.status != OrderStatus.AUTHORIZED:
             raise BankError(INVALID_STATE, f"Order is {order.status}")
         if not 0 < amount <= order.authorized_amount:
@@ -277,7 +300,7 @@ def complete(*, terminal: Terminal, order_id, amount: int, key: str) -> Operatio
             order, OperationType.COMPLETE, OperationState.SUCCESS, amount, key=key
         )
         queue_payment_callback(order, operation)
-        queue_receipt_callback(order, "PURCHASE")
+        queue_receipt_callback(order, operation)
         return operation
 
 
@@ -286,6 +309,8 @@ def reverse(*, terminal: Terminal, order_id, amount: int, key: str) -> Operation
         order = locked_order(terminal, order_id)
         if order.pay_type == PayType.ONE_STEP:
             raise BankError(REVERSE_ON_ONE_STEP, "Reverse is not available for one-step orders")
+        if is_expired(order):
+            raise BankError(SESSION_EXPIRED, "Payment session has expired")
         if order.status != OrderStatus.AUTHORIZED:
             raise BankError(INVALID_STATE, f"Order is {order.status}")
         if amount != order.authorized_amount:
@@ -314,13 +339,15 @@ def refund(*, terminal: Terminal, order_id, amount: int, key: str, cart: dict | 
             raise BankError(REFUND_TOO_LARGE, "Refund amount exceeds the amount left")
         if terminal.auto_fiscal:
             _check_refund_cart(order, cart)
+        elif cart is not None:
+            raise BankError(CART_NOT_ALLOWED, "Fiscal cart is not allowed for this terminal")
         order.refunded_amount += amount
         if order.refunded_amount == order.completed_amount:
             order.status = OrderStatus.REFUNDED
         order.save()
         operation = _operation(order, OperationType.REFUND, OperationState.SUCCESS, amount, key=key)
         queue_payment_callback(order, operation)
-        queue_receipt_callback(order, "REFUND")
+        queue_receipt_callback(order, operation)
         return operation
 
 
@@ -353,7 +380,9 @@ def status_json(order: Order) -> dict:
         "status": order.status,
         "merchantOrderId": order.order_number,
         "amount": order.amount,
-        "totalAmount": order.total_amount,
+        # uzum-bank.md: totalAmount = amount − refunded (what a partial completion or a
+        # reversal released shows in reversedAmount, not here).
+        "totalAmount": order.amount - order.refunded_amount,
         "completedAmount": order.completed_amount,
         "refundedAmount": order.refunded_amount,
         "reversedAmount": order.reversed_amount,
@@ -368,9 +397,15 @@ def status_json(order: Order) -> dict:
 
 
 def receipts_json(order: Order) -> dict:
+    """One receipt per completion and per refund, on auto-fiscal terminals only."""
     receipts = []
-    if order.completed_amount:
-        receipts.append({"receiptUrl": receipt_url(order, "PURCHASE"), "receiptType": "PURCHASE"})
-    if order.refunded_amount:
-        receipts.append({"receiptUrl": receipt_url(order, "REFUND"), "receiptType": "REFUND"})
+    for operation in order.operations.all():
+        receipt_type = _receipt_type(order, operation)
+        if receipt_type is not None:
+            receipts.append(
+                {
+                    "receiptUrl": receipt_url(order, receipt_type, operation),
+                    "receiptType": receipt_type,
+                }
+            )
     return {"receipts": receipts}

@@ -1,0 +1,414 @@
+"""The sandbox's control API: ``<root>/sandbox/uzum/control/``, JSON, no auth.
+
+What Uzum's manager and a tester do by hand at the real bank: create terminals and Merchant
+API services, read orders and app transactions, pay an order as the hosted page would, and
+switch faults on and off (keys in ``faults.py``). It exists only where the sandbox is
+mounted (``NAVBAT_SANDBOX``); production never routes here.
+
+Bad JSON or fields answer HTTP 400 ``{"error": "..."}``; unknown ids 404 ``{"error": ...}``;
+a bank rule that refuses a payment 409 ``{"error": ..., "errorCode": N}``.
+"""
+
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from . import bank, faults
+from .bank import BankError
+from .checkout import is_absolute_http_url
+from .models import AppTransaction, MerchantService, Order, PayType, Terminal
+
+FIRST_SERVICE_ID = 100_001
+ATTRIBUTE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
+class BadRequest(Exception):
+    status = 400
+
+
+class NotFound(Exception):
+    status = 404
+
+
+def _error(message: str, status: int, **extra) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+def control_view(*methods: str) -> Callable:
+    """A control endpoint answering ``methods``; its refusals become JSON errors."""
+
+    def decorate(view: Callable) -> Callable:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if request.method not in methods:
+                response = _error("Method not allowed", 405)
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request, *args, **kwargs)
+            except (BadRequest, NotFound, faults.FaultError) as error:
+                return _error(str(error), getattr(error, "status", 400))
+
+        return wrapper
+
+    return decorate
+
+
+def _body(request: HttpRequest) -> dict:
+    if not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body must be JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object")
+    return body
+
+
+def _text(body: dict, name: str, *, max_len: int, default: str | None = None) -> str:
+    value = body.get(name, default)
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"{name} must be a non-empty string")
+    if len(value) > max_len:
+        raise BadRequest(f"{name} must be at most {max_len} characters")
+    return value.strip()
+
+
+def _url(body: dict, name: str, *, required: bool = False) -> str:
+    value = body.get(name)
+    if value in (None, ""):
+        if required:
+            raise BadRequest(f"{name} is required")
+        return ""
+    if not isinstance(value, str) or len(value) > 2083 or not is_absolute_http_url(value):
+        raise BadRequest(f"{name} must be an absolute http(s) URL")
+    return value
+
+
+def _bool(body: dict, name: str) -> bool:
+    value = body[name]
+    if not isinstance(value, bool):
+        raise BadRequest(f"{name} must be true or false")
+    return value
+
+
+def _pay_types(body: dict) -> list[str]:
+    value = body["payTypes"]
+    if (
+        not isinstance(value, list)
+        or not value
+        or any(item not in PayType.values for item in value)
+    ):
+        raise BadRequest("payTypes must be a non-empty list of ONE_STEP, TWO_STEP")
+    return list(dict.fromkeys(value))
+
+
+def _unknown_fields(body: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadRequest(f"unknown field {unknown[0]!r}")
+
+
+def _uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"{what} not found") from None
+
+
+# ------------------------------------------------------------------------------ terminals
+
+
+TERMINAL_SETTINGS = {
+    "merchantName",
+    "payTypes",
+    "autoFiscal",
+    "paymentCallbackUrl",
+    "eventCallbackUrl",
+    "receiptCallbackUrl",
+}
+_TERMINAL_URLS = {
+    "paymentCallbackUrl": "payment_callback_url",
+    "eventCallbackUrl": "event_callback_url",
+    "receiptCallbackUrl": "receipt_callback_url",
+}
+
+
+def terminal_json(terminal: Terminal) -> dict:
+    return {
+        "terminalId": str(terminal.terminal_id),
+        "apiKey": terminal.api_key,
+        "merchantName": terminal.merchant_name,
+        "payTypes": list(terminal.pay_types or [PayType.ONE_STEP]),
+        "autoFiscal": terminal.auto_fiscal,
+        "paymentCallbackUrl": terminal.payment_callback_url or None,
+        "eventCallbackUrl": terminal.event_callback_url or None,
+        "receiptCallbackUrl": terminal.receipt_callback_url or None,
+        "faults": terminal.faults or {},
+        "createdAt": terminal.created_at.isoformat(),
+    }
+
+
+def _apply_terminal_settings(terminal: Terminal, body: dict) -> None:
+    if "merchantName" in body:
+        terminal.merchant_name = _text(body, "merchantName", max_len=150)
+    if "payTypes" in body:
+        terminal.pay_types = _pay_types(body)
+    if "autoFiscal" in body:
+        terminal.auto_fiscal = _bool(body, "autoFiscal")
+    for name, field in _TERMINAL_URLS.items():
+        if name in body:
+            setattr(terminal, field, _url(body, name))
+    if "faults" in body:
+        terminal.faults = faults.merge_terminal_faults({}, body["faults"])
+
+
+def _terminal(terminal_id: str, *, lock: bool = False) -> Terminal:
+    rows = Terminal.objects.select_for_update() if lock else Terminal.objects
+    terminal = rows.filter(terminal_id=_uuid(terminal_id, "terminal")).first()
+    if terminal is None:
+        raise NotFound("terminal not found")
+    return terminal
+
+
+@control_view("GET", "POST")
+def terminals(request: HttpRequest) -> JsonResponse:
+    """GET: every terminal; POST: a new terminal (``terminalId``, ``apiKey`` optional)."""
+    if request.method == "GET":
+        rows = Terminal.objects.order_by("-created_at", "-id")
+        return JsonResponse({"terminals": [terminal_json(t) for t in rows]})
+    body = _body(request)
+    _unknown_fields(body, TERMINAL_SETTINGS | {"terminalId", "apiKey", "faults"})
+    terminal = Terminal(pay_types=[PayType.ONE_STEP, PayType.TWO_STEP])
+    if body.get("terminalId") is not None:
+        try:
+            terminal.terminal_id = uuid.UUID(str(body["terminalId"]))
+        except ValueError:
+            raise BadRequest("terminalId must be a UUID") from None
+        if Terminal.objects.filter(terminal_id=terminal.terminal_id).exists():
+            raise BadRequest("terminalId is taken")
+    if body.get("apiKey") is not None:
+        terminal.api_key = _text(body, "apiKey", max_len=256)
+    _apply_terminal_settings(terminal, body)
+    terminal.save()
+    return JsonResponse(terminal_json(terminal), status=201)
+
+
+@control_view("GET", "PATCH")
+def terminal_detail(request: HttpRequest, terminal_id: str) -> JsonResponse:
+    """GET the terminal; PATCH its settings (``faults`` there replaces the whole set)."""
+    if request.method == "GET":
+        return JsonResponse(terminal_json(_terminal(terminal_id)))
+    body = _body(request)
+    _unknown_fields(body, TERMINAL_SETTINGS | {"faults"})
+    terminal = _terminal(terminal_id, lock=True)
+    _apply_terminal_settings(terminal, body)
+    terminal.save()
+    return JsonResponse(terminal_json(terminal))
+
+
+@control_view("GET", "POST", "DELETE")
+def terminal_faults(request: HttpRequest, terminal_id: str) -> JsonResponse:
+    """POST ``{key: switch | null}`` sets or clears switches; DELETE clears them all."""
+    terminal = _terminal(terminal_id, lock=request.method != "GET")
+    if request.method == "POST":
+        terminal.faults = faults.merge_terminal_faults(terminal.faults, _body(request))
+        terminal.save(update_fields=["faults"])
+    elif request.method == "DELETE":
+        terminal.faults = {}
+        terminal.save(update_fields=["faults"])
+    return JsonResponse({"terminalId": str(terminal.terminal_id), "faults": terminal.faults})
+
+
+# ------------------------------------------------------------------------------- services
+
+
+SERVICE_SETTINGS = {"merchantName", "merchantBaseUrl", "attributeName", "login", "password"}
+
+
+def service_json(service: MerchantService) -> dict:
+    return {
+        "serviceId": service.service_id,
+        "login": service.login,
+        "password": service.password,
+        "merchantName": service.merchant_name,
+        "merchantBaseUrl": service.merchant_base_url,
+        "attributeName": service.attribute_name,
+        "faults": service.faults or {},
+        "createdAt": service.created_at.isoformat(),
+    }
+
+
+def _apply_service_settings(service: MerchantService, body: dict) -> None:
+    if "merchantName" in body:
+        service.merchant_name = _text(body, "merchantName", max_len=150)
+    if "merchantBaseUrl" in body:
+        service.merchant_base_url = _url(body, "merchantBaseUrl", required=True).rstrip("/")
+    if "attributeName" in body:
+        name = body["attributeName"]
+        if not isinstance(name, str) or not ATTRIBUTE_RE.fullmatch(name):
+            raise BadRequest("attributeName must be a letter then letters, digits or _ (≤ 32)")
+        service.attribute_name = name
+    if "login" in body:
+        service.login = _text(body, "login", max_len=64)
+    if "password" in body:
+        service.password = _text(body, "password", max_len=128)
+    if "faults" in body:
+        service.faults = faults.merge_service_faults({}, body["faults"])
+
+
+def _service(service_id: str, *, lock: bool = False) -> MerchantService:
+    if not service_id.isdigit() or len(service_id) > 10:
+        raise NotFound("service not found")
+    rows = MerchantService.objects.select_for_update() if lock else MerchantService.objects
+    service = rows.filter(service_id=int(service_id)).first()
+    if service is None:
+        raise NotFound("service not found")
+    return service
+
+
+@control_view("GET", "POST")
+def services(request: HttpRequest) -> JsonResponse:
+    """GET: every Merchant API service; POST: a new one with a new integer serviceId."""
+    if request.method == "GET":
+        rows = MerchantService.objects.order_by("-created_at", "-id")
+        return JsonResponse({"services": [service_json(s) for s in rows]})
+    body = _body(request)
+    _unknown_fields(body, SERVICE_SETTINGS | {"faults"})
+    if "merchantBaseUrl" not in body:
+        raise BadRequest("merchantBaseUrl is required")
+    for _attempt in range(5):
+        last = MerchantService.objects.aggregate(last=Max("service_id"))["last"]
+        service = MerchantService(
+            service_id=max(FIRST_SERVICE_ID, (last or 0) + 1),
+            password=secrets.token_urlsafe(18),
+        )
+        service.login = f"merchant{service.service_id}"
+        _apply_service_settings(service, body)
+        try:
+            with transaction.atomic():
+                service.save()
+        except IntegrityError:  # a concurrent create took the number
+            continue
+        return JsonResponse(service_json(service), status=201)
+    raise BadRequest("could not allocate a serviceId, try again")
+
+
+@control_view("GET", "PATCH")
+def service_detail(request: HttpRequest, service_id: str) -> JsonResponse:
+    if request.method == "GET":
+        return JsonResponse(service_json(_service(service_id)))
+    body = _body(request)
+    _unknown_fields(body, SERVICE_SETTINGS | {"faults"})
+    service = _service(service_id, lock=True)
+    _apply_service_settings(service, body)
+    service.save()
+    return JsonResponse(service_json(service))
+
+
+@control_view("GET", "POST", "DELETE")
+def service_faults(request: HttpRequest, service_id: str) -> JsonResponse:
+    service = _service(service_id, lock=request.method != "GET")
+    if request.method == "POST":
+        service.faults = faults.merge_service_faults(service.faults, _body(request))
+        service.save(update_fields=["faults"])
+    elif request.method == "DELETE":
+        service.faults = {}
+        service.save(update_fields=["faults"])
+    return JsonResponse({"serviceId": service.service_id, "faults": service.faults})
+
+
+# --------------------------------------------------------------------- orders, transactions
+
+
+def order_json(order: Order) -> dict:
+    """The Checkout order status plus what only the bank sees."""
+    return {
+        **bank.status_json(order),
+        "terminalId": str(order.terminal.terminal_id),
+        "orderNumber": order.order_number,
+        "clientId": order.client_id,
+        "payType": order.pay_type,
+        "viewType": order.view_type,
+        "language": order.language,
+        "paymentDetails": order.payment_details,
+        "successUrl": order.success_url or None,
+        "failureUrl": order.failure_url or None,
+        "authorizedAmount": order.authorized_amount,
+        "force3ds": order.force3ds,
+        "sessionTimeoutSecs": order.session_timeout_secs,
+        "expiresAt": order.expires_at.isoformat(),
+        "expired": bank.is_expired(order),
+        "cart": order.cart,
+        "createdAt": order.created_at.isoformat(),
+    }
+
+
+def _order(order_id: str) -> Order:
+    order = (
+        Order.objects.select_related("terminal").filter(order_id=_uuid(order_id, "order")).first()
+    )
+    if order is None:
+        raise NotFound("order not found")
+    return order
+
+
+@control_view("GET")
+def order_detail(request: HttpRequest, order_id: str) -> JsonResponse:
+    return JsonResponse(order_json(_order(order_id)))
+
+
+@control_view("POST")
+def order_pay(request: HttpRequest, order_id: str) -> JsonResponse:
+    """Pay as the hosted page would: ``{"cardNumber": "...", "code": "777777"}``. A decline
+    is not an error: the order answers with its actionCode."""
+    order = _order(order_id)
+    body = _body(request)
+    _unknown_fields(body, {"cardNumber", "code"})
+    card_number = _text(body, "cardNumber", max_len=32)
+    code = body.get("code") or ""
+    if not isinstance(code, str):
+        raise BadRequest("code must be a string")
+    try:
+        order = bank.pay(order_id=order.order_id, card_number=card_number, code=code)
+    except BankError as error:
+        return _error(error.message, 409, errorCode=error.code)
+    return JsonResponse(order_json(_order(str(order.order_id))))
+
+
+def transaction_json(trans: AppTransaction) -> dict[str, Any]:
+    return {
+        "transId": str(trans.trans_id),
+        "serviceId": trans.service.service_id,
+        "params": trans.params,
+        "amount": trans.amount,
+        "paymentSource": trans.payment_source or None,
+        "tariff": trans.tariff or None,
+        "phone": trans.phone,
+        "status": trans.status,
+        "exchange": trans.exchange,
+        "createdAt": trans.created_at.isoformat(),
+    }
+
+
+@control_view("GET")
+def transaction_detail(request: HttpRequest, trans_id: str) -> JsonResponse:
+    trans = (
+        AppTransaction.objects.select_related("service")
+        .filter(trans_id=_uuid(trans_id, "transaction"))
+        .first()
+    )
+    if trans is None:
+        raise NotFound("transaction not found")
+    return JsonResponse(transaction_json(trans))

@@ -1,0 +1,73 @@
+"""The sandbox bank's dashboard: ``<root>/sandbox/uzum/``.
+
+Read-only: terminals, Merchant API services, recent orders, app transactions and callbacks
+with their delivery attempts. Its one action, sending ``/reverse`` for an app transaction,
+lives in ``app.py``. API keys and passwords are never shown.
+"""
+
+import json
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from . import callbacks
+from .hosted import format_som
+from .models import AppTransaction, Callback, MerchantService, Order, Terminal
+
+RECENT = 50
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True) if value else ""
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    terminals = list(Terminal.objects.order_by("-created_at", "-id"))
+    for terminal in terminals:
+        terminal.faults_json = _json(terminal.faults)
+    services = list(MerchantService.objects.order_by("-created_at", "-id"))
+    for service in services:
+        service.faults_json = _json(service.faults)
+    orders = list(
+        Order.objects.select_related("terminal")
+        .prefetch_related("operations")
+        .order_by("-created_at", "-id")[:RECENT]
+    )
+    for order in orders:
+        order.som = format_som(order.amount)
+        order.completed_som = format_som(order.completed_amount)
+        order.refunded_som = format_som(order.refunded_amount)
+        order.reversed_som = format_som(order.reversed_amount)
+    transactions = list(
+        AppTransaction.objects.select_related("service").order_by("-created_at", "-id")[:RECENT]
+    )
+    for tx in transactions:
+        tx.som = format_som(tx.amount) if tx.amount else ""
+        tx.exchange_json = _json(tx.exchange)
+        tx.steps = " → ".join(entry.get("endpoint", "?") for entry in tx.exchange or [])
+        tx.reversible = tx.status in ("CREATED", "CONFIRMED")
+    recent_callbacks = list(
+        Callback.objects.select_related("terminal")
+        .prefetch_related("attempt_log")
+        .order_by("-created_at", "-id")[:RECENT]
+    )
+    for callback in recent_callbacks:
+        callback.state = callbacks.state(callback)
+        callback.body_json = _json(callback.body)
+        body = callback.body if isinstance(callback.body, dict) else {}
+        callback.summary = " ".join(
+            str(body[key])
+            for key in ("operationType", "operationState", "eventType", "receiptType")
+            if body.get(key)
+        )
+    context = {
+        "terminals": terminals,
+        "services": services,
+        "orders": orders,
+        "transactions": transactions,
+        "callbacks": recent_callbacks,
+        "max_attempts": callbacks.MAX_ATTEMPTS,
+    }
+    return render(request, "uzum_sandbox/dashboard.html", context)
