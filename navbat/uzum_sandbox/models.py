@@ -103,10 +103,6 @@ class Order(models.Model):
             ),
         ]
 
-    @property
-    def total_amount(self) -> int:
-        return self.amount - self.refunded_amount - self.reversed_amount
-
 
 class Operation(models.Model):
     operation_id = models.UUIDField(unique=True, default=uuid.uuid4)

@@ -206,6 +206,9 @@ def test_no_receipt_callback_without_auto_fiscal(shop, merchant_server):
     assert merchant_server.callbacks("receipt") == []
 
 
+# The worker closes and reopens database connections between jobs, as in production: that
+# needs committed data, not a test wrapped in one transaction.
+@pytest.mark.django_db(transaction=True)
 def test_the_real_worker_delivers_callbacks(shop, merchant_server):
     from navbat.cli import _make_worker
 
