@@ -175,16 +175,19 @@ def _belongs(row, business: Business, field: str) -> None:
         raise ValidationError({field: _("Select a valid choice.")})
 
 
-def _apply_specialist(
+@transaction.atomic
+def save_specialist(
     *,
     specialist: Specialist,
     name: str,
     location: Location,
-    position: str,
-    is_active: bool,
-    services: Iterable[Service],
-    week: dict[int, tuple[time, time] | None] | None,
+    position: str = "",
+    is_active: bool = True,
+    services: Iterable[Service] = (),
+    week: dict[int, tuple[time, time] | None] | None = None,
 ) -> Specialist:
+    """Create (pass ``Specialist(business=…)``) or change a specialist, the services they
+    perform and their regular week; ``week=None`` keeps the week as it is."""
     business = specialist.business
     _belongs(location, business, "location")
     services = list(services)
@@ -202,58 +205,13 @@ def _apply_specialist(
     return specialist
 
 
-@transaction.atomic
-def create_specialist(
-    *,
-    business: Business,
-    name: str,
-    location: Location,
-    position: str = "",
-    is_active: bool = True,
-    services: Iterable[Service] = (),
-    week: dict[int, tuple[time, time] | None] | None = None,
-) -> Specialist:
-    """A new specialist with the services they perform and their regular week."""
-    return _apply_specialist(
-        specialist=Specialist(business=business),
-        name=name,
-        location=location,
-        position=position,
-        is_active=is_active,
-        services=services,
-        week=week,
-    )
-
-
-@transaction.atomic
-def update_specialist(
-    *,
-    specialist: Specialist,
-    name: str,
-    location: Location,
-    position: str = "",
-    is_active: bool = True,
-    services: Iterable[Service] = (),
-    week: dict[int, tuple[time, time] | None] | None = None,
-) -> Specialist:
-    """Change a specialist; ``week=None`` keeps the regular week as it is."""
-    return _apply_specialist(
-        specialist=specialist,
-        name=name,
-        location=location,
-        position=position,
-        is_active=is_active,
-        services=services,
-        week=week,
-    )
-
-
 def remove_schedule_exception(*, exception: ScheduleException) -> None:
     """The day goes back to the regular week."""
     exception.delete()
 
 
-def _apply_category(*, category: ServiceCategory, name: str, position: int) -> ServiceCategory:
+def save_category(*, category: ServiceCategory, name: str, position: int = 0) -> ServiceCategory:
+    """Create (pass ``ServiceCategory(business=…)``) or change a category."""
     category.name = name.strip()
     category.position = position
     category.full_clean(exclude=["business"])
@@ -261,30 +219,22 @@ def _apply_category(*, category: ServiceCategory, name: str, position: int) -> S
     return category
 
 
-def create_category(*, business: Business, name: str, position: int = 0) -> ServiceCategory:
-    return _apply_category(
-        category=ServiceCategory(business=business), name=name, position=position
-    )
-
-
-def update_category(*, category: ServiceCategory, name: str, position: int = 0) -> ServiceCategory:
-    return _apply_category(category=category, name=name, position=position)
-
-
-def _apply_service(
+def save_service(
     *,
     service: Service,
     name: str,
     price: int,
     duration_minutes: int,
-    category: ServiceCategory | None,
-    description: str,
-    price_max: int | None,
-    ikpu_code: str,
-    package_code: str,
-    vat_percent: int,
-    is_active: bool,
+    category: ServiceCategory | None = None,
+    description: str = "",
+    price_max: int | None = None,
+    ikpu_code: str = "",
+    package_code: str = "",
+    vat_percent: int = 0,
+    is_active: bool = True,
 ) -> Service:
+    """Create (pass ``Service(business=…)``) or change a service on the price list;
+    ``price_max`` makes the price a range ("from … to …")."""
     _belongs(category, service.business, "category")
     if price_max is not None and price_max < price:
         raise ValidationError(
@@ -305,76 +255,18 @@ def _apply_service(
     return service
 
 
-def create_service(
-    *,
-    business: Business,
-    name: str,
-    price: int,
-    duration_minutes: int,
-    category: ServiceCategory | None = None,
-    description: str = "",
-    price_max: int | None = None,
-    ikpu_code: str = "",
-    package_code: str = "",
-    vat_percent: int = 0,
-    is_active: bool = True,
-) -> Service:
-    """A service on the price list; ``price_max`` makes the price a range ("from … to …")."""
-    return _apply_service(
-        service=Service(business=business),
-        name=name,
-        price=price,
-        duration_minutes=duration_minutes,
-        category=category,
-        description=description,
-        price_max=price_max,
-        ikpu_code=ikpu_code,
-        package_code=package_code,
-        vat_percent=vat_percent,
-        is_active=is_active,
-    )
-
-
-def update_service(
-    *,
-    service: Service,
-    name: str,
-    price: int,
-    duration_minutes: int,
-    category: ServiceCategory | None = None,
-    description: str = "",
-    price_max: int | None = None,
-    ikpu_code: str = "",
-    package_code: str = "",
-    vat_percent: int = 0,
-    is_active: bool = True,
-) -> Service:
-    return _apply_service(
-        service=service,
-        name=name,
-        price=price,
-        duration_minutes=duration_minutes,
-        category=category,
-        description=description,
-        price_max=price_max,
-        ikpu_code=ikpu_code,
-        package_code=package_code,
-        vat_percent=vat_percent,
-        is_active=is_active,
-    )
-
-
-def _apply_product(
+def save_product(
     *,
     product: Product,
     name: str,
     price: int,
-    unit: str,
-    ikpu_code: str,
-    package_code: str,
-    vat_percent: int,
-    is_active: bool,
+    unit: str = "pcs",
+    ikpu_code: str = "",
+    package_code: str = "",
+    vat_percent: int = 0,
+    is_active: bool = True,
 ) -> Product:
+    """Create (pass ``Product(business=…)``) or change a product."""
     product.name = name.strip()
     product.price = price
     product.unit = unit.strip()
@@ -385,49 +277,3 @@ def _apply_product(
     product.full_clean(exclude=["business"], validate_constraints=False)
     product.save()
     return product
-
-
-def create_product(
-    *,
-    business: Business,
-    name: str,
-    price: int,
-    unit: str = "pcs",
-    ikpu_code: str = "",
-    package_code: str = "",
-    vat_percent: int = 0,
-    is_active: bool = True,
-) -> Product:
-    return _apply_product(
-        product=Product(business=business),
-        name=name,
-        price=price,
-        unit=unit,
-        ikpu_code=ikpu_code,
-        package_code=package_code,
-        vat_percent=vat_percent,
-        is_active=is_active,
-    )
-
-
-def update_product(
-    *,
-    product: Product,
-    name: str,
-    price: int,
-    unit: str = "pcs",
-    ikpu_code: str = "",
-    package_code: str = "",
-    vat_percent: int = 0,
-    is_active: bool = True,
-) -> Product:
-    return _apply_product(
-        product=product,
-        name=name,
-        price=price,
-        unit=unit,
-        ikpu_code=ikpu_code,
-        package_code=package_code,
-        vat_percent=vat_percent,
-        is_active=is_active,
-    )

@@ -188,9 +188,8 @@ def _specialist_editor(request, specialist: Specialist | None):
             "services": data["services"],
             "week": data["week"],
         }
-        if specialist is None:
-            return services.create_specialist(business=request.business, **fields)
-        return services.update_specialist(specialist=specialist, **fields)
+        new = Specialist(business=request.business)
+        return services.save_specialist(specialist=specialist or new, **fields)
 
     saved = _saved(form, save, specialist)
     if saved is None:
@@ -278,9 +277,8 @@ def _service_editor(request, service: Service | None):
         form = ServiceForm(business=business, initial=initial)
 
     def save(data):
-        if service is None:
-            return services.create_service(business=business, **data)
-        return services.update_service(service=service, **data)
+        new = Service(business=business)
+        return services.save_service(service=service or new, **data)
 
     if request.method == "POST" and _saved(form, save, service) is not None:
         messages.success(request, _("The service is saved."))
@@ -312,9 +310,8 @@ def _category_editor(request, category: ServiceCategory | None):
         form = CategoryForm(initial=initial)
 
     def save(data):
-        if category is None:
-            return services.create_category(business=request.business, **data)
-        return services.update_category(category=category, **data)
+        new = ServiceCategory(business=request.business)
+        return services.save_category(category=category or new, **data)
 
     if request.method == "POST" and _saved(form, save, category) is not None:
         messages.success(request, _("The category is saved."))
@@ -363,9 +360,8 @@ def _product_editor(request, product: Product | None):
         form = ProductForm(initial=ProductForm.initial_for(product) if product else None)
 
     def save(data):
-        if product is None:
-            return services.create_product(business=request.business, **data)
-        return services.update_product(product=product, **data)
+        new = Product(business=request.business)
+        return services.save_product(product=product or new, **data)
 
     if request.method == "POST" and _saved(form, save, product) is not None:
         messages.success(request, _("The product is saved."))

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from navbat.salons.models import Product, Service, ServiceCategory
-from navbat.salons.services import create_category, create_service
+from navbat.salons.services import save_category, save_service
 
 from .pages import snapshot, text
 
@@ -44,8 +44,13 @@ def product_data(**overrides):
 
 
 def test_services_are_listed_by_category(salon_a, salon_b, login):
-    create_category(business=salon_a.business, name="Nails", position=5)
-    create_service(business=salon_a.business, name="Consultation", price=0, duration_minutes=15)
+    save_category(category=ServiceCategory(business=salon_a.business), name="Nails", position=5)
+    save_service(
+        service=Service(business=salon_a.business),
+        name="Consultation",
+        price=0,
+        duration_minutes=15,
+    )
     page = login(salon_a.owner).get(reverse("salons:services"))
     assert page.status_code == 200
     body = text(page)

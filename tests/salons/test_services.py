@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from navbat.kit.timeutil import local_today
 from navbat.salons import selectors, services
-from navbat.salons.models import ScheduleException
+from navbat.salons.models import Product, ScheduleException, Service, ServiceCategory, Specialist
 
 from .pages import snapshot
 
@@ -17,8 +17,8 @@ WEEK = {weekday: (time(9), time(17)) if weekday < 5 else None for weekday in ran
 
 
 def test_create_specialist_stores_services_and_week(salon_a):
-    specialist = services.create_specialist(
-        business=salon_a.business,
+    specialist = services.save_specialist(
+        specialist=Specialist(business=salon_a.business),
         name="  Aziza  ",
         location=salon_a.location,
         position="Masseuse",
@@ -34,15 +34,15 @@ def test_create_specialist_stores_services_and_week(salon_a):
 def test_rows_of_another_business_are_refused(salon_a, salon_b, foreign):
     before = snapshot()
     with pytest.raises(ValidationError):
-        services.create_specialist(
-            business=salon_a.business,
+        services.save_specialist(
+            specialist=Specialist(business=salon_a.business),
             name="Intruder",
             location=salon_b.location if foreign == "location" else salon_a.location,
             services=[salon_b.services[0]] if foreign == "service" else [],
             week=WEEK,
         )
     with pytest.raises(ValidationError):
-        services.update_specialist(
+        services.save_specialist(
             specialist=salon_a.specialists[0],
             name="Intruder",
             location=salon_b.location if foreign == "location" else salon_a.location,
@@ -55,7 +55,7 @@ def test_a_refused_week_rolls_the_whole_specialist_back(salon_a):
     specialist = salon_a.specialists[0]
     before = snapshot()
     with pytest.raises(ValidationError):
-        services.update_specialist(
+        services.save_specialist(
             specialist=specialist,
             name="Renamed",
             location=salon_a.location,
@@ -68,7 +68,7 @@ def test_a_refused_week_rolls_the_whole_specialist_back(salon_a):
 def test_update_without_a_week_keeps_the_week(salon_a):
     specialist = salon_a.specialists[0]
     week = selectors.weekly_schedule(specialist=specialist)
-    services.update_specialist(
+    services.save_specialist(
         specialist=specialist, name="Kept week", location=salon_a.location, is_active=False
     )
     specialist.refresh_from_db()
@@ -97,8 +97,8 @@ def test_schedule_exceptions_since(salon_a):
 def test_service_price_range_must_be_ordered(salon_a):
     before = snapshot()
     with pytest.raises(ValidationError) as caught:
-        services.create_service(
-            business=salon_a.business,
+        services.save_service(
+            service=Service(business=salon_a.business),
             name="Backwards",
             price=20_000_000,
             price_max=10_000_000,
@@ -124,17 +124,17 @@ def test_service_fields_are_validated_by_the_model(salon_a, fields, field):
     data = {"name": "Checked", "price": 100, "duration_minutes": 30, **fields}
     before = snapshot()
     with pytest.raises(ValidationError) as caught:
-        services.create_service(business=salon_a.business, **data)
+        services.save_service(service=Service(business=salon_a.business), **data)
     assert field in caught.value.error_dict
     with pytest.raises(ValidationError):
-        services.update_service(service=salon_a.services[0], **data)
+        services.save_service(service=salon_a.services[0], **data)
     assert snapshot() == before
 
 
 def test_service_category_of_another_business_is_refused(salon_a, salon_b):
     with pytest.raises(ValidationError):
-        services.create_service(
-            business=salon_a.business,
+        services.save_service(
+            service=Service(business=salon_a.business),
             name="X",
             price=100,
             duration_minutes=30,
@@ -146,12 +146,16 @@ def test_product_validation(salon_a):
     before = snapshot()
     for fields in ({"price": -5}, {"unit": ""}, {"ikpu_code": "1" * 16}):
         with pytest.raises(ValidationError):
-            services.create_product(
-                business=salon_a.business, **{"name": "P", "price": 100, **fields}
+            services.save_product(
+                product=Product(business=salon_a.business), **{"name": "P", "price": 100, **fields}
             )
     assert snapshot() == before
-    product = services.create_product(
-        business=salon_a.business, name=" Gel ", price=1_250_000, unit="ml", vat_percent=12
+    product = services.save_product(
+        product=Product(business=salon_a.business),
+        name=" Gel ",
+        price=1_250_000,
+        unit="ml",
+        vat_percent=12,
     )
     assert (product.name, product.price, product.unit, product.vat_percent) == (
         "Gel",
@@ -162,19 +166,23 @@ def test_product_validation(salon_a):
 
 
 def test_categories_create_and_update(salon_a):
-    category = services.create_category(business=salon_a.business, name=" Nails ", position=2)
+    category = services.save_category(
+        category=ServiceCategory(business=salon_a.business), name=" Nails ", position=2
+    )
     assert (category.name, category.position) == ("Nails", 2)
-    services.update_category(category=category, name="Nail art", position=0)
+    services.save_category(category=category, name="Nail art", position=0)
     category.refresh_from_db()
     assert (category.name, category.position) == ("Nail art", 0)
     with pytest.raises(ValidationError):
-        services.create_category(business=salon_a.business, name="")
+        services.save_category(category=ServiceCategory(business=salon_a.business), name="")
 
 
 def test_services_by_category_groups_the_price_list(salon_a, salon_b):
-    empty = services.create_category(business=salon_a.business, name="Empty", position=9)
-    loose = services.create_service(
-        business=salon_a.business, name="Loose", price=0, duration_minutes=15
+    empty = services.save_category(
+        category=ServiceCategory(business=salon_a.business), name="Empty", position=9
+    )
+    loose = services.save_service(
+        service=Service(business=salon_a.business), name="Loose", price=0, duration_minutes=15
     )
     groups = selectors.services_by_category(business=salon_a.business)
     assert [(g.category, g.services) for g in groups] == [
