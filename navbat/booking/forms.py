@@ -133,6 +133,8 @@ def line_initial(appointment) -> list[dict]:
 class DeskPaymentForm(forms.Form):
     register = forms.ModelChoiceField(label=_("Paid by"), queryset=None)
     amount = forms.CharField(label=_("Amount, so'm"), max_length=20)
+    # One key per rendered form: pressing the button twice records the payment once.
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, business, **kwargs):
         super().__init__(*args, **kwargs)

@@ -344,9 +344,16 @@ def cancel_appointment(*, appointment: Appointment) -> Appointment:
 
 @transaction.atomic
 def take_desk_payment(
-    *, appointment: Appointment, register_id: int, amount: int, author=None, note: str = ""
+    *,
+    appointment: Appointment,
+    register_id: int,
+    amount: int,
+    author=None,
+    note: str = "",
+    idempotency_key: str = "",
 ):
-    """Cash or card taken at the desk for a visit, recorded against its sale document."""
+    """Cash or card taken at the desk for a visit, recorded against its sale document.
+    The form's key makes a double submission record the money once."""
     register = (
         scoped(CashRegister, appointment.business)
         .filter(
@@ -359,5 +366,10 @@ def take_desk_payment(
     if appointment.status == Status.CANCELLED:
         raise ValidationError(_("A cancelled appointment cannot be paid."))
     return finance.record_sale_payment(
-        document=appointment.document, register=register, amount=amount, author=author, note=note
+        document=appointment.document,
+        register=register,
+        amount=amount,
+        author=author,
+        note=note,
+        idempotency_key=idempotency_key,
     )

@@ -1,3 +1,4 @@
+import uuid
 from datetime import date, datetime
 
 from django.contrib import messages
@@ -229,7 +230,10 @@ def _window_context(request, appointment) -> dict:
         "payments": transactions(business=request.business).filter(document=appointment.document),
         "payment_form": DeskPaymentForm(
             business=request.business,
-            initial={"amount": tiyin_to_som_text(money.due)} if money.due else None,
+            initial={
+                "amount": tiyin_to_som_text(money.due) if money.due else "",
+                "idempotency_key": uuid.uuid4(),
+            },
         ),
         "starts_local": to_local(appointment.starts_at, appointment.location.timezone),
         "ends_local": to_local(appointment.ends_at, appointment.location.timezone),
@@ -266,6 +270,7 @@ def appointment_payment_view(request, appointment_id: int):
                 register_id=form.cleaned_data["register"].pk,
                 amount=form.cleaned_data["amount"],
                 author=request.user,
+                idempotency_key=str(form.cleaned_data["idempotency_key"] or ""),
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))

@@ -120,6 +120,8 @@ class Transaction(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # Set by whoever records money from a form or a bank answer: the same key twice records once.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
     occurred_at = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -129,6 +131,11 @@ class Transaction(TenantModel):
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0) & models.Q(amount__lte=MAX_AMOUNT_TIYIN),
                 name="transaction_amount_positive",
+            ),
+            models.UniqueConstraint(
+                fields=["business", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="transaction_idempotency_key_unique",
             ),
         ]
         indexes = [models.Index(fields=["business", "occurred_at"])]

@@ -1,7 +1,7 @@
 """Writes to the books. Transactions are never edited: a mistake is reversed."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,7 +69,10 @@ def record_transaction(
     note: str = "",
     occurred_at=None,
     reverses: Transaction | None = None,
+    idempotency_key: str = "",
 ) -> Transaction:
+    """Record money moving. With an ``idempotency_key`` a repeat (a double click, a retried
+    request, a race of two) returns the transaction the first one recorded."""
     if register.business_id != business.pk or (document and document.business_id != business.pk):
         raise ValidationError(_("That register or document belongs to another business."))
     if kind not in KIND_DIRECTION:
@@ -82,7 +85,11 @@ def record_transaction(
         raise ValidationError({"amount": _("The amount must be more than zero.")})
     if not register.is_active:
         raise ValidationError({"register": _("This register is closed.")})
-    return Transaction.objects.create(
+    if idempotency_key:
+        earlier = scoped(Transaction, business).filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return _same_as_earlier(earlier, register=register, kind=kind, amount=amount)
+    fields = dict(
         business=business,
         register=register,
         document=document,
@@ -94,14 +101,37 @@ def record_transaction(
         note=note[:300],
         occurred_at=occurred_at or timezone.now(),
         reverses=reverses,
+        idempotency_key=idempotency_key[:64],
     )
+    try:
+        with transaction.atomic():
+            return Transaction.objects.create(**fields)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # Two requests with one key raced: the other one committed first.
+        earlier = scoped(Transaction, business).get(idempotency_key=idempotency_key)
+        return _same_as_earlier(earlier, register=register, kind=kind, amount=amount)
+
+
+def _same_as_earlier(earlier: Transaction, *, register, kind: str, amount: int) -> Transaction:
+    if (earlier.register_id, earlier.kind, earlier.amount) != (register.pk, kind, amount):
+        raise ValidationError(_("This form was already used for another payment. Reload the page."))
+    return earlier
 
 
 def record_sale_payment(
-    *, document: SaleDocument, register: CashRegister, amount: int, author=None, note: str = ""
+    *,
+    document: SaleDocument,
+    register: CashRegister,
+    amount: int,
+    author=None,
+    note: str = "",
+    idempotency_key: str = "",
 ) -> Transaction:
     """Money taken for a sale (at the desk, or later online)."""
     return record_transaction(
+        idempotency_key=idempotency_key,
         business=document.business,
         register=register,
         kind=TransactionKind.SALE_PAYMENT,

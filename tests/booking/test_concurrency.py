@@ -89,3 +89,37 @@ def test_database_constraint_refuses_overlap_even_without_the_service(salon_a):
     )
     with pytest.raises(IntegrityError, match="appointment_no_overlap"), transaction.atomic():
         clone.save()
+
+
+def test_ten_concurrent_submissions_of_one_desk_payment_record_one(salon_a):
+    """A double-clicked form sent by two browsers' worth of threads: one transaction."""
+    from navbat.booking.services import take_desk_payment
+    from navbat.finance.models import Transaction
+
+    appointment = salon_a.appointments[0]
+    barrier = threading.Barrier(10)
+    ids: list[int] = []
+    lock = threading.Lock()
+
+    def submit() -> None:
+        try:
+            barrier.wait(timeout=30)
+            with transaction.atomic():
+                payment = take_desk_payment(
+                    appointment=appointment,
+                    register_id=salon_a.cash.pk,
+                    amount=10_000_000,
+                    idempotency_key="b1f3c1de-0000-4000-8000-000000000001",
+                )
+            with lock:
+                ids.append(payment.pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(ids) == 10 and len(set(ids)) == 1
+    assert Transaction.objects.filter(document=appointment.document).count() == 1

@@ -255,3 +255,30 @@ def test_inactive_specialist_and_unperformed_services_are_refused(salon_a):
         salon_a.book(specialist=salon_a.specialists[1], hour=15)
     assert "no longer takes appointments" in str(caught.value)
     assert counts() == before
+
+
+def test_a_repeated_desk_payment_with_one_key_records_once(salon_a):
+    appointment = salon_a.appointments[0]
+    key = "7f0c7a3e-3a51-4d7e-9d2b-1b2c3d4e5f60"
+    first = take_desk_payment(
+        appointment=appointment, register_id=salon_a.cash.pk, amount=4_000_000, idempotency_key=key
+    )
+    again = take_desk_payment(
+        appointment=appointment, register_id=salon_a.cash.pk, amount=4_000_000, idempotency_key=key
+    )
+    assert again.pk == first.pk
+    assert Transaction.objects.filter(document=appointment.document).count() == 1
+    assert money_of(appointment).paid == 4_000_000
+    before = counts()
+    with pytest.raises(ValidationError):
+        take_desk_payment(
+            appointment=appointment,
+            register_id=salon_a.cash.pk,
+            amount=5_000_000,
+            idempotency_key=key,
+        )
+    assert counts() == before
+    other = take_desk_payment(
+        appointment=appointment, register_id=salon_a.cash.pk, amount=4_000_000
+    )
+    assert other.pk != first.pk  # without a key every call is a payment of its own

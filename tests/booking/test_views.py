@@ -202,3 +202,16 @@ def test_pages_in_three_languages(salon_a, login):
         html = client.get(reverse("booking:journal"), {"date": tomorrow()}).content.decode()
         assert f'<html lang="{code}">' in html
         assert word in html
+
+
+def test_pressing_record_payment_twice_records_once(salon_a, login):
+    client = login(salon_a.owner)
+    appointment = salon_a.appointments[0]
+    page = client.get(reverse("booking:appointment", args=[appointment.pk])).content.decode()
+    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
+    pay = reverse("booking:appointment_payment", args=[appointment.pk])
+    data = {"register": salon_a.cash.pk, "amount": "100 000", "idempotency_key": key}
+    assert client.post(pay, data).status_code == 302
+    assert client.post(pay, data).status_code == 302
+    rows = Transaction.objects.filter(document=appointment.document)
+    assert [(t.amount, t.idempotency_key) for t in rows] == [(10_000_000, key)]
