@@ -88,7 +88,9 @@ INSTALLED_APPS = [
     "navbat.accounts",
     "navbat.salons",
     "navbat.finance",
+    "navbat.payments",
     "navbat.booking",
+    "navbat.uzum",
     "navbat.api",
     "navbat.uzum_sandbox",
 ]

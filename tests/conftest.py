@@ -199,3 +199,61 @@ def login(client):
 @pytest.fixture
 def register_kinds():
     return RegisterKind
+
+
+# ----------------------------------------------------------------- Uzum Bank on the sandbox
+
+
+@pytest.fixture
+def bank_in_process(monkeypatch):
+    """The sandbox bank answers navbat's Checkout client inside this process: real HTTP
+    requests and answers, carried by httpx over WSGI instead of a socket."""
+    import httpx
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from navbat.uzum import clients
+
+    app = WSGIHandler()
+    monkeypatch.setattr(clients, "transport_factory", lambda: httpx.WSGITransport(app=app))
+    return app
+
+
+@pytest.fixture
+def sandbox_terminal(db):
+    """A terminal at the sandbox bank whose callbacks go to the connection's URLs."""
+    from navbat.uzum_sandbox.models import Terminal
+
+    def make(**fields):
+        fields.setdefault("pay_types", ["ONE_STEP", "TWO_STEP"])
+        return Terminal.objects.create(**fields)
+
+    return make
+
+
+@pytest.fixture
+def connect_uzum(bank_in_process, sandbox_terminal, settings):
+    """Connect a salon to a fresh sandbox terminal (keys checked by the bank, as in F1);
+    returns the connection, with ``.sandbox_terminal`` for the test's own use."""
+    from navbat.uzum import services as uzum
+
+    def connect(salon: Salon, *, auto_fiscal=False, **options):
+        terminal = sandbox_terminal(auto_fiscal=auto_fiscal, merchant_name=salon.business.name)
+        connection = uzum.connect(
+            business=salon.business,
+            environment="sandbox",
+            terminal_id=str(terminal.terminal_id),
+            api_key=terminal.api_key,
+            auto_fiscal=auto_fiscal,
+            tin="123456789" if auto_fiscal else "",
+            author=salon.owner,
+            **options,
+        )
+        root = settings.NAVBAT_PUBLIC_URL
+        terminal.payment_callback_url = f"{root}/uzum/checkout/{connection.public_id}/callback"
+        terminal.event_callback_url = f"{root}/uzum/checkout/{connection.public_id}/event"
+        terminal.receipt_callback_url = f"{root}/uzum/checkout/{connection.public_id}/receipt"
+        terminal.save()
+        connection.sandbox_terminal = terminal
+        return connection
+
+    return connect

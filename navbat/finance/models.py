@@ -139,3 +139,48 @@ class Transaction(TenantModel):
             ),
         ]
         indexes = [models.Index(fields=["business", "occurred_at"])]
+
+
+class CardKind(models.TextChoices):
+    """What a payment was made with, as far as the bank's fee depends on it."""
+
+    UZUM_VISA = "uzum_visa", _("Uzum Visa")
+    UZCARD = "uzcard", _("Uzcard")
+    HUMO = "humo", _("Humo")
+    VISA = "visa", _("Visa")
+    MASTERCARD = "mastercard", _("MasterCard")
+    INSTALLMENT = "installment", _("Installments")
+    OTHER = "other", _("Other card")
+
+
+class FeeSchedule(TenantModel):
+    """The bank's commission on payments, as dated rates per card kind."""
+
+    name = models.CharField(_("name"), max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FeeRate(TenantModel):
+    """A rate in hundredths of a percent (0.4 % = 40), valid on the days from ``valid_from``
+    to ``valid_until`` inclusive (open-ended where empty), in the business's time zone."""
+
+    schedule = models.ForeignKey(FeeSchedule, on_delete=models.CASCADE, related_name="rates")
+    card_kind = models.CharField(_("card kind"), max_length=16, choices=CardKind.choices)
+    rate_bp = models.PositiveIntegerField(_("rate, hundredths of a percent"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["card_kind", "valid_from", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rate_bp__lte=10_000), name="fee_rate_le_100"),
+            models.CheckConstraint(
+                condition=models.Q(valid_from__isnull=True)
+                | models.Q(valid_until__isnull=True)
+                | models.Q(valid_until__gte=models.F("valid_from")),
+                name="fee_rate_dates_ordered",
+            ),
+        ]

@@ -70,9 +70,13 @@ def record_transaction(
     occurred_at=None,
     reverses: Transaction | None = None,
     idempotency_key: str = "",
+    bank_settlement: bool = False,
 ) -> Transaction:
     """Record money moving. With an ``idempotency_key`` a repeat (a double click, a retried
-    request, a race of two) returns the transaction the first one recorded."""
+    request, a race of two) returns the transaction the first one recorded.
+
+    ``bank_settlement``: money the bank already moved is recorded even in a register the
+    salon has closed, because refusing it would lose it from the books."""
     if register.business_id != business.pk or (document and document.business_id != business.pk):
         raise ValidationError(_("That register or document belongs to another business."))
     if kind not in KIND_DIRECTION:
@@ -83,7 +87,7 @@ def record_transaction(
         or not 0 < amount <= MAX_AMOUNT_TIYIN
     ):
         raise ValidationError({"amount": _("The amount must be more than zero.")})
-    if not register.is_active:
+    if not register.is_active and not bank_settlement:
         raise ValidationError({"register": _("This register is closed.")})
     if idempotency_key:
         earlier = scoped(Transaction, business).filter(idempotency_key=idempotency_key).first()

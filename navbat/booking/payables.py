@@ -1,0 +1,69 @@
+"""An appointment as something payments can take money for (see payments.payables)."""
+
+from django.utils.translation import gettext as _
+
+from navbat.finance.selectors import paid_amount
+from navbat.kit.tenancy import scoped
+from navbat.payments.payables import PayableLine, PayableView
+
+from .models import Appointment, LineKind, Status
+
+KIND = "appointment"
+
+
+class AppointmentPayable:
+    kind = KIND
+
+    def describe(self, *, business, payable_id: int) -> PayableView | None:
+        appointment = (
+            scoped(Appointment, business)
+            .select_related("business", "location", "specialist", "client", "document")
+            .filter(pk=payable_id)
+            .first()
+        )
+        if appointment is None:
+            return None
+        lines = []
+        for line in appointment.lines.select_related("service", "product").all():
+            item = line.service if line.kind == LineKind.SERVICE else line.product
+            lines.append(
+                PayableLine(
+                    title=line.title,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    discount=line.discount,
+                    amount=line.amount,
+                    item_ref=f"{line.kind}-{item.pk}",
+                    ikpu_code=item.ikpu_code,
+                    package_code=item.package_code,
+                    vat_percent=item.vat_percent,
+                )
+            )
+        cancelled = appointment.status == Status.CANCELLED
+        return PayableView(
+            kind=KIND,
+            id=appointment.pk,
+            business=appointment.business,
+            document=appointment.document,
+            client=appointment.client,
+            headline=appointment.document.title,
+            place_name=appointment.business.name,
+            place_address=appointment.location.address,
+            person=appointment.specialist.name,
+            starts_at=appointment.starts_at,
+            time_zone=appointment.location.timezone,
+            total=appointment.total,
+            paid=paid_amount(document=appointment.document),
+            lines=tuple(lines),
+            is_open=not cancelled,
+            closed_reason=_("This appointment was cancelled.") if cancelled else "",
+        )
+
+    def on_paid(self, *, business, payable_id: int, order) -> None:
+        """A paid booking is as good as confirmed: the client committed money to it."""
+        appointment = (
+            scoped(Appointment, business).select_for_update().filter(pk=payable_id).first()
+        )
+        if appointment is not None and appointment.status == Status.BOOKED:
+            appointment.status = Status.CONFIRMED
+            appointment.save(update_fields=["status", "updated_at"])

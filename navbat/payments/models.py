@@ -1,0 +1,151 @@
+"""Payment orders and payment links, provider-neutral.
+
+``payments`` knows no appointment and no bank: a payable (registered by booking, later by
+loyalty) says what is due; a provider (registered by ``navbat.uzum``) moves the money.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from navbat.finance.models import CardKind
+from navbat.kit.money import MAX_AMOUNT_TIYIN
+from navbat.kit.tenancy import TenantModel
+
+
+class Method(models.TextChoices):
+    CARD = "card", _("Card payment")
+    APP = "app", _("Uzum Bank app")
+
+
+class State(models.TextChoices):
+    CREATED = "created", _("Created")
+    PENDING = "pending", _("Waiting for the bank")
+    PAID = "paid", _("Paid")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    PARTLY_REFUNDED = "partly_refunded", _("Partly refunded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class PaymentLink(TenantModel):
+    """What the administrator sends the client: one per payable, valid while it can be paid."""
+
+    token = models.CharField(max_length=64, unique=True)
+    payable_kind = models.CharField(max_length=32)
+    payable_id = models.BigIntegerField()
+    document = models.ForeignKey(
+        "finance.SaleDocument", on_delete=models.PROTECT, related_name="payment_links"
+    )
+    client = models.ForeignKey(
+        "salons.Client", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "payable_kind", "payable_id"], name="one_link_per_payable"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payable_kind} {self.payable_id}"
+
+
+class PaymentOrder(TenantModel):
+    """One attempt to take money through a provider. ``reference`` is ours: it is stored
+    before the provider is called and sent as the order number, so a repeat or a lost answer
+    can always be matched."""
+
+    link = models.ForeignKey(
+        PaymentLink, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    payable_kind = models.CharField(max_length=32)
+    payable_id = models.BigIntegerField()
+    document = models.ForeignKey(
+        "finance.SaleDocument", on_delete=models.PROTECT, related_name="payment_orders"
+    )
+    client = models.ForeignKey(
+        "salons.Client", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    provider = models.CharField(max_length=32)
+    account_id = models.BigIntegerField()
+    method = models.CharField(_("method"), max_length=8, choices=Method.choices)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.CREATED
+    )
+    amount = models.BigIntegerField(_("amount"))
+    reference = models.CharField(max_length=36, unique=True)
+    bank_order_id = models.CharField(max_length=64, blank=True, db_index=True)
+    redirect_url = models.URLField(max_length=2083, blank=True)
+    language = models.CharField(max_length=8, default="uz")
+    # What the bank said once it was paid.
+    paid_amount = models.BigIntegerField(default=0)
+    refunded_amount = models.BigIntegerField(default=0)
+    card_kind = models.CharField(max_length=16, choices=CardKind.choices, blank=True)
+    card_scheme = models.CharField(max_length=32, blank=True)
+    masked_pan = models.CharField(max_length=32, blank=True)
+    rrn = models.CharField(max_length=32, blank=True)
+    tariff = models.CharField(max_length=64, blank=True)
+    fee_rate_bp = models.PositiveIntegerField(null=True, blank=True)
+    fee_amount = models.BigIntegerField(default=0)
+    income = models.OneToOneField(
+        "finance.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    fee = models.OneToOneField(
+        "finance.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    failure_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Until when the bank keeps the payment session open; after it (plus a margin) the
+    # reconciliation job expires an order that is still pending.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    checks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0) & models.Q(amount__lte=MAX_AMOUNT_TIYIN),
+                name="payment_amount_in_range",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "account_id", "bank_order_id"],
+                condition=~models.Q(bank_order_id=""),
+                name="payment_bank_order_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["business", "state", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Difference(TenantModel):
+    """What the daily reconciliation found our books and the bank disagreeing on. It never
+    changes money; an owner reads it and acts."""
+
+    order = models.ForeignKey(PaymentOrder, on_delete=models.CASCADE, related_name="differences")
+    found_on = models.DateField(db_index=True)
+    what = models.CharField(max_length=32)
+    ours = models.CharField(max_length=200, blank=True)
+    bank = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-found_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "found_on", "what"], name="one_difference_per_day"
+            ),
+        ]

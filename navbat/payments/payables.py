@@ -1,0 +1,78 @@
+"""What can be paid for. ``booking`` (and later ``loyalty``) register a payable kind here;
+payments call these hooks and never import them."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class PayableLine:
+    title: str
+    quantity: int
+    unit_price: int
+    discount: int
+    amount: int
+    item_ref: str = ""  # a stable id of what was sold (for fiscal receipts)
+    ikpu_code: str = ""
+    package_code: str = ""
+    vat_percent: int = 0
+
+
+@dataclass(frozen=True)
+class PayableView:
+    """Everything the Quick Payment page and the provider need about one payable."""
+
+    kind: str
+    id: int
+    business: object
+    document: object  # finance.SaleDocument
+    client: object | None
+    headline: str
+    place_name: str
+    place_address: str
+    person: str  # who serves the client (the specialist), may be empty
+    starts_at: datetime | None
+    time_zone: str
+    total: int
+    paid: int
+    lines: tuple[PayableLine, ...] = field(default=())
+    # False when it can no longer be paid (cancelled); ``closed_reason`` says why.
+    is_open: bool = True
+    closed_reason: str = ""
+
+    @property
+    def due(self) -> int:
+        return max(self.total - self.paid, 0)
+
+    @property
+    def overpaid(self) -> int:
+        return max(self.paid - self.total, 0)
+
+
+class Payable(Protocol):
+    kind: str
+
+    def describe(self, *, business, payable_id: int) -> PayableView | None:
+        """The payable now, or None when it does not exist (in this business)."""
+
+    def on_paid(self, *, business, payable_id: int, order) -> None:
+        """Called inside the transaction that records a payment."""
+
+
+_PAYABLES: dict[str, Payable] = {}
+
+
+def register(payable: Payable) -> None:
+    _PAYABLES[payable.kind] = payable
+
+
+def get(kind: str) -> Payable:
+    try:
+        return _PAYABLES[kind]
+    except KeyError:
+        raise LookupError(f"no payable kind {kind!r} is registered") from None
+
+
+def describe(*, business, kind: str, payable_id: int) -> PayableView | None:
+    return get(kind).describe(business=business, payable_id=payable_id)

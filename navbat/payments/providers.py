@@ -1,0 +1,123 @@
+"""The provider interface: what payments needs from a bank, in payments' own words.
+
+``navbat.uzum`` implements it and registers itself when its app is ready. Nothing here
+knows a bank's field names.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class ProviderError(Exception):
+    """The provider refused; ``message`` is for the person who asked."""
+
+    def __init__(self, message: str, *, code: str = "refused"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider did not answer (down, timed out): whether it acted is unknown."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="unavailable")
+
+
+@dataclass(frozen=True)
+class Account:
+    """A business's connection to a provider, as payments sees it."""
+
+    provider: str
+    id: int
+    methods: frozenset[str]  # payments.models.Method values the client may use
+    installments: bool
+    fee_schedule: object  # finance.FeeSchedule
+    register: object  # finance.CashRegister the money lands in
+    session_timeout_secs: int = 1800
+
+
+@dataclass(frozen=True)
+class CartLine:
+    title: str
+    item_ref: str
+    quantity: int
+    unit_price: int
+    amount: int
+    ikpu_code: str
+    package_code: str
+    vat_percent: int
+
+
+@dataclass(frozen=True)
+class Started:
+    bank_order_id: str
+    redirect_url: str
+
+
+@dataclass(frozen=True)
+class BankView:
+    """The provider's answer about one order, translated. ``state`` is a payments State:
+    pending, paid, declined, partly_refunded, refunded (or cancelled when the bank voided it)."""
+
+    state: str
+    bank_order_id: str
+    reference: str  # our reference as the bank has it
+    amount: int
+    paid_amount: int = 0
+    refunded_amount: int = 0
+    card_kind: str = ""
+    card_scheme: str = ""
+    masked_pan: str = ""
+    rrn: str = ""
+    failure_reason: str = ""
+    paid_at: datetime | None = None
+
+
+class Provider(Protocol):
+    name: str
+
+    def account_for(self, *, business) -> Account | None:
+        """The business's active connection, or None."""
+
+    def account_by_id(self, *, account_id: int) -> Account | None:
+        """A connection by id, active or not (history stays readable after a disconnect)."""
+
+    def start_card_payment(
+        self,
+        *,
+        order,
+        account: Account,
+        success_url: str,
+        failure_url: str,
+        cart: list[CartLine],
+        description: str,
+    ) -> Started:
+        """Register the order at the bank; raises ProviderError / ProviderUnavailable."""
+
+    def fetch(self, *, order) -> BankView:
+        """Ask the bank about an order it knows (``order.bank_order_id`` is set)."""
+
+
+_PROVIDERS: dict[str, Provider] = {}
+
+
+def register(provider: Provider) -> None:
+    _PROVIDERS[provider.name] = provider
+
+
+def get(name: str) -> Provider:
+    try:
+        return _PROVIDERS[name]
+    except KeyError:
+        raise LookupError(f"no payment provider {name!r} is registered") from None
+
+
+def active_account(*, business) -> Account | None:
+    """The business's one active connection among the registered providers."""
+    for provider in _PROVIDERS.values():
+        account = provider.account_for(business=business)
+        if account is not None:
+            return account
+    return None

@@ -1,0 +1,358 @@
+"""Writes of payments: links, starting a card payment, applying what the bank says, and
+recording a paid order in the books exactly once.
+
+No row lock is ever held across a call to the bank: the order and its reference (our
+idempotency key) are committed first, the bank is called, then the order is locked again
+and the answer applied.
+"""
+
+import logging
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from navbat.finance import fees
+from navbat.finance import services as finance
+from navbat.finance.models import CardKind, TransactionKind
+from navbat.kit.tenancy import scoped
+from navbat.kit.timeutil import to_local
+
+from . import payables, providers
+from .models import Method, PaymentLink, PaymentOrder, State
+from .providers import BankView, CartLine, ProviderError, ProviderUnavailable
+from .states import OPEN_STATES, SETTLED_STATES, transition
+
+log = logging.getLogger("navbat.payments")
+security_log = logging.getLogger("navbat.security")
+
+TOKEN_BYTES = 32  # 256 bits in the link
+FIRST_CHECK_AFTER = timedelta(seconds=60)
+MAX_CHECK_INTERVAL = timedelta(minutes=10)
+EXPIRY_MARGIN = timedelta(minutes=5)
+
+
+class PaymentRefused(ValidationError):
+    """The payment cannot start; the message is for the client."""
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+# ------------------------------------------------------------------------------- links
+
+
+def link_for(*, business, kind: str, payable_id: int, author=None) -> PaymentLink:
+    """The payable's payment link, made on first use. It stays valid until the payable is
+    paid or closed, so pressing "Payment link" again gives the same link."""
+    view = payables.describe(business=business, kind=kind, payable_id=payable_id)
+    if view is None:
+        raise ValidationError(_("There is nothing to pay here."))
+    if not view.is_open:
+        raise ValidationError(view.closed_reason or _("This can no longer be paid."))
+    existing = (
+        scoped(PaymentLink, business).filter(payable_kind=kind, payable_id=payable_id).first()
+    )
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        link, _created = PaymentLink.objects.get_or_create(
+            business=business,
+            payable_kind=kind,
+            payable_id=payable_id,
+            defaults={
+                "token": new_token(),
+                "document": view.document,
+                "client": view.client,
+                "created_by": author,
+            },
+        )
+    return link
+
+
+def find_link(token: str) -> PaymentLink | None:
+    """The public entry: the token itself is the authority (no business is known yet)."""
+    if not token or len(token) > 64:
+        return None
+    return PaymentLink.objects.filter(token=token).select_related("business", "document").first()
+
+
+# ------------------------------------------------------------------------ card payment
+
+
+def _cart(view: payables.PayableView) -> list[CartLine]:
+    return [
+        CartLine(
+            title=line.title,
+            item_ref=line.item_ref,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            amount=line.amount,
+            ikpu_code=line.ikpu_code,
+            package_code=line.package_code,
+            vat_percent=line.vat_percent,
+        )
+        for line in view.lines
+    ]
+
+
+def _reusable_card_order(link: PaymentLink, due: int) -> PaymentOrder | None:
+    """A card order of this link still open at the bank for the same amount: send the client
+    back to it rather than register a second one."""
+    soon = timezone.now() + timedelta(minutes=2)
+    return (
+        scoped(PaymentOrder, link.business)
+        .filter(link=link, method=Method.CARD, state=State.PENDING, amount=due)
+        .exclude(redirect_url="")
+        .filter(expires_at__gt=soon)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def start_card_payment(
+    *, link: PaymentLink, language: str, success_url: str, failure_url: str
+) -> PaymentOrder:
+    """Register a card payment for what is due on ``link`` and return the order with the
+    bank's page to send the client to. Raises PaymentRefused or a ProviderError."""
+    business = link.business
+    with transaction.atomic():
+        PaymentLink.objects.select_for_update().get(pk=link.pk)
+        view = payables.describe(
+            business=business, kind=link.payable_kind, payable_id=link.payable_id
+        )
+        if view is None or not view.is_open:
+            raise PaymentRefused((view and view.closed_reason) or _("This can no longer be paid."))
+        if view.due <= 0:
+            raise PaymentRefused(_("This is already paid."))
+        account = providers.active_account(business=business)
+        if account is None or Method.CARD not in account.methods:
+            raise PaymentRefused(_("The salon does not take card payments online at the moment."))
+        reusable = _reusable_card_order(link, view.due)
+        if reusable is not None:
+            return reusable
+        busy = scoped(PaymentOrder, business).filter(link=link, state__in=OPEN_STATES)
+        if busy.exclude(method=Method.CARD).exists():
+            raise PaymentRefused(
+                _("A payment in the Uzum Bank app is under way. Wait a minute and reload the page.")
+            )
+        now = timezone.now()
+        order = PaymentOrder.objects.create(
+            business=business,
+            link=link,
+            payable_kind=link.payable_kind,
+            payable_id=link.payable_id,
+            document=view.document,
+            client=view.client,
+            provider=account.provider,
+            account_id=account.id,
+            method=Method.CARD,
+            amount=view.due,
+            reference=str(uuid.uuid4()),
+            language=(language or "uz")[:8],
+            expires_at=now + timedelta(seconds=account.session_timeout_secs),
+            next_check_at=now + FIRST_CHECK_AFTER,
+        )
+        _schedule_check(order)
+    # Committed: the reference is stored before the bank hears of it.
+    provider = providers.get(order.provider)
+    try:
+        started = provider.start_card_payment(
+            order=order,
+            account=account,
+            success_url=success_url.replace("REFERENCE", order.reference),
+            failure_url=failure_url.replace("REFERENCE", order.reference),
+            cart=_cart(view),
+            description=view.headline,
+        )
+    except ProviderError as error:
+        # Unreachable: the bank may still have registered it; a callback naming our
+        # reference can settle it later (cancelled → paid is allowed).
+        _give_up(order_id=order.pk, reason=error.message)
+        raise
+    with transaction.atomic():
+        order = PaymentOrder.objects.select_for_update().get(pk=order.pk)
+        if not order.bank_order_id:
+            order.bank_order_id = started.bank_order_id
+        order.redirect_url = started.redirect_url
+        if order.state == State.CREATED:
+            transition(order=order, to=State.PENDING)
+        else:
+            # A callback that overtook our register call already moved it on.
+            order.save(update_fields=["bank_order_id", "redirect_url", "updated_at"])
+    return order
+
+
+def _give_up(*, order_id: int, reason: str) -> None:
+    with transaction.atomic():
+        order = PaymentOrder.objects.select_for_update().get(pk=order_id)
+        if order.state in OPEN_STATES:
+            transition(order=order, to=State.CANCELLED, failure_reason=reason[:300])
+
+
+# -------------------------------------------------------------- applying the bank's word
+
+
+def apply_bank_view(*, order_id: int, view: BankView) -> PaymentOrder:
+    """Apply what the bank said about an order (from its status call, never from a
+    callback's body). Repeats change nothing; the books are written once."""
+    with transaction.atomic():
+        order = PaymentOrder.objects.select_for_update().select_related("business").get(pk=order_id)
+        if view.reference and view.reference != order.reference:
+            security_log.warning(
+                "bank order %s names %r, not our %s: ignored",
+                view.bank_order_id,
+                view.reference,
+                order.reference,
+            )
+            return order
+        if view.amount and view.amount != order.amount:
+            security_log.warning(
+                "bank order %s is for %s, ours %s is for %s: ignored",
+                view.bank_order_id,
+                view.amount,
+                order.reference,
+                order.amount,
+            )
+            return order
+        order.checked_at = timezone.now()
+        order.checks += 1
+        if not order.bank_order_id and view.bank_order_id:
+            order.bank_order_id = view.bank_order_id
+        if view.state in SETTLED_STATES:
+            if order.state not in SETTLED_STATES:
+                _record_paid(order, view)
+            else:
+                order.save()
+            return order
+        if view.state == State.PENDING:
+            if order.state in (State.CREATED, State.DECLINED):
+                transition(order=order, to=State.PENDING, failure_reason=view.failure_reason)
+            else:
+                if view.failure_reason and order.state in OPEN_STATES:
+                    order.failure_reason = view.failure_reason[:300]
+                order.save()
+            return order
+        if view.state in (State.DECLINED, State.CANCELLED) and order.state in OPEN_STATES:
+            transition(order=order, to=view.state, failure_reason=(view.failure_reason or "")[:300])
+            return order
+        order.save()
+        return order
+
+
+def _record_paid(order: PaymentOrder, view: BankView) -> None:
+    """F3: the payment, its income in the provider's register, the fee, and the payable's
+    hook, in the caller's transaction (the order row is locked)."""
+    provider = providers.get(order.provider)
+    account = provider.account_by_id(account_id=order.account_id)
+    paid = view.paid_amount or order.amount
+    paid_at = view.paid_at or timezone.now()
+    card_kind = view.card_kind or CardKind.OTHER
+    business = order.business
+    day = to_local(paid_at, business.timezone).date()
+    fee = fees.fee_for(schedule=account.fee_schedule, card_kind=card_kind, amount=paid, day=day)
+    label = Method(order.method).label
+    note = " ".join(
+        part
+        for part in (str(label), view.card_scheme, view.masked_pan, view.rrn and f"RRN {view.rrn}")
+        if part
+    )
+    income = finance.record_transaction(
+        business=business,
+        register=account.register,
+        kind=TransactionKind.SALE_PAYMENT,
+        amount=paid,
+        document=order.document,
+        client=order.client,
+        note=note,
+        occurred_at=paid_at,
+        idempotency_key=f"payment:{order.reference}",
+        bank_settlement=True,
+    )
+    fee_transaction = None
+    if fee.amount > 0:
+        fee_transaction = finance.record_transaction(
+            business=business,
+            register=account.register,
+            kind=TransactionKind.BANK_FEE,
+            amount=fee.amount,
+            document=order.document,
+            client=order.client,
+            note=_("Bank fee %(rate)s %% on %(reference)s")
+            % {"rate": fees.format_rate(fee.rate_bp), "reference": order.reference[:8]},
+            occurred_at=paid_at,
+            idempotency_key=f"fee:{order.reference}",
+            bank_settlement=True,
+        )
+    transition(
+        order=order,
+        to=State.PAID,
+        paid_amount=paid,
+        paid_at=paid_at,
+        card_kind=card_kind,
+        card_scheme=view.card_scheme,
+        masked_pan=view.masked_pan,
+        rrn=view.rrn,
+        fee_rate_bp=fee.rate_bp,
+        fee_amount=fee.amount,
+        income=income,
+        fee=fee_transaction,
+        failure_reason="",
+    )
+    payables.get(order.payable_kind).on_paid(
+        business=business, payable_id=order.payable_id, order=order
+    )
+    log.info("payment %s recorded: %s tiyin, fee %s", order.reference, paid, fee.amount)
+
+
+def refresh(*, order: PaymentOrder) -> PaymentOrder:
+    """Ask the bank about ``order`` now and apply the answer (no lock held while asking)."""
+    if not order.bank_order_id:
+        return order
+    provider = providers.get(order.provider)
+    view = provider.fetch(order=order)
+    return apply_bank_view(order_id=order.pk, view=view)
+
+
+def check_pending(*, order_id: int) -> PaymentOrder | None:
+    """One reconciliation step for an order still open: ask the bank, apply; then schedule
+    the next step with a growing interval, or expire it once the bank's session is over."""
+    order = PaymentOrder.objects.filter(pk=order_id).select_related("business").first()
+    if order is None or order.state not in OPEN_STATES:
+        return order
+    now = timezone.now()
+    try:
+        order = refresh(order=order)
+    except ProviderUnavailable:
+        log.info("bank unavailable while checking %s; will retry", order.reference)
+    except ProviderError as error:
+        log.warning("bank refused a status check of %s: %s", order.reference, error.message)
+    with transaction.atomic():
+        order = PaymentOrder.objects.select_for_update().get(pk=order_id)
+        if order.state not in OPEN_STATES:
+            return order
+        deadline = (order.expires_at or order.created_at) + EXPIRY_MARGIN
+        if now >= deadline:
+            transition(
+                order=order,
+                to=State.EXPIRED,
+                failure_reason=_("The payment was not completed in time."),
+            )
+            return order
+        order.checks = max(order.checks, 1)
+        interval = min(FIRST_CHECK_AFTER * (2 ** min(order.checks - 1, 6)), MAX_CHECK_INTERVAL)
+        order.next_check_at = min(now + interval, deadline)
+        order.save(update_fields=["next_check_at", "checks", "updated_at"])
+        _schedule_check(order)
+    return order
+
+
+def _schedule_check(order: PaymentOrder) -> None:
+    from .tasks import check_payment
+
+    check_payment.using(run_after=order.next_check_at).enqueue(order.pk)

@@ -1,0 +1,251 @@
+"""``navbat.uzum`` as a payments provider: card payments through Checkout.
+
+Here, and only here, payments' words (orders, methods, amounts, card kinds) are translated
+to and from Uzum's (orderId, status, ips, operations)."""
+
+import logging
+
+from django.utils.translation import gettext as _
+
+from navbat.finance.models import CardKind
+from navbat.kit.tenancy import scoped
+from navbat.payments.models import Method, State
+from navbat.payments.providers import (
+    Account,
+    BankView,
+    CartLine,
+    ProviderError,
+    ProviderUnavailable,
+    Started,
+)
+
+from . import clients
+from .checkout import (
+    AuthenticationFailed,
+    BankTimeout,
+    BankUnavailable,
+    Cart,
+    CartItem,
+    CheckoutError,
+    MalformedAnswer,
+    OperationState,
+    OperationType,
+    OrderNotFound,
+    OrderState,
+    OrderStatus,
+    ReceiptParams,
+    RegisterRequest,
+    TransportError,
+    UzumError,
+    content_language,
+)
+from .models import Connection
+
+log = logging.getLogger("navbat.uzum")
+
+NAME = "uzum"
+
+# The bank's card scheme (``ips`` of the order status, ``paymentSource`` of the Merchant
+# API) → the card kind the fee schedule knows.
+CARD_KINDS = {
+    "UZCARD": CardKind.UZCARD,
+    "HUMO": CardKind.HUMO,
+    "VISA": CardKind.VISA,
+    "MASTERCARD": CardKind.MASTERCARD,
+    "UZUM_DEBIT_VISA": CardKind.UZUM_VISA,
+    "VISAUZS": CardKind.UZUM_VISA,
+    "INSTALLMENT": CardKind.INSTALLMENT,
+}
+
+
+def card_kind_of(scheme: str | None) -> str:
+    if not scheme:
+        return CardKind.OTHER
+    return CARD_KINDS.get(scheme.strip().upper(), CardKind.OTHER)
+
+
+def account_of(connection: Connection) -> Account:
+    methods = set()
+    if connection.card_payments:
+        methods.add(Method.CARD)
+    if connection.app_payments:
+        methods.add(Method.APP)
+    return Account(
+        provider=NAME,
+        id=connection.pk,
+        methods=frozenset(methods),
+        installments=connection.app_payments and connection.installments,
+        fee_schedule=connection.fee_schedule,
+        register=connection.register,
+        session_timeout_secs=connection.session_timeout_secs,
+    )
+
+
+def _connection(order) -> Connection:
+    return scoped(Connection, order.business).select_related("business").get(pk=order.account_id)
+
+
+def bank_view(status: OrderStatus) -> BankView:
+    """Uzum's order status in payments' words."""
+    completed = [
+        op
+        for op in status.operations
+        if op.operation_type is OperationType.COMPLETE and op.state is OperationState.SUCCESS
+    ]
+    paid_op = completed[0] if completed else None
+    refunded = status.refunded_amount
+    if status.status is OrderState.COMPLETED:
+        state = State.PARTLY_REFUNDED if refunded else State.PAID
+    elif status.status is OrderState.REFUNDED:
+        state = State.REFUNDED
+    elif status.status is OrderState.DECLINED:
+        state = State.DECLINED
+    elif status.status is OrderState.REVERSED:
+        state = State.CANCELLED
+    else:  # REGISTERED (maybe after a declined attempt the client may retry), AUTHORIZED
+        state = State.PENDING
+    reason = ""
+    if status.action_code:
+        reason = _("The bank declined the card (code %(code)s).") % {"code": status.action_code}
+    return BankView(
+        state=state,
+        bank_order_id=str(status.order_id),
+        reference=status.merchant_order_id or "",
+        amount=status.amount,
+        paid_amount=status.completed_amount,
+        refunded_amount=refunded,
+        card_kind=card_kind_of(status.ips)
+        if state in (State.PAID, State.PARTLY_REFUNDED, State.REFUNDED)
+        else "",
+        card_scheme=(status.ips or "")[:32],
+        masked_pan=(status.masked_pan or "")[:32],
+        rrn=((paid_op.rrn if paid_op else "") or "")[:32],
+        failure_reason=reason,
+        paid_at=paid_op.done_at if paid_op else None,
+    )
+
+
+def _cart(*, order, connection: Connection, lines: list[CartLine]) -> Cart:
+    items = []
+    for line in lines:
+        if not line.ikpu_code or not line.package_code:
+            raise ProviderError(
+                _(
+                    "“%(title)s” has no IKPU or package code; fiscal receipts need them. "
+                    "Add them in the catalog."
+                )
+                % {"title": line.title},
+                code="fiscal_fields_missing",
+            )
+        items.append(
+            CartItem(
+                title=line.title[:128],
+                product_id=line.item_ref,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                total=line.amount,
+                receipt_params=ReceiptParams(
+                    spic=line.ikpu_code,
+                    package_code=line.package_code,
+                    vat_percent=line.vat_percent,
+                    tin=connection.tin or None,
+                    pinfl=None if connection.tin else (connection.pinfl or None),
+                ),
+            )
+        )
+    return Cart(cart_id=order.reference, total=sum(i.total for i in items), items=tuple(items))
+
+
+def _unavailable() -> ProviderUnavailable:
+    return ProviderUnavailable(_("The bank is not answering. Try again in a minute."))
+
+
+class UzumProvider:
+    name = NAME
+
+    def account_for(self, *, business) -> Account | None:
+        connection = (
+            scoped(Connection, business)
+            .filter(is_active=True)
+            .select_related("fee_schedule", "register")
+            .first()
+        )
+        return account_of(connection) if connection else None
+
+    def account_by_id(self, *, account_id: int) -> Account | None:
+        connection = (
+            Connection.objects.filter(pk=account_id)
+            .select_related("fee_schedule", "register")
+            .first()
+        )
+        return account_of(connection) if connection else None
+
+    def start_card_payment(
+        self,
+        *,
+        order,
+        account: Account,
+        success_url: str,
+        failure_url: str,
+        cart: list[CartLine],
+        description: str,
+    ) -> Started:
+        connection = _connection(order)
+        request = RegisterRequest(
+            amount=order.amount,
+            order_number=order.reference,
+            client_id=str(order.client_id or f"guest-{order.pk}"),
+            success_url=success_url,
+            failure_url=failure_url,
+            payment_details=description[:1024] or None,
+            session_timeout_secs=min(max(connection.session_timeout_secs, 600), 1800),
+            cart=_cart(order=order, connection=connection, lines=cart)
+            if connection.auto_fiscal
+            else None,
+        )
+        try:
+            with clients.checkout_client(connection) as client:
+                result = client.register(request, content_language(order.language))
+        except (BankUnavailable, BankTimeout, TransportError, MalformedAnswer) as error:
+            log.warning("uzum register failed for %s: %s", order.reference, error)
+            raise _unavailable() from error
+        except AuthenticationFailed as error:
+            raise ProviderError(
+                _(
+                    "The bank refused the salon's keys. "
+                    "The salon must check its Uzum Bank connection."
+                ),
+                code="keys_refused",
+            ) from error
+        except UzumError as error:
+            log.warning("uzum register refused for %s: %s", order.reference, error)
+            raise ProviderError(
+                _("The bank refused the payment: %(reason)s") % {"reason": _describe(error)},
+                code="refused",
+            ) from error
+        return Started(bank_order_id=str(result.order_id), redirect_url=result.payment_redirect_url)
+
+    def fetch(self, *, order) -> BankView:
+        return self.fetch_bank_order(
+            connection=_connection(order), bank_order_id=order.bank_order_id
+        )
+
+    def fetch_bank_order(self, *, connection: Connection, bank_order_id: str) -> BankView:
+        try:
+            with clients.checkout_client(connection) as client:
+                status = client.get_order_status(bank_order_id)
+        except OrderNotFound as error:
+            raise ProviderError(
+                _("The bank does not know this order."), code="not_found"
+            ) from error
+        except (BankUnavailable, BankTimeout, TransportError, MalformedAnswer) as error:
+            raise _unavailable() from error
+        except UzumError as error:
+            raise ProviderError(_describe(error), code="refused") from error
+        return bank_view(status)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, CheckoutError):
+        return f"{error.code} {error.message}".strip()
+    return str(error)
