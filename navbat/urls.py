@@ -12,6 +12,10 @@ urlpatterns = [
     path("accounts/", include("navbat.accounts.urls")),
     path("catalog/", include("navbat.salons.urls")),
     path("finance/", include("navbat.finance.urls")),
+    path("payments/", include("navbat.payments.urls")),
+    path("integrations/", include("navbat.uzum.urls")),
+    path("pay/", include("navbat.payments.public_urls")),
+    path("uzum/", include("navbat.uzum.bank_urls")),
     path("", include("navbat.booking.urls")),
     path("", RedirectView.as_view(pattern_name="booking:journal", permanent=False), name="home"),
 ]
