@@ -9,11 +9,14 @@ from .checkout import CheckoutClient
 from .models import Connection
 
 transport_factory: Callable[[], httpx.BaseTransport] | None = None
+# Seconds to wait for the bank; a test lowers it to meet a bank that works, then times out.
+timeout_seconds: float = 15.0
 
 
 def checkout_client(connection: Connection, **options) -> CheckoutClient:
     if transport_factory is not None:
         options.setdefault("transport", transport_factory())
+    options.setdefault("timeout", timeout_seconds)
     return CheckoutClient(
         connection.checkout_base_url,
         str(connection.terminal_id),

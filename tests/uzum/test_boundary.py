@@ -20,11 +20,16 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
+# The top of the house (DESIGN.md "Rooms") may wire the adapter in: the demo connects the
+# demo salon to the sandbox.
+TOP_LEVEL = {"demo.py", "cli.py"}
+
+
 def test_only_navbat_uzum_imports_navbat_uzum():
     offenders = []
     for path in ROOT.rglob("*.py"):
         relative = path.relative_to(ROOT)
-        if relative.parts[0] == "uzum":
+        if relative.parts[0] == "uzum" or str(relative) in TOP_LEVEL:
             continue
         for name in imported_modules(path):
             if name == "navbat.uzum" or name.startswith("navbat.uzum."):
@@ -37,3 +42,51 @@ def test_the_checkout_client_needs_nothing_of_navbat():
     for path in (ROOT / "uzum" / "checkout").rglob("*.py"):
         for name in imported_modules(path):
             assert not name.startswith(("django", "navbat")), f"{path.name}: {name}"
+
+
+# Uzum's words (uzum-bank.md): none of them may appear in the provider-neutral rooms.
+UZUM_WORDS = (
+    "orderId",
+    "merchantOrderId",
+    "orderNumber",
+    "paymentRedirectUrl",
+    "getOrderStatus",
+    "operationType",
+    "transId",
+    "paymentSource",
+    "serviceId",
+    "X-Terminal-Id",
+    "X-API-Key",
+    '"ips"',
+    "ips=",
+)
+NEUTRAL_ROOMS = ("payments", "finance", "booking", "salons", "accounts", "api", "kit")
+
+
+def test_no_uzum_field_name_outside_the_adapter():
+    offenders = []
+    for room in NEUTRAL_ROOMS:
+        for path in (ROOT / room).rglob("*"):
+            if path.suffix not in (".py", ".html"):
+                continue
+            text = path.read_text(encoding="utf-8")
+            offenders += [f"{path.relative_to(ROOT)}: {w}" for w in UZUM_WORDS if w in text]
+    assert offenders == []
+
+
+LAYERS = {
+    # room: rooms it must not import (arrows point down, DESIGN.md)
+    "payments": ("booking", "loyalty", "uzum", "uzum_sandbox", "api"),
+    "finance": ("payments", "booking", "loyalty", "uzum", "uzum_sandbox", "api"),
+}
+
+
+def test_payments_and_finance_import_nothing_above_them():
+    offenders = []
+    for room, forbidden in LAYERS.items():
+        for path in (ROOT / room).rglob("*.py"):
+            for name in imported_modules(path):
+                for above in forbidden:
+                    if name == f"navbat.{above}" or name.startswith(f"navbat.{above}."):
+                        offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert offenders == []
