@@ -32,18 +32,34 @@ def _migrate() -> None:
 
 
 def _demo_text(info: dict) -> str:
-    return "\n".join(
-        [
-            f"Demo salon: {info['business']['name']}",
-            f"  open      {info['public_url']}/",
-            f"  log in    {info['login']['email']} / {info['login']['password']}",
-            f"  API token {info['api_token']}",
-            f"  API docs  {info['public_url']}/api/v1/docs",
+    lines = [
+        f"Demo salon: {info['business']['name']}",
+        f"  open      {info['public_url']}/",
+        f"  log in    {info['login']['email']} / {info['login']['password']}",
+        f"  API token {info['api_token']}",
+        f"  API docs  {info['public_url']}/api/v1/docs",
+    ]
+    uzum = info.get("uzum")
+    if uzum:
+        # The API key is left out on purpose: it is a secret, shown masked on the page.
+        lines += [
+            f"Uzum Bank ({uzum['environment']}), connection {uzum['connection_id']}",
+            f"  terminal id          {uzum['terminal_id']}",
+            f"  Merchant API service {uzum['merchant_service_id']}, "
+            f"login {uzum['merchant_login']} / {uzum['merchant_password']}",
+            f"  payment callback     {uzum['callback_urls']['payment']}",
+            f"  event callback       {uzum['callback_urls']['event']}",
+            f"  receipt callback     {uzum['callback_urls']['receipt']}",
+            f"  Merchant API         {uzum['merchant_api_url']}",
         ]
-    )
+    return "\n".join(lines)
 
 
 def _make_worker(*, interval: float, worker_id: str):
+    from navbat.payments.reconciliation import ensure_daily_scheduled
+
+    # The nightly check reschedules itself; the first worker to start seeds it once.
+    ensure_daily_scheduled()
     from django_tasks_db.management.commands.db_worker import Worker
 
     return Worker(

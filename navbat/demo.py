@@ -6,10 +6,13 @@ Everything here is demo data; the login and the API token it prints open only it
 import hashlib
 import hmac
 import random
+import secrets
+import uuid
 from datetime import time, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 
 from navbat.accounts.models import ApiToken, Role, User, hash_token
 from navbat.accounts.services import add_member
@@ -17,6 +20,7 @@ from navbat.booking.models import Status
 from navbat.booking.services import LineInput, change_status, create_appointment, take_desk_payment
 from navbat.finance.models import CashRegister, RegisterKind, Transaction
 from navbat.finance.services import ensure_default_registers
+from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import local_datetime, local_today
 from navbat.salons.models import (
     Business,
@@ -28,6 +32,11 @@ from navbat.salons.models import (
     Specialist,
 )
 from navbat.salons.services import create_business, create_location, set_weekly_schedule
+from navbat.uzum import services as uzum
+from navbat.uzum.models import Connection, Environment
+from navbat.uzum.selectors import bank_addresses
+from navbat.uzum_sandbox.control import FIRST_SERVICE_ID
+from navbat.uzum_sandbox.models import MerchantService, PayType, Terminal
 
 DEMO_SLUG = "navbat-demo"
 DEMO_EMAIL = "demo@navbat.uz"
@@ -120,13 +129,113 @@ def load_demo() -> dict:
         token_hash=hash_token(token),
         defaults={"business": business, "name": "Demo", "prefix": token[:12]},
     )
+    connection = _ensure_uzum(business)
     return {
         "created": created,
         "business": {"id": business.pk, "name": business.name},
         "login": {"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
         "api_token": token,
         "public_url": settings.NAVBAT_PUBLIC_URL,
+        "uzum": uzum_info(connection),
     }
+
+
+def uzum_info(connection: Connection) -> dict:
+    """The demo's Uzum Bank connection as a newcomer or a script needs it (no API key: it
+    is only ever shown masked)."""
+    addresses = bank_addresses(public_id=connection.public_id)
+    return {
+        "connection_id": str(connection.public_id),
+        "environment": connection.environment,
+        "terminal_id": str(connection.terminal_id),
+        "merchant_service_id": connection.merchant_service_id,
+        "merchant_login": connection.merchant_login,
+        "merchant_password": connection.merchant_password,
+        "callback_urls": {
+            "payment": addresses.payment,
+            "event": addresses.event,
+            "receipt": addresses.receipt,
+        },
+        "merchant_api_url": addresses.merchant_api,
+    }
+
+
+def _ensure_uzum(business: Business) -> Connection:
+    """The demo salon is connected to the built-in sandbox once; later runs keep whatever the
+    salon has (even a disconnect) and only follow a changed public URL."""
+    connection = scoped(Connection, business).order_by("-is_active", "-connected_at", "-id").first()
+    if connection is None:
+        with transaction.atomic():
+            connection = _connect_sandbox(business)
+    elif connection.is_active and connection.environment == Environment.SANDBOX:
+        _follow_public_url(connection)
+        connection.refresh_from_db()
+    return connection
+
+
+def _connect_sandbox(business: Business) -> Connection:
+    """Keys made the way Uzum's manager makes them at the sandbox bank, callbacks already
+    pointing at this installation, then connected as the connect form would."""
+    public_id = uuid.uuid4()
+    addresses = bank_addresses(public_id=public_id)
+    terminal = Terminal.objects.create(
+        merchant_name=business.name,
+        pay_types=[PayType.ONE_STEP, PayType.TWO_STEP],
+        payment_callback_url=addresses.payment,
+        event_callback_url=addresses.event,
+        receipt_callback_url=addresses.receipt,
+    )
+    last = MerchantService.objects.aggregate(last=Max("service_id"))["last"]
+    service_id = max(FIRST_SERVICE_ID, (last or 0) + 1)
+    service = MerchantService.objects.create(
+        service_id=service_id,
+        login=f"merchant{service_id}",
+        password=secrets.token_urlsafe(18),
+        merchant_name=business.name,
+        merchant_base_url=addresses.merchant_api.rstrip("/"),
+        attribute_name="order",
+    )
+    # verify=False: `navbat demo` runs with no server up, so the sandbox cannot be asked over
+    # HTTP; and there is nothing to doubt, the sandbox made these keys a moment ago.
+    return uzum.connect(
+        business=business,
+        environment=Environment.SANDBOX,
+        terminal_id=str(terminal.terminal_id),
+        api_key=terminal.api_key,
+        merchant_service_id=service.service_id,
+        merchant_login=service.login,
+        merchant_password=service.password,
+        card_payments=True,
+        app_payments=True,
+        installments=True,
+        author=User.objects.filter(email=DEMO_EMAIL).first(),
+        verify=False,
+        public_id=public_id,
+    )
+
+
+def _follow_public_url(connection: Connection) -> None:
+    """Served on another address than when it was loaded (``NAVBAT_PUBLIC_URL``, the port
+    of `navbat run`), the demo's sandbox terminal would call back the old one."""
+    addresses = bank_addresses(public_id=connection.public_id)
+    host = uzum.default_checkout_url(Environment.SANDBOX)
+    with transaction.atomic():
+        Terminal.objects.filter(terminal_id=connection.terminal_id).exclude(
+            payment_callback_url=addresses.payment,
+            event_callback_url=addresses.event,
+            receipt_callback_url=addresses.receipt,
+        ).update(
+            payment_callback_url=addresses.payment,
+            event_callback_url=addresses.event,
+            receipt_callback_url=addresses.receipt,
+        )
+        if connection.merchant_service_id:
+            merchant_base_url = addresses.merchant_api.rstrip("/")
+            MerchantService.objects.filter(service_id=connection.merchant_service_id).exclude(
+                merchant_base_url=merchant_base_url
+            ).update(merchant_base_url=merchant_base_url)
+        if connection.checkout_base_url != host:
+            Connection.objects.filter(pk=connection.pk).update(checkout_base_url=host)
 
 
 def _build() -> Business:

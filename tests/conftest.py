@@ -210,11 +210,15 @@ def bank_in_process(monkeypatch):
     requests and answers, carried by httpx over WSGI instead of a socket."""
     import httpx
     from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
 
     from navbat.uzum import clients
 
     app = WSGIHandler()
     monkeypatch.setattr(clients, "transport_factory", lambda: httpx.WSGITransport(app=app))
+    # The bank's request ends by closing "obsolete" connections, which on PostgreSQL would
+    # close the test's own connection (the same thread, inside the test's transaction).
+    monkeypatch.setattr(connection, "close_if_unusable_or_obsolete", lambda: None)
     return app
 
 

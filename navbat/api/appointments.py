@@ -9,11 +9,16 @@ from ninja import Query, Router, Status
 from navbat.booking import selectors as booking
 from navbat.booking import services
 from navbat.booking.models import AppointmentLine
+from navbat.booking.payables import KIND as APPOINTMENT
 from navbat.booking.services import LineInput
 from navbat.kit.tenancy import get_scoped_or_404, scoped
 from navbat.kit.timeutil import to_local
+from navbat.payments import links
+from navbat.payments import services as payments
+from navbat.payments.providers import active_account
 from navbat.salons import selectors as salons
 
+from .errors import error_response
 from .schemas import (
     READ_ERRORS,
     WRITE_ERRORS,
@@ -23,6 +28,7 @@ from .schemas import (
     AppointmentPatch,
     AppointmentQuery,
     LineIn,
+    PaymentLinkOut,
     StatusIn,
     id_path,
     paginate,
@@ -214,3 +220,32 @@ def cancel_appointment(request: HttpRequest, appointment_id: id_path("appointmen
     )
     services.cancel_appointment(appointment=appointment)
     return _fresh(business, appointment.pk)
+
+
+@router.post(
+    "/appointments/{appointment_id}/payment-link",
+    response={200: PaymentLinkOut, 201: PaymentLinkOut, **WRITE_ERRORS},
+)
+def create_payment_link(request: HttpRequest, appointment_id: id_path("appointment")):
+    """The appointment's payment link for the client (F2): 201 when made now, 200 when it
+    was sent before (one link per appointment, valid until paid or cancelled). 409 says why
+    there can be none: `appointment_cancelled`, `nothing_due` or `payments_not_connected`."""
+    business = request.auth
+    appointment = get_scoped_or_404(
+        booking.appointments(business=business), business, pk=appointment_id
+    )
+    money = booking.money_of(appointment)
+    code, message = booking.payment_link_refusal(
+        appointment=appointment, money=money, account=active_account(business=business)
+    )
+    if code:
+        return error_response(409, code, message)
+    existed = booking.payment_link_of(appointment=appointment) is not None
+    link = payments.link_for(business=business, kind=APPOINTMENT, payable_id=appointment.pk)
+    body = {
+        "url": links.link_url(link.token),
+        "token": link.token,
+        "amount_due": money.due,
+        "created_at": to_local(link.created_at, business.timezone),
+    }
+    return body if existed else Status(201, body)

@@ -2,13 +2,13 @@
 
 from ninja import NinjaAPI
 
-from . import appointments, catalog, clients, locations
+from . import appointments, catalog, clients, locations, payments
 from .auth import BusinessToken
 from .errors import install_error_handlers
 
 DESCRIPTION = """\
-The salon's data for its own tools: locations, specialists, the catalog, clients and
-appointments.
+The salon's data for its own tools: locations, specialists, the catalog, clients,
+appointments (with payment links for the client) and online payments.
 
 * **Authentication**: `Authorization: Bearer <token>`; a token opens one business only.
   Another business's ids answer 404.
@@ -41,6 +41,7 @@ def build_api() -> NinjaAPI:
     api.add_router("", catalog.router)
     api.add_router("", clients.router)
     api.add_router("", appointments.router)
+    api.add_router("", payments.router)
     return api
 
 

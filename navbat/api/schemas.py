@@ -11,7 +11,10 @@ from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from navbat.booking.models import LineKind, Status
+from navbat.finance.models import CardKind
 from navbat.kit.money import MAX_AMOUNT_TIYIN
+from navbat.payments.models import Method
+from navbat.payments.models import State as PaymentOrderState
 
 MAX_ID = 2**63 - 1
 MAX_LIMIT = 100
@@ -87,7 +90,8 @@ def id_path(model: str):
 class ErrorOut(Schema):
     code: str = Field(
         description="unauthenticated, not_found, conflict, invalid, malformed, too_large, "
-        "method_not_allowed or server_error."
+        "method_not_allowed or server_error; a payment link refused with 409 says why: "
+        "appointment_cancelled, nothing_due or payments_not_connected."
     )
     message: str = Field(description="For people, in the request's language.")
     details: Any = Field(
@@ -334,3 +338,44 @@ class AppointmentOut(Schema):
 
 class AppointmentPage(PageMeta):
     items: list[AppointmentOut]
+
+
+# ---- online payments ------------------------------------------------------------------------
+
+PaymentOrderStateName = Literal[tuple(PaymentOrderState.values)]
+
+
+class PaymentLinkOut(Schema):
+    url: str = Field(description="The Quick Payment page to send the client.")
+    token: str = Field(description="The link's secret part (at least 128 bits of randomness).")
+    amount_due: int = Field(description=f"{MONEY_NOTE} What is left to pay now.")
+    created_at: datetime = Field(description="When the link was first made.")
+
+
+class PaymentQuery(PageQuery):
+    date_from: Day | None = Field(None, description="Payments started on or after this day.")
+    date_to: Day | None = Field(None, description="Payments started on or before this day.")
+    state: PaymentOrderStateName | None = None
+
+
+class PaymentOut(Schema):
+    id: str = Field(description="Our reference, also the order number the bank knows.")
+    method: Literal[tuple(Method.values)]
+    card_kind: Literal[tuple(CardKind.values)] | None = Field(
+        description="The card kind the fee is charged for, once paid."
+    )
+    card_scheme: str = Field(description="The card scheme the bank reported (e.g. UZCARD).")
+    masked_pan: str = Field(description="The card number as the bank masked it.")
+    amount: int = Field(description=f"{MONEY_NOTE} Asked of the client.")
+    paid_amount: int = Field(description=f"{MONEY_NOTE} What the bank took.")
+    fee: int = Field(description=f"{MONEY_NOTE} The bank's fee, fixed when it was paid.")
+    fee_rate: str | None = Field(description='Percent, e.g. "1" or "0.4"; null until paid.')
+    state: PaymentOrderStateName
+    created_at: datetime = Field(description="In the business's zone, with its offset.")
+    paid_at: datetime | None = Field(description="In the business's zone, with its offset.")
+    appointment_id: int | None = Field(description="When the payment is for an appointment.")
+    client_id: int | None
+
+
+class PaymentPage(PageMeta):
+    items: list[PaymentOut]

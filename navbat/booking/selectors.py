@@ -3,15 +3,20 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext as _
 
+from navbat.finance.models import PaymentState, Transaction, TransactionKind
 from navbat.finance.selectors import paid_amount, paid_subquery, payment_state
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import day_bounds, local_datetime, to_local
+from navbat.payments.models import PaymentLink, PaymentOrder
+from navbat.payments.states import SETTLED_STATES
 from navbat.salons.models import Location, Specialist
 from navbat.salons.selectors import specialists, working_windows
 
-from .models import Appointment, AppointmentLine
+from .models import Appointment, AppointmentLine, Status
+from .payables import KIND as PAYABLE_KIND
 
 PIXELS_PER_MINUTE = 1  # one hour is 60px tall in the journal grid
 DEFAULT_DAY = (time(8, 0), time(21, 0))
@@ -158,3 +163,99 @@ def journal(
 
 def neighbour_days(day: date) -> tuple[date, date]:
     return day - timedelta(days=1), day + timedelta(days=1)
+
+
+# ---- online payments of appointments ------------------------------------------------------
+
+
+def payment_link_of(*, appointment: Appointment) -> PaymentLink | None:
+    """The appointment's payment link when one was sent (there is at most one)."""
+    return (
+        scoped(PaymentLink, appointment.business)
+        .filter(payable_kind=PAYABLE_KIND, payable_id=appointment.pk)
+        .select_related("created_by")
+        .first()
+    )
+
+
+def online_payments_of(*, appointment: Appointment) -> QuerySet[PaymentOrder]:
+    """Every attempt to pay the appointment online, newest first, whatever came of it."""
+    return scoped(PaymentOrder, appointment.business).filter(
+        payable_kind=PAYABLE_KIND, payable_id=appointment.pk
+    )
+
+
+LINK_CANCELLED = "appointment_cancelled"
+LINK_NOT_CONNECTED = "payments_not_connected"
+LINK_NOTHING_DUE = "nothing_due"
+
+
+def payment_link_refusal(*, appointment: Appointment, money: Money, account) -> tuple[str, str]:
+    """Why no payment link can be sent for the appointment now: ``(code, message)``, or
+    ``("", "")`` when one can. ``account`` is the business's active payment connection
+    (``payments.providers.active_account``)."""
+    if appointment.status == Status.CANCELLED:
+        return LINK_CANCELLED, _("This appointment was cancelled: there is nothing to pay.")
+    if account is None or not account.methods:
+        return LINK_NOT_CONNECTED, _("Connect Uzum Bank to send payment links.")
+    if money.due <= 0:
+        return LINK_NOTHING_DUE, _("Nothing is due on this appointment.")
+    return "", ""
+
+
+@dataclass
+class Overpayment:
+    """More was paid than the appointment costs (two payments raced, or the bill shrank)."""
+
+    amount: int
+    order: PaymentOrder | None  # the online payment that went over, when it was one
+    transaction: Transaction | None  # otherwise the latest payment in the books
+
+
+def overpayment_of(*, appointment: Appointment, money: Money) -> Overpayment | None:
+    if money.state != PaymentState.OVERPAID:
+        return None
+    order = (
+        online_payments_of(appointment=appointment)
+        .filter(state__in=SETTLED_STATES)
+        .order_by("-paid_at", "-id")
+        .first()
+    )
+    latest = None
+    if order is None:
+        latest = (
+            scoped(Transaction, appointment.business)
+            .filter(document_id=appointment.document_id, kind=TransactionKind.SALE_PAYMENT)
+            .select_related("register")
+            .order_by("-occurred_at", "-id")
+            .first()
+        )
+    return Overpayment(amount=money.paid - money.total, order=order, transaction=latest)
+
+
+def payment_links_of_client(*, business, client_id: int) -> QuerySet[PaymentLink]:
+    """Payment links sent for the client's appointments, newest first, each annotated with
+    the appointment's start (``appointment_starts_at``)."""
+    visits = scoped(Appointment, business).filter(client_id=client_id)
+    starts = visits.filter(pk=OuterRef("payable_id")).values("starts_at")[:1]
+    return (
+        scoped(PaymentLink, business)
+        .filter(payable_kind=PAYABLE_KIND, payable_id__in=visits.values("pk"))
+        .select_related("created_by")
+        .annotate(appointment_starts_at=Subquery(starts))
+        .order_by("-created_at", "-id")
+    )
+
+
+def online_payments_of_client(*, business, client_id: int) -> QuerySet[PaymentOrder]:
+    """Online payments (settled ones) for the client's appointments, newest first."""
+    visits = scoped(Appointment, business).filter(client_id=client_id)
+    return (
+        scoped(PaymentOrder, business)
+        .filter(
+            payable_kind=PAYABLE_KIND,
+            payable_id__in=visits.values("pk"),
+            state__in=SETTLED_STATES,
+        )
+        .order_by("-paid_at", "-id")
+    )

@@ -18,4 +18,9 @@ urlpatterns = [
         views.appointment_payment_view,
         name="appointment_payment",
     ),
+    path(
+        "appointments/<int:appointment_id>/payment-link/",
+        views.appointment_payment_link_view,
+        name="appointment_payment_link",
+    ),
 ]

@@ -6,15 +6,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from navbat.accounts.permissions import business_required, manager_required, own_specialist_id
+from navbat.finance.fees import format_rate
 from navbat.finance.selectors import transactions
 from navbat.kit.money import tiyin_to_som_text
 from navbat.kit.phones import PhoneError, normalise_phone
 from navbat.kit.tenancy import get_scoped_or_404, scoped
 from navbat.kit.timeutil import local_datetime, local_today, to_local
+from navbat.payments import links
+from navbat.payments import services as payments
+from navbat.payments.providers import active_account
 from navbat.salons.models import Location
 from navbat.salons.selectors import client_by_phone, locations
 from navbat.salons.services import find_or_create_client
@@ -22,6 +27,7 @@ from navbat.salons.services import find_or_create_client
 from . import selectors, services
 from .forms import AppointmentForm, DeskPaymentForm, LineFormSet, item_choices, line_initial
 from .models import Appointment, Status
+from .payables import KIND as PAYABLE_KIND
 
 
 def _location(request) -> Location:
@@ -237,6 +243,45 @@ def _window_context(request, appointment) -> dict:
         ),
         "starts_local": to_local(appointment.starts_at, appointment.location.timezone),
         "ends_local": to_local(appointment.ends_at, appointment.location.timezone),
+        **_online_payment_context(request, appointment, money),
+    }
+
+
+def _online_payment_context(request, appointment, money) -> dict:
+    link = selectors.payment_link_of(appointment=appointment)
+    context = {
+        "payment_link": link,
+        "online_payments": _with_rates(selectors.online_payments_of(appointment=appointment)),
+        "overpayment": selectors.overpayment_of(appointment=appointment, money=money),
+    }
+    if request.membership.manages:
+        account = active_account(business=request.business)
+        _code, refusal = selectors.payment_link_refusal(
+            appointment=appointment, money=money, account=account
+        )
+        context.update(
+            link_refusal=refusal,
+            payments_connected=bool(account and account.methods),
+            link_panel=_link_panel(appointment, link, money.due) if link and not refusal else None,
+        )
+    return context
+
+
+def _with_rates(orders) -> list:
+    rows = list(orders)
+    for order in rows:
+        order.fee_rate_text = "" if order.fee_rate_bp is None else format_rate(order.fee_rate_bp)
+    return rows
+
+
+def _link_panel(appointment, link, due: int) -> dict:
+    url = links.link_url(link.token)
+    return {
+        "link": link,
+        "url": url,
+        "amount": due,
+        "share": links.share(url=url, salon=appointment.business.name, amount=due),
+        "qr": links.qr_svg(url),
     }
 
 
@@ -280,6 +325,48 @@ def appointment_payment_view(request, appointment_id: int):
     else:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     return redirect("booking:appointment", appointment_id=appointment.pk)
+
+
+@manager_required
+@require_POST
+def appointment_payment_link_view(request, appointment_id: int):
+    """F2: the appointment's payment link (the same one on every press), with what it takes
+    to send it. htmx swaps in the panel; without htmx the window shows it after a redirect."""
+    appointment = _appointment_for(request, appointment_id)
+    money = selectors.money_of(appointment)
+    account = active_account(business=request.business)
+    _code, refusal = selectors.payment_link_refusal(
+        appointment=appointment, money=money, account=account
+    )
+    link = None
+    if not refusal:
+        try:
+            link = payments.link_for(
+                business=request.business,
+                kind=PAYABLE_KIND,
+                payable_id=appointment.pk,
+                author=request.user,
+            )
+        except ValidationError as exc:
+            refusal = " ".join(exc.messages)
+    if request.headers.get("HX-Request"):
+        return render(
+            request,
+            "booking/_payment_link.html",
+            {
+                "appointment": appointment,
+                "link_refusal": refusal,
+                "payments_connected": bool(account and account.methods),
+                "link_panel": _link_panel(appointment, link, money.due) if link else None,
+                "oob_sent": True,  # the window's "Payment link sent …" line updates too
+            },
+        )
+    if refusal:
+        messages.error(request, refusal)
+    else:
+        messages.success(request, _("The payment link is ready: copy it or send it to the client."))
+    url = reverse("booking:appointment", kwargs={"appointment_id": appointment.pk})
+    return redirect(f"{url}#online-payment")
 
 
 @manager_required

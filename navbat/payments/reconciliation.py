@@ -1,65 +1,165 @@
-"""The daily check (F8): hold the last days' payment orders against the bank's answers and
-list every difference for the owner. It never changes money by itself."""
+"""Reconciliation (F8).
+
+Two jobs hold our books against the bank:
+
+* :func:`check_pending`, one step of the recurring check of an order still open: ask the
+  bank and apply its answer; then check again later with a growing interval, until the
+  bank's payment session (plus a margin) is over, when the order expires after one last
+  answer from the bank. A late success settles the order whenever it is seen.
+* :func:`run_daily`, the nightly check: compare the last days' orders with the bank's
+  status and amounts and list each difference for the owner. It never changes money.
+"""
 
 import logging
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from navbat.kit.timeutil import local_datetime, to_local
 
-from . import providers
+from . import providers, services
 from .models import Difference, PaymentOrder, State
-from .providers import ProviderError
-from .states import OPEN_STATES
+from .providers import ProviderError, ProviderUnavailable
+from .states import OPEN_STATES, SETTLED_STATES, transition
 
 log = logging.getLogger("navbat.payments")
+
+FIRST_CHECK_AFTER = services.FIRST_CHECK_AFTER
+MAX_CHECK_INTERVAL = services.MAX_CHECK_INTERVAL
+EXPIRY_MARGIN = services.EXPIRY_MARGIN
 
 LOOK_BACK = timedelta(days=3)
 RUN_AT = time(4, 0)  # Tashkent night, after the bank's day closes
 RUN_ZONE = "Asia/Tashkent"
 
+# What a difference is about (Difference.what).
+STATE, PAID_AMOUNT, REFUNDED_AMOUNT, UNREACHABLE, UNKNOWN_AT_BANK = (
+    "state",
+    "paid_amount",
+    "refunded_amount",
+    "unreachable",
+    "unknown_at_bank",
+)
 
-def run_daily(*, now: datetime | None = None) -> int:
-    """Compare every order of the last days that reached the bank; return how many
-    differences were listed."""
+
+# ---------------------------------------------------------------- pending orders (F8)
+
+
+def deadline_of(order: PaymentOrder):
+    """After this the bank's session is surely over: an order still open then expires."""
+    return (order.expires_at or order.created_at) + EXPIRY_MARGIN
+
+
+def next_interval(order: PaymentOrder, now: datetime) -> timedelta:
+    """As long as the order has existed, between a minute and MAX_CHECK_INTERVAL: checks
+    at about 1, 2, 4, 8, 16 … minutes of age."""
+    age = now - order.created_at
+    return min(max(age, FIRST_CHECK_AFTER), MAX_CHECK_INTERVAL)
+
+
+def check_pending(
+    *, order_id: int, now: datetime | None = None, scheduled_for: datetime | None = None
+) -> PaymentOrder | None:
+    """One reconciliation step for an order still open. The ``check_payment`` job passes
+    the time it was ``scheduled_for``: a job superseded by a later step does nothing, so an
+    order has one chain of checks however many jobs were queued for it."""
+    order = PaymentOrder.objects.filter(pk=order_id).select_related("business").first()
+    if order is None or order.state not in OPEN_STATES:
+        return order
+    superseded = (
+        scheduled_for is not None
+        and order.next_check_at is not None
+        and order.next_check_at > scheduled_for
+    )
+    if superseded:
+        return order
+    now = now or timezone.now()
+    answered = False
+    try:
+        order = services.refresh(order=order)
+        answered = True
+    except ProviderUnavailable:
+        log.info("bank unavailable while checking %s; will retry", order.reference)
+    except ProviderError as error:
+        # "Unknown order" is an answer too: nothing there can be paid any more.
+        answered = error.code == "not_found"
+        log.warning("bank refused a status check of %s: %s", order.reference, error.message)
+    with transaction.atomic():
+        order = PaymentOrder.objects.select_for_update().get(pk=order_id)
+        if order.state not in OPEN_STATES:
+            return order
+        deadline = deadline_of(order)
+        if now >= deadline and answered:
+            transition(
+                order=order,
+                to=State.EXPIRED,
+                failure_reason=_("The payment was not completed in time."),
+            )
+            log.info("payment %s expired unpaid", order.reference)
+            return order
+        next_at = now + next_interval(order, now)
+        if now < deadline:
+            next_at = min(next_at, deadline)
+        order.next_check_at = next_at
+        order.save(update_fields=["next_check_at", "updated_at"])
+        schedule_check(order)
+    return order
+
+
+def schedule_check(order: PaymentOrder) -> None:
+    from .tasks import check_payment
+
+    check_payment.using(run_after=order.next_check_at).enqueue(order.pk)
+
+
+# -------------------------------------------------------------------- the daily check
+
+
+def _unpaid(state: str) -> bool:
+    return state not in SETTLED_STATES
+
+
+def run_daily(*, now: datetime | None = None, business=None) -> int:
+    """Compare every order of the last days that reached the bank (of ``business``, or of
+    every business); return how many new differences were listed."""
     now = now or timezone.now()
     today = to_local(now, RUN_ZONE).date()
     orders = (
-        PaymentOrder.objects.filter(created_at__gte=now - LOOK_BACK)
+        PaymentOrder.objects.filter(created_at__gte=now - LOOK_BACK, created_at__lte=now)
         .exclude(bank_order_id="")
-        .exclude(state__in=OPEN_STATES)
         .select_related("business")
         .order_by("pk")
     )
+    if business is not None:
+        orders = orders.filter(business=business)
     found = 0
     for order in orders.iterator():
         try:
             view = providers.get(order.provider).fetch(order=order)
         except ProviderError as error:
-            found += _note(order, today, "unreachable", order.state, error.message)
+            what = UNKNOWN_AT_BANK if error.code == "not_found" else UNREACHABLE
+            found += _note(order, today, what, order.state, error.message)
             continue
         found += compare(order=order, view=view, day=today)
+    log.info("daily reconciliation: %s new differences", found)
     return found
 
 
 def compare(*, order: PaymentOrder, view: providers.BankView, day) -> int:
+    """List where ``order`` and the bank's ``view`` disagree about money. Open, declined,
+    expired and cancelled are all "not paid": no money moved, nothing to list."""
     found = 0
-    if view.state != order.state and not (
-        view.state == State.PENDING
-        and order.state in (State.EXPIRED, State.DECLINED, State.CANCELLED)
-    ):
-        found += _note(order, day, "state", order.state, view.state)
-    ours_paid = order.paid_amount if order.state not in OPEN_STATES else 0
-    bank_paid = (
-        view.paid_amount if view.state in (State.PAID, State.PARTLY_REFUNDED, State.REFUNDED) else 0
-    )
+    if view.state != order.state and not (_unpaid(view.state) and _unpaid(order.state)):
+        found += _note(order, day, STATE, order.state, view.state)
+    ours_paid = order.paid_amount if order.state in SETTLED_STATES else 0
+    bank_paid = view.paid_amount if view.state in SETTLED_STATES else 0
     if ours_paid != bank_paid:
-        found += _note(order, day, "paid_amount", str(ours_paid), str(bank_paid))
+        found += _note(order, day, PAID_AMOUNT, str(ours_paid), str(bank_paid))
     if order.refunded_amount != view.refunded_amount:
         found += _note(
-            order, day, "refunded_amount", str(order.refunded_amount), str(view.refunded_amount)
+            order, day, REFUNDED_AMOUNT, str(order.refunded_amount), str(view.refunded_amount)
         )
     return found
 
@@ -88,25 +188,30 @@ def next_run_at(now: datetime | None = None) -> datetime:
     )
 
 
-def schedule_next_daily() -> None:
-    from .tasks import daily_reconciliation
-
-    with transaction.atomic():
-        daily_reconciliation.using(run_after=next_run_at()).enqueue()
-
-
-def ensure_daily_scheduled() -> bool:
-    """Seed the daily job once (the worker calls this at start); True when it seeded."""
+def _waiting_daily_jobs(*, exclude_id=None):
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
     from .tasks import daily_reconciliation
 
-    waiting = DBTaskResult.objects.filter(
-        task_path=daily_reconciliation.module_path,
-        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+    rows = DBTaskResult.objects.filter(
+        task_path=daily_reconciliation.module_path, status=TaskResultStatus.READY
     )
-    if waiting.exists():
-        return False
-    schedule_next_daily()
+    return rows.exclude(id=exclude_id) if exclude_id is not None else rows
+
+
+def schedule_next_daily(*, now: datetime | None = None) -> bool:
+    """Queue the next night's run, unless one is already waiting (two chains, say from two
+    workers seeding at once, merge back into one). True when it queued."""
+    from .tasks import daily_reconciliation
+
+    with transaction.atomic():
+        if _waiting_daily_jobs().exists():
+            return False
+        daily_reconciliation.using(run_after=next_run_at(now)).enqueue()
     return True
+
+
+def ensure_daily_scheduled() -> bool:
+    """Seed the daily job once (the worker calls this at start); True when it seeded."""
+    return schedule_next_daily()

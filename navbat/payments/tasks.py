@@ -3,19 +3,22 @@
 from django_tasks import task
 
 
-@task()
-def check_payment(order_id: int) -> None:
-    """Ask the bank about one pending order; reschedules itself with a growing interval."""
-    from .services import check_pending
+@task(takes_context=True)
+def check_payment(context, order_id: int) -> None:
+    """Ask the bank about one pending order; reschedules itself with a growing interval
+    until the order is settled or expired (see :mod:`navbat.payments.reconciliation`)."""
+    from .reconciliation import check_pending
 
-    check_pending(order_id=order_id)
+    check_pending(order_id=order_id, scheduled_for=context.task_result.task.run_after)
 
 
 @task()
 def daily_reconciliation() -> None:
     """Hold the last days' payments against the bank; list differences, change no money.
-    Reschedules itself for the next night."""
+    Reschedules itself for the next night, whatever happened tonight."""
     from . import reconciliation
 
-    reconciliation.run_daily()
-    reconciliation.schedule_next_daily()
+    try:
+        reconciliation.run_daily()
+    finally:
+        reconciliation.schedule_next_daily()

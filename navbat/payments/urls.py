@@ -1,7 +1,12 @@
 """Administration pages of online payments (Finance → Online payments, reconciliation)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "payments"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", views.payment_list_view, name="list"),
+    path("reconciliation", views.reconciliation_view, name="reconciliation"),
+]

@@ -15,7 +15,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from navbat.accounts.permissions import manager_required
-from navbat.booking.selectors import appointments, money_of
+from navbat.booking.selectors import (
+    appointments,
+    money_of,
+    online_payments_of_client,
+    payment_links_of_client,
+)
 from navbat.finance.selectors import transactions
 from navbat.kit.tenancy import get_scoped_or_404
 from navbat.kit.timeutil import local_today
@@ -134,6 +139,12 @@ def client_detail_view(request, client_id: int):
             "visit_count": visits.count(),
             "payments": payments[:HISTORY_SIZE],
             "payment_count": payments.count(),
+            "payment_links": payment_links_of_client(
+                business=request.business, client_id=client.pk
+            )[:HISTORY_SIZE],
+            "online_payments": online_payments_of_client(
+                business=request.business, client_id=client.pk
+            )[:HISTORY_SIZE],
             "history_size": HISTORY_SIZE,
         },
     )

@@ -1,10 +1,14 @@
 """Writes of the Uzum Bank connection: connect (after the bank accepted the keys) and
 disconnect. History stays: a disconnected connection keeps its payments and callbacks."""
 
+import logging
 import uuid
+from dataclasses import dataclass
 
+import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,8 +21,12 @@ from . import clients
 from .checkout import AuthenticationFailed, BankTimeout, BankUnavailable, TransportError, UzumError
 from .checkout import base_url_for as checkout_base_url_for
 from .models import Connection, Environment
+from .selectors import bank_addresses
+
+log = logging.getLogger("navbat.uzum")
 
 REGISTER_NAME = "Uzum Bank"
+SANDBOX_CONTROL_PATH = "/sandbox/uzum/control"
 
 
 class KeysRefused(ValidationError):
@@ -91,9 +99,13 @@ def connect(
     pinfl: str = "",
     author=None,
     verify: bool = True,
+    public_id: uuid.UUID | None = None,
 ) -> Connection:
     """Check the keys with the bank, then replace the business's active connection (the
-    old one is kept, disconnected, with its history)."""
+    old one is kept, disconnected, with its history).
+
+    ``public_id`` is given when the bank was told the callback URLs before connecting
+    (a sandbox terminal made for the salon); otherwise a new one is drawn."""
     if environment not in Environment.values:
         raise ValidationError({"environment": _("Choose an environment.")})
     try:
@@ -111,9 +123,24 @@ def connect(
         raise ValidationError(
             _("Payments in the Uzum Bank app need the Merchant API service id, login and password.")
         )
+    tin, pinfl = tin.strip(), pinfl.strip()
     if auto_fiscal and bool(tin) == bool(pinfl):
         raise ValidationError(_("Fiscal receipts need exactly one of the TIN or the PINFL."))
-    base_url = (checkout_base_url or default_checkout_url(environment)).rstrip("/")
+    if tin and not (tin.isascii() and tin.isdigit() and len(tin) == 9):
+        raise ValidationError({"tin": _("A TIN is 9 digits.")})
+    if pinfl and not (pinfl.isascii() and pinfl.isdigit() and len(pinfl) == 14):
+        raise ValidationError({"pinfl": _("A PINFL is 14 digits.")})
+    base_url = (checkout_base_url.strip() or default_checkout_url(environment)).rstrip("/")
+    try:
+        URLValidator(schemes=["http", "https"])(base_url)
+    except ValidationError:
+        raise ValidationError(
+            {"checkout_base_url": _("Enter the host as a web address, like https://host.")}
+        ) from None
+    if len(base_url) > Connection._meta.get_field("checkout_base_url").max_length:
+        raise ValidationError({"checkout_base_url": _("This address is too long.")})
+    if len(merchant_login.strip()) > Connection._meta.get_field("merchant_login").max_length:
+        raise ValidationError({"merchant_login": _("This login is too long.")})
     if verify:
         check_keys(base_url=base_url, terminal_id=str(terminal_uuid), api_key=api_key)
     with transaction.atomic():
@@ -132,6 +159,7 @@ def connect(
             )
         return Connection.objects.create(
             business=business,
+            public_id=public_id or uuid.uuid4(),
             environment=environment,
             checkout_base_url=base_url,
             terminal_id=terminal_uuid,
@@ -144,8 +172,8 @@ def connect(
             app_payments=app_payments,
             installments=app_payments and installments,
             auto_fiscal=auto_fiscal,
-            tin=tin.strip(),
-            pinfl=pinfl.strip(),
+            tin=tin,
+            pinfl=pinfl,
             fee_schedule=schedule,
             register=_uzum_register(business),
             connected_by=author,
@@ -162,3 +190,143 @@ def disconnect(*, connection: Connection) -> Connection:
         locked.disconnected_at = timezone.now()
         locked.save(update_fields=["is_active", "disconnected_at"])
     return locked
+
+
+# ------------------------------------------------------------------ the built-in sandbox
+
+
+@dataclass(frozen=True, repr=False)
+class SandboxKeys:
+    """What the sandbox bank issued: the same keys Uzum e-mails a salon."""
+
+    terminal_id: str
+    api_key: str
+    merchant_service_id: int
+    merchant_login: str
+    merchant_password: str
+
+    def __repr__(self) -> str:  # the key and the password stay out of tracebacks
+        return f"SandboxKeys(terminal_id={self.terminal_id!r}, service={self.merchant_service_id})"
+
+
+def sandbox_control_url() -> str:
+    return settings.NAVBAT_PUBLIC_URL.rstrip("/") + SANDBOX_CONTROL_PATH
+
+
+def _sandbox_down(url: str) -> BankUnreachable:
+    return BankUnreachable(
+        _("The built-in sandbox bank did not answer at %(url)s. Try again later.") % {"url": url},
+        code="sandbox_unreachable",
+    )
+
+
+def _control_post(http: httpx.Client, path: str, body: dict, fields: tuple[str, ...]) -> dict:
+    url = sandbox_control_url()
+    try:
+        response = http.post(path, json=body)
+    except httpx.HTTPError as error:
+        log.warning("sandbox control %s failed: %s", path, type(error).__name__)
+        raise _sandbox_down(url) from error
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if response.status_code != 201 or not isinstance(answer, dict):
+        log.warning("sandbox control %s answered HTTP %s", path, response.status_code)
+        raise _sandbox_down(url)
+    if any(answer.get(name) in (None, "") for name in fields):
+        log.warning("sandbox control %s answered without %s", path, fields)
+        raise _sandbox_down(url)
+    return answer
+
+
+def create_sandbox_keys(
+    *, public_id: uuid.UUID, merchant_name: str, auto_fiscal: bool = False
+) -> SandboxKeys:
+    """Ask the built-in sandbox bank, over HTTP as of any bank, for a Checkout terminal and
+    a Merchant API service whose callbacks already point at the connection-to-be."""
+    addresses = bank_addresses(public_id=public_id)
+    options: dict = {"base_url": sandbox_control_url() + "/", "timeout": 15}
+    if clients.transport_factory is not None:
+        options["transport"] = clients.transport_factory()
+    name = (merchant_name or "navbat")[:150]
+    with httpx.Client(**options) as http:
+        terminal = _control_post(
+            http,
+            "terminals",
+            {
+                "merchantName": name,
+                "payTypes": ["ONE_STEP", "TWO_STEP"],
+                "autoFiscal": auto_fiscal,
+                "paymentCallbackUrl": addresses.payment,
+                "eventCallbackUrl": addresses.event,
+                "receiptCallbackUrl": addresses.receipt,
+            },
+            ("terminalId", "apiKey"),
+        )
+        service = _control_post(
+            http,
+            "services",
+            {
+                "merchantName": name,
+                "merchantBaseUrl": addresses.merchant_api.rstrip("/"),
+                "attributeName": "order",
+            },
+            ("serviceId", "login", "password"),
+        )
+    log.info(
+        "sandbox terminal %s and service %s made for connection %s",
+        terminal["terminalId"],
+        service["serviceId"],
+        public_id,
+    )
+    return SandboxKeys(
+        terminal_id=str(terminal["terminalId"]),
+        api_key=str(terminal["apiKey"]),
+        merchant_service_id=int(service["serviceId"]),
+        merchant_login=str(service["login"]),
+        merchant_password=str(service["password"]),
+    )
+
+
+def connect_new_sandbox(
+    *,
+    business,
+    card_payments: bool = True,
+    app_payments: bool = False,
+    installments: bool = False,
+    auto_fiscal: bool = False,
+    tin: str = "",
+    pinfl: str = "",
+    author=None,
+) -> Connection:
+    """ "Create a sandbox terminal for me": a newcomer without keys gets them from the
+    built-in sandbox, then connects with them as with any keys (checked with the bank)."""
+    if not settings.NAVBAT_SANDBOX:
+        raise ValidationError({"environment": _("The built-in sandbox is off here.")})
+    if not card_payments and not app_payments:
+        raise ValidationError(_("Offer at least one payment method."))
+    if auto_fiscal and bool(tin.strip()) == bool(pinfl.strip()):
+        raise ValidationError(_("Fiscal receipts need exactly one of the TIN or the PINFL."))
+    public_id = uuid.uuid4()
+    keys = create_sandbox_keys(
+        public_id=public_id, merchant_name=business.name, auto_fiscal=auto_fiscal
+    )
+    return connect(
+        business=business,
+        environment=Environment.SANDBOX,
+        terminal_id=keys.terminal_id,
+        api_key=keys.api_key,
+        checkout_base_url=default_checkout_url(Environment.SANDBOX),
+        merchant_service_id=keys.merchant_service_id,
+        merchant_login=keys.merchant_login,
+        merchant_password=keys.merchant_password,
+        card_payments=card_payments,
+        app_payments=app_payments,
+        installments=installments,
+        auto_fiscal=auto_fiscal,
+        tin=tin,
+        pinfl=pinfl,
+        author=author,
+        public_id=public_id,
+    )

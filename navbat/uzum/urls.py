@@ -1,7 +1,14 @@
 """Administration pages of the Uzum Bank connection (Integrations → Uzum Bank)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "uzum"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index_view, name="index"),
+    path("uzum/", views.overview_view, name="overview"),
+    path("uzum/connect", views.connect_view, name="connect"),
+    path("uzum/disconnect", views.disconnect_view, name="disconnect"),
+]

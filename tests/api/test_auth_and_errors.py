@@ -51,6 +51,8 @@ def test_every_route_is_listed(client, db):
             ("PATCH", "/api/v1/appointments/{appointment_id}"),
             ("POST", "/api/v1/appointments/{appointment_id}/status"),
             ("POST", "/api/v1/appointments/{appointment_id}/cancel"),
+            ("POST", "/api/v1/appointments/{appointment_id}/payment-link"),
+            ("GET", "/api/v1/payments"),
         ]
     )
 

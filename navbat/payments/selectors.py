@@ -1,0 +1,70 @@
+"""Reads of payments: the online payments list (pages and the JSON API) and the
+differences the daily reconciliation found."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from navbat.kit.tenancy import scoped
+from navbat.kit.timeutil import day_bounds, local_today
+
+from .models import Difference, PaymentOrder
+from .states import SETTLED_STATES
+
+
+def payments(
+    *,
+    business,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    state: str | None = None,
+) -> QuerySet[PaymentOrder]:
+    """The business's payment orders, newest first. Days are the business's local days
+    of when the payment started (``created_at``), both ends included."""
+    rows = scoped(PaymentOrder, business).select_related(
+        "client", "document", "link", "income", "fee"
+    )
+    if date_from:
+        rows = rows.filter(created_at__gte=day_bounds(date_from, business.timezone)[0])
+    if date_to:
+        rows = rows.filter(created_at__lt=day_bounds(date_to, business.timezone)[1])
+    if state:
+        rows = rows.filter(state=state)
+    return rows.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class PaymentTotals:
+    count: int
+    paid: int  # what the bank took from clients (settled orders)
+    fees: int  # the bank's fees on them
+    refunded: int
+
+    @property
+    def net(self) -> int:
+        return self.paid - self.refunded - self.fees
+
+
+def totals(rows: QuerySet[PaymentOrder]) -> PaymentTotals:
+    settled = Q(state__in=SETTLED_STATES)
+    sums = rows.order_by().aggregate(
+        paid=Coalesce(Sum("paid_amount", filter=settled), 0),
+        fees=Coalesce(Sum("fee_amount", filter=settled), 0),
+        refunded=Coalesce(Sum("refunded_amount", filter=settled), 0),
+    )
+    return PaymentTotals(
+        count=rows.count(), paid=sums["paid"], fees=sums["fees"], refunded=sums["refunded"]
+    )
+
+
+def differences(*, business, days: int = 30) -> QuerySet[Difference]:
+    """What the daily reconciliation found in the last ``days`` local days, newest first."""
+    since = local_today(business.timezone) - timedelta(days=days)
+    return (
+        scoped(Difference, business)
+        .filter(found_on__gte=since)
+        .select_related("order", "order__client")
+        .order_by("-found_on", "-id")
+    )

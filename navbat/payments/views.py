@@ -1,0 +1,170 @@
+"""Administration pages of online payments: the list of payments (owners and
+administrators) and the reconciliation report (owners only).
+
+Views are thin: the filter form checks the input, selectors read (scoped to the user's
+business), ``reconciliation.run_daily`` does the checking.
+"""
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from navbat.accounts.models import Role
+from navbat.accounts.permissions import business_required, manager_required
+from navbat.kit.money import format_money
+from navbat.salons.forms import check_day, date_input
+
+from . import reconciliation, selectors
+from .models import State
+
+PAGE_SIZE = 50
+DIFFERENCE_DAYS = 30
+
+
+class PaymentFilterForm(forms.Form):
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=date_input())
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=date_input())
+    state = forms.ChoiceField(
+        label=gettext_lazy("State"),
+        required=False,
+        choices=[("", gettext_lazy("All states")), *State.choices],
+    )
+
+    def clean_date_from(self):
+        return check_day(self.cleaned_data.get("date_from"))
+
+    def clean_date_to(self):
+        return check_day(self.cleaned_data.get("date_to"))
+
+    def clean(self):
+        data = super().clean()
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            raise ValidationError(_("The end date cannot be before the start date."))
+        return data
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+            "state": data.get("state") or None,
+        }
+
+
+def owner_required(view):
+    """Owners only: the reconciliation report speaks of the business's money as a whole."""
+
+    @business_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.membership.role != Role.OWNER:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@manager_required
+def payment_list_view(request):
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    business = request.business
+    form = PaymentFilterForm(request.GET)
+    if form.is_valid():
+        rows = selectors.payments(business=business, **form.filters())
+        status = 200
+    else:
+        rows = selectors.payments(business=business).none()
+        status = 400
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "payments/payment_list.html",
+        {
+            "nav": "finance",
+            "sub": "payments",
+            "form": form,
+            "page": page,
+            "totals": selectors.totals(rows),
+            "is_owner": request.membership.role == Role.OWNER,
+        },
+        status=status,
+    )
+
+
+WHAT_LABELS = {
+    reconciliation.STATE: gettext_lazy("State"),
+    reconciliation.PAID_AMOUNT: gettext_lazy("Paid amount"),
+    reconciliation.REFUNDED_AMOUNT: gettext_lazy("Refunded amount"),
+    reconciliation.UNREACHABLE: gettext_lazy("The bank did not answer"),
+    reconciliation.UNKNOWN_AT_BANK: gettext_lazy("The bank does not know the order"),
+}
+AMOUNTS = (reconciliation.PAID_AMOUNT, reconciliation.REFUNDED_AMOUNT)
+
+
+def _shown(what: str, value: str, *, ours: bool) -> str:
+    """A stored value as a person reads it: an amount in so'm, a state by its name."""
+    if what in AMOUNTS and value.lstrip("-").isdigit():
+        return format_money(int(value))
+    if (what == reconciliation.STATE or ours) and value in State.values:
+        return str(State(value).label)
+    return value
+
+
+def _difference_rows(differences) -> list[dict]:
+    return [
+        {
+            "found_on": row.found_on,
+            "order": row.order,
+            "what": WHAT_LABELS.get(row.what, row.what),
+            "ours": _shown(row.what, row.ours, ours=True),
+            "bank": _shown(row.what, row.bank, ours=False),
+        }
+        for row in differences
+    ]
+
+
+@transaction.non_atomic_requests
+@owner_required
+def reconciliation_view(request):
+    """The differences of the last 30 days; "Check now" (POST) asks the bank about this
+    business's recent payments (no transaction is held open while the bank answers)."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    business = request.business
+    if request.method == "POST":
+        found = reconciliation.run_daily(business=business)
+        if found:
+            messages.warning(
+                request,
+                ngettext(
+                    "The check found %(count)d new difference.",
+                    "The check found %(count)d new differences.",
+                    found,
+                )
+                % {"count": found},
+            )
+        else:
+            messages.success(request, _("The check found no new differences."))
+        return redirect("payments:reconciliation")
+    rows = selectors.differences(business=business, days=DIFFERENCE_DAYS)
+    return render(
+        request,
+        "payments/reconciliation.html",
+        {
+            "nav": "finance",
+            "sub": "reconciliation",
+            "rows": _difference_rows(rows),
+            "days": DIFFERENCE_DAYS,
+            "is_owner": True,
+        },
+    )
