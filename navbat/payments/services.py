@@ -24,7 +24,7 @@ from navbat.kit.timeutil import to_local
 
 from . import payables, providers
 from .models import Method, PaymentLink, PaymentOrder, State
-from .providers import BankView, CartLine, ProviderError, ProviderUnavailable
+from .providers import BankView, CartLine, ProviderError
 from .states import OPEN_STATES, SETTLED_STATES, transition
 
 log = logging.getLogger("navbat.payments")
@@ -317,39 +317,6 @@ def refresh(*, order: PaymentOrder) -> PaymentOrder:
     provider = providers.get(order.provider)
     view = provider.fetch(order=order)
     return apply_bank_view(order_id=order.pk, view=view)
-
-
-def check_pending(*, order_id: int) -> PaymentOrder | None:
-    """One reconciliation step for an order still open: ask the bank, apply; then schedule
-    the next step with a growing interval, or expire it once the bank's session is over."""
-    order = PaymentOrder.objects.filter(pk=order_id).select_related("business").first()
-    if order is None or order.state not in OPEN_STATES:
-        return order
-    now = timezone.now()
-    try:
-        order = refresh(order=order)
-    except ProviderUnavailable:
-        log.info("bank unavailable while checking %s; will retry", order.reference)
-    except ProviderError as error:
-        log.warning("bank refused a status check of %s: %s", order.reference, error.message)
-    with transaction.atomic():
-        order = PaymentOrder.objects.select_for_update().get(pk=order_id)
-        if order.state not in OPEN_STATES:
-            return order
-        deadline = (order.expires_at or order.created_at) + EXPIRY_MARGIN
-        if now >= deadline:
-            transition(
-                order=order,
-                to=State.EXPIRED,
-                failure_reason=_("The payment was not completed in time."),
-            )
-            return order
-        order.checks = max(order.checks, 1)
-        interval = min(FIRST_CHECK_AFTER * (2 ** min(order.checks - 1, 6)), MAX_CHECK_INTERVAL)
-        order.next_check_at = min(now + interval, deadline)
-        order.save(update_fields=["next_check_at", "checks", "updated_at"])
-        _schedule_check(order)
-    return order
 
 
 def _schedule_check(order: PaymentOrder) -> None:
