@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from .payables import PayableLine
+
 
 class ProviderError(Exception):
     """The provider refused; ``message`` is for the person who asked."""
@@ -36,18 +38,6 @@ class Account:
     fee_schedule: object  # finance.FeeSchedule
     register: object  # finance.CashRegister the money lands in
     session_timeout_secs: int = 1800
-
-
-@dataclass(frozen=True)
-class CartLine:
-    title: str
-    item_ref: str
-    quantity: int
-    unit_price: int
-    amount: int
-    ikpu_code: str
-    package_code: str
-    vat_percent: int
 
 
 @dataclass(frozen=True)
@@ -91,7 +81,7 @@ class Provider(Protocol):
         account: Account,
         success_url: str,
         failure_url: str,
-        cart: list[CartLine],
+        cart: tuple[PayableLine, ...],
         description: str,
     ) -> Started:
         """Register the order at the bank; raises ProviderError / ProviderUnavailable."""

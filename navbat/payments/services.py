@@ -24,7 +24,7 @@ from navbat.kit.timeutil import to_local
 
 from . import payables, providers
 from .models import Method, PaymentLink, PaymentOrder, State
-from .providers import BankView, CartLine, ProviderError
+from .providers import BankView, ProviderError
 from .states import OPEN_STATES, SETTLED_STATES, transition
 
 log = logging.getLogger("navbat.payments")
@@ -83,22 +83,6 @@ def find_link(token: str) -> PaymentLink | None:
 
 
 # ------------------------------------------------------------------------ card payment
-
-
-def _cart(view: payables.PayableView) -> list[CartLine]:
-    return [
-        CartLine(
-            title=line.title,
-            item_ref=line.item_ref,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            amount=line.amount,
-            ikpu_code=line.ikpu_code,
-            package_code=line.package_code,
-            vat_percent=line.vat_percent,
-        )
-        for line in view.lines
-    ]
 
 
 def _reusable_card_order(link: PaymentLink, due: int) -> PaymentOrder | None:
@@ -167,7 +151,7 @@ def start_card_payment(
             account=account,
             success_url=success_url.replace("REFERENCE", order.reference),
             failure_url=failure_url.replace("REFERENCE", order.reference),
-            cart=_cart(view),
+            cart=view.lines,
             description=view.headline,
         )
     except ProviderError as error:

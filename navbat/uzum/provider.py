@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from navbat.finance.models import CardKind
 from navbat.kit.tenancy import scoped
 from navbat.payments.models import Method, State
+from navbat.payments.payables import PayableLine
 from navbat.payments.providers import (
     Account,
     BankView,
-    CartLine,
     ProviderError,
     ProviderUnavailable,
     Started,
@@ -125,7 +125,7 @@ def bank_view(status: OrderStatus) -> BankView:
     )
 
 
-def _cart(*, order, connection: Connection, lines: list[CartLine]) -> Cart:
+def _cart(*, order, connection: Connection, lines: tuple[PayableLine, ...]) -> Cart:
     items = []
     for line in lines:
         if not line.ikpu_code or not line.package_code:
@@ -187,7 +187,7 @@ class UzumProvider:
         account: Account,
         success_url: str,
         failure_url: str,
-        cart: list[CartLine],
+        cart: tuple[PayableLine, ...],
         description: str,
     ) -> Started:
         connection = _connection(order)
