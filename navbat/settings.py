@@ -68,6 +68,10 @@ NAVBAT_ENCRYPTION_KEYS = [
 DEBUG = _env_bool("NAVBAT_DEBUG", False)
 NAVBAT_PUBLIC_URL = os.environ.get("NAVBAT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 NAVBAT_SANDBOX = _env_bool("NAVBAT_SANDBOX", EMBEDDED)
+# Where the Uzum Bank app opens a merchant's service (open-service links and their QR).
+NAVBAT_UZUM_OPEN_SERVICE_URL = os.environ.get(
+    "NAVBAT_UZUM_OPEN_SERVICE_URL", "https://www.uzumbank.uz/open-service"
+)
 
 ALLOWED_HOSTS = [
     host.strip() for host in os.environ.get("NAVBAT_ALLOWED_HOSTS", "").split(",") if host.strip()

@@ -57,6 +57,7 @@ class AppointmentPayable:
             lines=tuple(lines),
             is_open=not cancelled,
             closed_reason=_("This appointment was cancelled.") if cancelled else "",
+            delivered=appointment.status == Status.COMPLETED,
         )
 
     def on_paid(self, *, business, payable_id: int, order) -> None:

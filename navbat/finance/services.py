@@ -155,9 +155,26 @@ REVERSING_KIND = {
 
 
 @transaction.atomic
-def reverse_transaction(*, original: Transaction, author=None, note: str = "") -> Transaction:
-    """Undo a transaction with its mirror image; a transaction is reversed at most once."""
+def reverse_transaction(
+    *,
+    original: Transaction,
+    author=None,
+    note: str = "",
+    idempotency_key: str = "",
+    bank_settlement: bool = False,
+) -> Transaction:
+    """Undo a transaction with its mirror image; a transaction is reversed at most once.
+    With an ``idempotency_key`` a repeat returns the reversal the first one recorded;
+    ``bank_settlement`` as in :func:`record_transaction`."""
     locked = Transaction.objects.select_for_update().get(pk=original.pk)
+    if idempotency_key:
+        earlier = (
+            scoped(Transaction, locked.business)
+            .filter(idempotency_key=idempotency_key, reverses=locked)
+            .first()
+        )
+        if earlier is not None:
+            return earlier
     if locked.reverses_id is not None or locked.kind not in REVERSING_KIND:
         raise ValidationError(_("This transaction cannot be reversed."))
     if Transaction.objects.filter(reverses=locked).exists():
@@ -172,6 +189,8 @@ def reverse_transaction(*, original: Transaction, author=None, note: str = "") -
         author=author,
         note=note or _("Reversal"),
         reverses=locked,
+        idempotency_key=idempotency_key,
+        bank_settlement=bank_settlement,
     )
 
 

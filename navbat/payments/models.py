@@ -33,6 +33,9 @@ class PaymentLink(TenantModel):
     """What the administrator sends the client: one per payable, valid while it can be paid."""
 
     token = models.CharField(max_length=64, unique=True)
+    # What a bank's app is told to identify this link by (the payment attribute of an
+    # open-service link): short enough to read, too long to guess, never the token itself.
+    code = models.CharField(max_length=16, unique=True)
     payable_kind = models.CharField(max_length=32)
     payable_id = models.BigIntegerField()
     document = models.ForeignKey(

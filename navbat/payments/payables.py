@@ -40,6 +40,9 @@ class PayableView:
     # False when it can no longer be paid (cancelled); ``closed_reason`` says why.
     is_open: bool = True
     closed_reason: str = ""
+    # The service was given (the visit took place): a bank may no longer take the money
+    # back on its own; giving it back is the salon's decision (a refund).
+    delivered: bool = False
 
     @property
     def due(self) -> int:

@@ -61,6 +61,7 @@ class BankView:
     card_scheme: str = ""
     masked_pan: str = ""
     rrn: str = ""
+    tariff: str = ""  # the installment plan, when paid in installments
     failure_reason: str = ""
     paid_at: datetime | None = None
 
@@ -88,6 +89,10 @@ class Provider(Protocol):
 
     def fetch(self, *, order) -> BankView:
         """Ask the bank about an order it knows (``order.bank_order_id`` is set)."""
+
+    def app_link(self, *, account: Account, code: str, amount: int, return_url: str) -> str:
+        """Where the client pays ``amount`` for the link ``code`` in the bank's app, or ""
+        when the account does not take app payments (or not this amount)."""
 
 
 _PROVIDERS: dict[str, Provider] = {}

@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -22,7 +22,7 @@ from navbat.kit.timeutil import to_local, zone
 from . import links, payables, providers, services
 from .models import Method, PaymentLink, PaymentOrder, State
 from .providers import ProviderError
-from .states import OPEN_STATES, SETTLED_STATES
+from .states import FAILED_STATES, OPEN_STATES, SETTLED_STATES
 
 log = logging.getLogger("navbat.payments")
 
@@ -31,7 +31,6 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 REFERENCE_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # The waiting screen polls every 2 s; the bank is asked at most once per order this often.
 PULL_PAUSE = timedelta(seconds=3)
-FAILED_STATES = frozenset({State.DECLINED, State.EXPIRED, State.CANCELLED})
 
 
 def _link(token: str) -> PaymentLink | None:
@@ -79,12 +78,20 @@ def _not_found(request):
 
 def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
     account = providers.active_account(business=link.business)
+    app_url = ""
+    if account and Method.APP in account.methods and view.is_open and view.due > 0:
+        app_url = providers.get(account.provider).app_link(
+            account=account, code=link.code, amount=view.due, return_url=links.link_url(link.token)
+        )
     return {
         "link": link,
         "token": link.token,
         "view": view,
         "starts_local": to_local(view.starts_at, view.time_zone) if view.starts_at else None,
         "card": bool(account and Method.CARD in account.methods),
+        "app_url": app_url,
+        "app_qr": links.qr_svg(app_url, scale=3) if app_url else "",
+        "installments": bool(app_url and account.installments),
     }
 
 
@@ -200,3 +207,19 @@ def pay_status_view(request, token: str, reference: str):
     return _settle(
         request, token, reference, template="payments/quick/_status.html", failed_hint=False
     )
+
+
+@require_safe
+def pay_watch_view(request, token: str):
+    """htmx, every few seconds while the page offers the app: the app pays without coming
+    back through this page, so the page asks. Nothing to say → 204; paid or closed →
+    the page reloads and shows the receipt."""
+    link = _link(token)
+    view = _describe(link) if link else None
+    if view is None:
+        return _not_found(request)
+    if view.is_open and view.due > 0:
+        return HttpResponse(status=204)
+    response = HttpResponse(status=200)
+    response["HX-Refresh"] = "true"
+    return response

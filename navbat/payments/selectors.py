@@ -68,3 +68,14 @@ def differences(*, business, days: int = 30) -> QuerySet[Difference]:
         .select_related("order", "order__client")
         .order_by("-found_on", "-id")
     )
+
+
+def link_by_code(*, business, code: str):
+    """The business's payment link a bank's app names by its code (case and spaces forgiven:
+    the code may have been read aloud or typed)."""
+    from .models import PaymentLink
+
+    code = "".join((code or "").split()).upper()
+    if not code or len(code) > 16:
+        return None
+    return scoped(PaymentLink, business).filter(code=code).first()

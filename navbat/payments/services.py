@@ -25,7 +25,7 @@ from navbat.kit.timeutil import to_local
 from . import payables, providers
 from .models import Method, PaymentLink, PaymentOrder, State
 from .providers import BankView, ProviderError
-from .states import OPEN_STATES, SETTLED_STATES, transition
+from .states import FAILED_STATES, OPEN_STATES, SETTLED_STATES, transition
 
 log = logging.getLogger("navbat.payments")
 security_log = logging.getLogger("navbat.security")
@@ -42,6 +42,14 @@ class PaymentRefused(ValidationError):
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: it may be read aloud
+CODE_LENGTH = 10  # 50 bits
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 # ------------------------------------------------------------------------------- links
@@ -67,6 +75,7 @@ def link_for(*, business, kind: str, payable_id: int, author=None) -> PaymentLin
             payable_id=payable_id,
             defaults={
                 "token": new_token(),
+                "code": new_code(),
                 "document": view.document,
                 "client": view.client,
                 "created_by": author,
@@ -120,8 +129,7 @@ def start_card_payment(
         reusable = _reusable_card_order(link, view.due)
         if reusable is not None:
             return reusable
-        busy = scoped(PaymentOrder, business).filter(link=link, state__in=OPEN_STATES)
-        if busy.exclude(method=Method.CARD).exists():
+        if other_method_busy(link=link, method=Method.CARD, now=timezone.now()):
             raise PaymentRefused(
                 _("A payment in the Uzum Bank app is under way. Wait a minute and reload the page.")
             )
@@ -170,6 +178,18 @@ def start_card_payment(
             # A callback that overtook our register call already moved it on.
             order.save(update_fields=["bank_order_id", "redirect_url", "updated_at"])
     return order
+
+
+def other_method_busy(*, link: PaymentLink, method: str, now) -> bool:
+    """Whether an order of another method is taking this link's money now: one method at a
+    time, so the client cannot pay twice by two roads. An order whose session is over is
+    not in the way (the bank no longer takes money for it)."""
+    return (
+        scoped(PaymentOrder, link.business)
+        .filter(link=link, state__in=OPEN_STATES, expires_at__gt=now)
+        .exclude(method=method)
+        .exists()
+    )
 
 
 def _give_up(*, order_id: int, reason: str) -> None:
@@ -222,7 +242,7 @@ def apply_bank_view(*, order_id: int, view: BankView) -> PaymentOrder:
                     order.failure_reason = view.failure_reason[:300]
                 order.save()
             return order
-        if view.state in (State.DECLINED, State.CANCELLED) and order.state in OPEN_STATES:
+        if view.state in FAILED_STATES and order.state in OPEN_STATES:
             transition(order=order, to=view.state, failure_reason=(view.failure_reason or "")[:300])
             return order
         order.save()
@@ -241,11 +261,9 @@ def _record_paid(order: PaymentOrder, view: BankView) -> None:
     day = to_local(paid_at, business.timezone).date()
     fee = fees.fee_for(schedule=account.fee_schedule, card_kind=card_kind, amount=paid, day=day)
     label = Method(order.method).label
-    note = " ".join(
-        part
-        for part in (str(label), view.card_scheme, view.masked_pan, view.rrn and f"RRN {view.rrn}")
-        if part
-    )
+    rrn = view.rrn and f"RRN {view.rrn}"
+    parts = (str(label), view.card_scheme, view.tariff, view.masked_pan, rrn)
+    note = " ".join(part for part in parts if part)
     income = finance.record_transaction(
         business=business,
         register=account.register,
@@ -282,6 +300,7 @@ def _record_paid(order: PaymentOrder, view: BankView) -> None:
         card_scheme=view.card_scheme,
         masked_pan=view.masked_pan,
         rrn=view.rrn,
+        tariff=view.tariff,
         fee_rate_bp=fee.rate_bp,
         fee_amount=fee.amount,
         income=income,

@@ -24,6 +24,8 @@ ALLOWED: dict[str, frozenset[str]] = {
 
 OPEN_STATES = frozenset({State.CREATED, State.PENDING})
 SETTLED_STATES = frozenset({State.PAID, State.PARTLY_REFUNDED, State.REFUNDED})
+# Ended without money: the bank refused, the session ran out, or it was called off.
+FAILED_STATES = frozenset({State.DECLINED, State.EXPIRED, State.CANCELLED})
 
 
 class IllegalTransition(Exception):

@@ -5,11 +5,24 @@ from django.contrib import admin
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .models import Callback, Connection, mask
+from .models import Callback, Connection, MerchantTransaction, mask
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What the bank and the salon wrote is evidence: operators read it, never edit it."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(ReadOnlyAdmin):
     list_display = ("business", "environment", "terminal_id", "is_active", "connected_at")
     list_filter = ("environment", "is_active")
     search_fields = ("terminal_id", "public_id", "business__name")
@@ -25,27 +38,16 @@ class ConnectionAdmin(admin.ModelAdmin):
     def masked_merchant_password(self, obj):
         return mask(obj.merchant_password)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Callback)
-class CallbackAdmin(admin.ModelAdmin):
+class CallbackAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "business", "kind", "bank_order_id", "repeats", "outcome")
     list_filter = ("kind",)
     search_fields = ("bank_order_id", "order_number")
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+@admin.register(MerchantTransaction)
+class MerchantTransactionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "business", "trans_id", "state", "amount", "payment_source")
+    list_filter = ("state", "payment_source")
+    search_fields = ("trans_id", "order__reference")

@@ -1,12 +1,13 @@
-"""What Uzum Bank calls: Checkout callbacks (and, later, the Merchant API).
+"""What Uzum Bank calls: Checkout callbacks and the Merchant API of the Uzum Bank app.
 
 ``<connection>`` is the connection's ``public_id``: the address the salon hands to Uzum's
 manager. These are machine endpoints without a login; the callbacks module trusts nothing
 in them but the order they name, and asks the bank about it."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import callbacks
+from .merchant import views as merchant
 
 urlpatterns: list = [
     path(
@@ -19,5 +20,13 @@ urlpatterns: list = [
         "checkout/<uuid:connection>/receipt",
         callbacks.receipt_view,
         name="uzum-checkout-receipt",
+    ),
+    # The app appends the endpoint to the base the salon gave Uzum's manager, with or
+    # without a trailing slash.
+    re_path(
+        r"^merchant/(?P<connection>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+        r"/(?P<endpoint>check|create|confirm|reverse|status)/?$",
+        merchant.endpoint,
+        name="uzum-merchant",
     ),
 ]

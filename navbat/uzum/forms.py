@@ -78,6 +78,16 @@ class ConnectForm(forms.Form):
         strip=False,
         widget=secret_input(),
     )
+    payment_attribute = forms.CharField(
+        label=_("Payment attribute name"),
+        max_length=Connection._meta.get_field("payment_attribute").max_length,
+        required=False,
+        initial="order",
+        help_text=_(
+            "The name Uzum's manager gave the payment parameter of your service; usually “order”."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
     card_payments = forms.BooleanField(label=_("Card payment"), required=False, initial=True)
     app_payments = forms.BooleanField(label=_("Uzum Bank app"), required=False)
     installments = forms.BooleanField(
@@ -119,6 +129,7 @@ class ConnectForm(forms.Form):
             "terminal_id": str(connection.terminal_id),
             "merchant_service_id": connection.merchant_service_id,
             "merchant_login": connection.merchant_login,
+            "payment_attribute": connection.payment_attribute,
             "card_payments": connection.card_payments,
             "app_payments": connection.app_payments,
             "installments": connection.installments,
@@ -198,6 +209,7 @@ class ConnectForm(forms.Form):
             "merchant_service_id": data["merchant_service_id"],
             "merchant_login": data["merchant_login"].strip(),
             "merchant_password": data["merchant_password"],
+            "payment_attribute": data["payment_attribute"].strip() or "order",
             **self.options(),
         }
 

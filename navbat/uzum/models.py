@@ -108,3 +108,51 @@ class Callback(TenantModel):
                 fields=["connection", "kind", "digest"], name="uzum_callback_once"
             ),
         ]
+
+
+class TransactionState(models.TextChoices):
+    """A Merchant API transaction as Uzum Bank's app and we agree on it (uzum-bank.md §2)."""
+
+    CREATED = "CREATED", _("Created")
+    CONFIRMED = "CONFIRMED", _("Confirmed")
+    REVERSED = "REVERSED", _("Reversed")
+    # Not confirmed within the bank's 30 minutes: it can never be confirmed.
+    FAILED = "FAILED", _("Failed")
+
+
+class MerchantTransaction(TenantModel):
+    """One ``transId`` the Uzum Bank app created with us. Its state is what we answer the
+    app; the payment order behind it carries the money into the books."""
+
+    connection = models.ForeignKey(
+        Connection, on_delete=models.PROTECT, related_name="merchant_transactions"
+    )
+    trans_id = models.UUIDField()
+    order = models.OneToOneField(
+        "payments.PaymentOrder", on_delete=models.PROTECT, related_name="merchant_transaction"
+    )
+    state = models.CharField(
+        max_length=16, choices=TransactionState.choices, default=TransactionState.CREATED
+    )
+    amount = models.BigIntegerField()
+    params = models.JSONField(default=dict)
+    payment_source = models.CharField(max_length=32, blank=True)
+    tariff = models.CharField(max_length=64, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    processing_reference = models.CharField(max_length=64, blank=True)
+    card_type = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "trans_id"], name="uzum_trans_id_once_per_connection"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trans_id} {self.state}"

@@ -4,7 +4,9 @@ Here, and only here, payments' words (orders, methods, amounts, card kinds) are 
 to and from Uzum's (orderId, status, ips, operations)."""
 
 import logging
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from navbat.finance.models import CardKind
@@ -39,7 +41,7 @@ from .checkout import (
     UzumError,
     content_language,
 )
-from .models import Connection
+from .models import Connection, Environment
 
 log = logging.getLogger("navbat.uzum")
 
@@ -51,7 +53,9 @@ CARD_KINDS = {
     "UZCARD": CardKind.UZCARD,
     "HUMO": CardKind.HUMO,
     "VISA": CardKind.VISA,
+    "VISA_DOMESTIC": CardKind.VISA,
     "MASTERCARD": CardKind.MASTERCARD,
+    "MASTERCARD_DOMESTIC": CardKind.MASTERCARD,
     "UZUM_DEBIT_VISA": CardKind.UZUM_VISA,
     "VISAUZS": CardKind.UZUM_VISA,
     "INSTALLMENT": CardKind.INSTALLMENT,
@@ -226,9 +230,29 @@ class UzumProvider:
         return Started(bank_order_id=str(result.order_id), redirect_url=result.payment_redirect_url)
 
     def fetch(self, *, order) -> BankView:
+        if order.method == Method.APP:
+            # The app told us, not we it: our record of its transaction is the answer.
+            from .merchant.services import app_view
+
+            return app_view(order.merchant_transaction)
         return self.fetch_bank_order(
             connection=_connection(order), bank_order_id=order.bank_order_id
         )
+
+    def app_link(self, *, account: Account, code: str, amount: int, return_url: str) -> str:
+        from .merchant.services import amount_in_limits
+
+        connection = Connection.objects.filter(pk=account.id).first()
+        usable = (
+            connection is not None
+            and connection.is_active
+            and connection.app_payments
+            and connection.merchant_service_id
+            and amount_in_limits(amount)
+        )
+        if not usable:
+            return ""
+        return open_service_url(connection, code=code, amount=amount, return_url=return_url)
 
     def fetch_bank_order(self, *, connection: Connection, bank_order_id: str) -> BankView:
         try:
@@ -249,3 +273,21 @@ def _describe(error: Exception) -> str:
     if isinstance(error, CheckoutError):
         return f"{error.code} {error.message}".strip()
     return str(error)
+
+
+def open_service_url(connection: Connection, *, code: str, amount: int, return_url: str) -> str:
+    """The open-service link of the Uzum Bank app (uzum-bank.md §2); on the built-in sandbox,
+    the sandbox's app page. ``amount`` and ``redirectUrl`` are common practice, not spec."""
+    if connection.environment == Environment.SANDBOX:
+        base = settings.NAVBAT_PUBLIC_URL.rstrip("/") + "/sandbox/uzum/open-service"
+    else:
+        base = settings.NAVBAT_UZUM_OPEN_SERVICE_URL
+    query = urlencode(
+        {
+            "serviceId": connection.merchant_service_id,
+            connection.payment_attribute: code,
+            "amount": amount,
+            "redirectUrl": return_url,
+        }
+    )
+    return f"{base}?{query}"

@@ -2,6 +2,7 @@
 disconnect. History stays: a disconnected connection keeps its payments and callbacks."""
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ from .selectors import bank_addresses
 log = logging.getLogger("navbat.uzum")
 
 REGISTER_NAME = "Uzum Bank"
+# The open-service link's parameter name: it goes into a URL query as it is.
+ATTRIBUTE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 SANDBOX_CONTROL_PATH = "/sandbox/uzum/control"
 
 
@@ -139,6 +142,11 @@ def connect(
         ) from None
     if len(base_url) > Connection._meta.get_field("checkout_base_url").max_length:
         raise ValidationError({"checkout_base_url": _("This address is too long.")})
+    payment_attribute = (payment_attribute or "").strip() or "order"
+    if not ATTRIBUTE_RE.fullmatch(payment_attribute):
+        raise ValidationError(
+            {"payment_attribute": _("Use Latin letters, digits and “_” only (up to 32).")}
+        )
     if len(merchant_login.strip()) > Connection._meta.get_field("merchant_login").max_length:
         raise ValidationError({"merchant_login": _("This login is too long.")})
     if verify:
@@ -167,7 +175,7 @@ def connect(
             merchant_service_id=merchant_service_id,
             merchant_login=merchant_login.strip(),
             merchant_password=merchant_password,
-            payment_attribute=payment_attribute or "order",
+            payment_attribute=payment_attribute,
             card_payments=card_payments,
             app_payments=app_payments,
             installments=app_payments and installments,

@@ -10,3 +10,12 @@ def handle_callback(callback_id: int, attempt: int = 0) -> None:
     from .callbacks import handle
 
     handle(callback_id=callback_id, attempt=attempt)
+
+
+@task()
+def expire_app_transaction(transaction_id: int) -> None:
+    """Thirty minutes after ``/create``: fail the transaction if the app never confirmed it,
+    so the payable can be paid again."""
+    from .merchant.services import expire
+
+    expire(transaction_id=transaction_id)

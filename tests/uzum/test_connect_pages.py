@@ -138,7 +138,8 @@ def test_connecting_shows_the_masked_key_and_the_addresses(
     assert f'<code id="url-event">{ROOT}/uzum/checkout/{public_id}/event</code>' in body
     assert f'<code id="url-receipt">{ROOT}/uzum/checkout/{public_id}/receipt</code>' in body
     assert f'<code id="url-merchant">{ROOT}/uzum/merchant/{public_id}/</code>' in body
-    assert len(re.findall(r'class="copy"', body)) == 4
+    assert '<code id="payment-attribute">order</code>' in body
+    assert len(re.findall(r'class="copy"', body)) == 5
     methods = re.search(r'<td id="methods">(.*?)</td>', body, re.S).group(1)
     assert re.findall(r'<span class="badge">([^<]+)</span>', methods) == [
         "Card payment",

@@ -182,6 +182,9 @@ def test_a_failing_bank_is_unreachable_too(salon_a, bank_in_process, sandbox_ter
         ({"auto_fiscal": True, "tin": "123456789", "pinfl": "12345678901234"}, None, "exactly"),
         ({"card_payments": False}, None, "Offer at least one payment method."),
         ({"app_payments": True}, None, "need the Merchant API service id, login and password"),
+        ({"payment_attribute": "order&amount=1"}, "payment_attribute", "Latin letters"),
+        ({"payment_attribute": "1order"}, "payment_attribute", "Latin letters"),
+        ({"payment_attribute": "o" * 33}, "payment_attribute", "Latin letters"),
     ],
 )
 def test_bad_input_is_refused_before_asking_the_bank(salon_a, no_bank_call, fields, field, message):
@@ -387,3 +390,21 @@ def test_the_adapter_never_imports_the_sandbox():
                 names = [node.module]
             offenders += [f"{path.name}: {n}" for n in names if "uzum_sandbox" in n]
     assert offenders == []
+
+
+def test_the_payment_attribute_name_is_kept_and_defaults_to_order(
+    salon_a, bank_in_process, sandbox_terminal
+):
+    terminal = sandbox_terminal()
+    first = services.connect(
+        business=salon_a.business, environment="sandbox", payment_attribute="", **keys_of(terminal)
+    )
+    assert first.payment_attribute == "order"
+    second = services.connect(
+        business=salon_a.business,
+        environment="sandbox",
+        payment_attribute=" invoice_no ",
+        **keys_of(terminal),
+    )
+    assert second.payment_attribute == "invoice_no"
+    assert Connection.objects.get(pk=second.pk).payment_attribute == "invoice_no"

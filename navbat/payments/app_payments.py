@@ -1,0 +1,124 @@
+"""Payments the client makes inside a bank's app: the bank calls us, not we it.
+
+The provider reserves a link's payable for one bank transaction (:func:`reserve`), then
+confirms it through :func:`services.apply_bank_view` (the same recording as card payments)
+or takes it back (:func:`services.apply_bank_view` with a failed state before it was paid,
+:func:`reverse_paid` after). Each function runs in the caller's database transaction, so the
+provider's own record of the bank transaction commits together with the order.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from navbat.finance import services as finance
+
+from . import payables, providers
+from .models import Method, PaymentLink, PaymentOrder, State
+from .states import OPEN_STATES, transition
+
+
+class Refusal(StrEnum):
+    """Why a bank's app may not take money for a link now."""
+
+    UNKNOWN = "unknown"  # no such link here
+    CLOSED = "closed"  # the payable can no longer be paid (a cancelled visit)
+    PAID = "paid"  # nothing is due
+    AMOUNT = "amount"  # the bank asks for another amount than what is due
+    BUSY = "busy"  # another payment of this link is under way
+
+
+class AppPaymentRefused(Exception):
+    def __init__(self, reason: Refusal):
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+def payable_of(link: PaymentLink | None) -> payables.PayableView:
+    """What the link is for, or a refusal saying why nothing can be paid through it."""
+    view = None
+    if link is not None:
+        view = payables.describe(
+            business=link.business, kind=link.payable_kind, payable_id=link.payable_id
+        )
+    if view is None:
+        raise AppPaymentRefused(Refusal.UNKNOWN)
+    if not view.is_open:
+        raise AppPaymentRefused(Refusal.CLOSED)
+    if view.due <= 0:
+        raise AppPaymentRefused(Refusal.PAID)
+    return view
+
+
+def reserve(
+    *,
+    link: PaymentLink,
+    account: providers.Account,
+    amount: int,
+    bank_ref: str,
+    hold: timedelta,
+    now: datetime | None = None,
+) -> PaymentOrder:
+    """Hold ``link``'s payable for one bank transaction (``bank_ref``) for ``hold``.
+
+    Under the link's lock, the one card payments take too: while a card order is open at
+    the bank, or another app transaction holds the link, the answer is BUSY; the client
+    pays by one road at a time."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        link = PaymentLink.objects.select_for_update().select_related("business").get(pk=link.pk)
+        view = payable_of(link)
+        if amount != view.due:
+            raise AppPaymentRefused(Refusal.AMOUNT)
+        busy = PaymentOrder.objects.filter(
+            link=link, state__in=OPEN_STATES, expires_at__gt=now
+        ).exists()
+        if busy:
+            raise AppPaymentRefused(Refusal.BUSY)
+        return PaymentOrder.objects.create(
+            business=link.business,
+            link=link,
+            payable_kind=link.payable_kind,
+            payable_id=link.payable_id,
+            document=view.document,
+            client=view.client,
+            provider=account.provider,
+            account_id=account.id,
+            method=Method.APP,
+            state=State.PENDING,
+            amount=amount,
+            reference=str(uuid.uuid4()),
+            bank_order_id=bank_ref,
+            expires_at=now + hold,
+        )
+
+
+def reverse_paid(*, order_id: int) -> PaymentOrder:
+    """The bank took a paid payment back in full: its income and its fee are reversed in
+    the books (once, whatever repeats), and the order reads refunded."""
+    with transaction.atomic():
+        order = PaymentOrder.objects.select_for_update().select_related("business").get(pk=order_id)
+        if order.state == State.REFUNDED:
+            return order
+        note = _("Payment %(reference)s taken back by the bank") % {
+            "reference": order.reference[:8]
+        }
+        for original, key in ((order.income, "reversal"), (order.fee, "fee-reversal")):
+            if original is not None:
+                finance.reverse_transaction(
+                    original=original,
+                    note=note,
+                    idempotency_key=f"{key}:{order.reference}",
+                    bank_settlement=True,
+                )
+        transition(
+            order=order,
+            to=State.REFUNDED,
+            refunded_amount=order.paid_amount,
+            failure_reason=note[:300],
+        )
+        return order
