@@ -23,6 +23,7 @@ def _out(order: PaymentOrder, tz_name: str) -> dict:
         "card_kind": order.card_kind or None,
         "card_scheme": order.card_scheme,
         "masked_pan": order.masked_pan,
+        "tariff": order.tariff,
         "amount": order.amount,
         "paid_amount": order.paid_amount,
         "fee": order.fee_amount,

@@ -366,6 +366,7 @@ class PaymentOut(Schema):
     )
     card_scheme: str = Field(description="The card scheme the bank reported (e.g. UZCARD).")
     masked_pan: str = Field(description="The card number as the bank masked it.")
+    tariff: str = Field(description='The installment plan (e.g. "15-0-4"), when paid in parts.')
     amount: int = Field(description=f"{MONEY_NOTE} Asked of the client.")
     paid_amount: int = Field(description=f"{MONEY_NOTE} What the bank took.")
     fee: int = Field(description=f"{MONEY_NOTE} The bank's fee, fixed when it was paid.")

@@ -10,6 +10,7 @@ from navbat.kit.timeutil import local_today, to_local
 from navbat.payments import services as payments
 from navbat.payments.models import PaymentLink, PaymentOrder
 from navbat.uzum_sandbox import bank
+from tests.uzum.merchant import App, connect_app, link_of
 
 from .conftest import TZ_NAME, assert_error
 
@@ -50,6 +51,7 @@ def order_json(order: PaymentOrder, **changes) -> dict:
         "card_kind": None,
         "card_scheme": "",
         "masked_pan": "",
+        "tariff": "",
         "amount": 10_000_000,
         "paid_amount": 0,
         "fee": 0,
@@ -238,3 +240,31 @@ def test_the_new_operations_are_in_the_openapi_schema(api_a):
     assert operation["operationId"] == "list_payments"
     names = {parameter["name"] for parameter in operation["parameters"]}
     assert {"date_from", "date_to", "state", "limit", "offset"} <= names
+
+
+def test_an_app_payment_in_installments_lists_its_plan(api_a, salon_a, connect_uzum):
+    connection = connect_app(connect_uzum, salon_a)
+    link = link_of(salon_a)
+    app = App(connection)
+    trans_id = "6f0f3c1e-7d1a-4c55-9a57-1c8c7d0e2b10"
+    assert app.create(link.code, 10_000_000, trans_id).status == 200
+    assert app.confirm(trans_id, source="INSTALLMENT", tariff="15-0-4").status == 200
+    order = PaymentOrder.objects.get(link=link)
+
+    response = api_a.get("/payments")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["items"] == [
+        order_json(
+            order,
+            method="app",
+            card_kind="installment",
+            card_scheme="INSTALLMENT",
+            tariff="15-0-4",
+            paid_amount=10_000_000,
+            fee=500_000,
+            fee_rate="5",
+            state="paid",
+            paid_at=iso(order.paid_at),
+        )
+    ]
