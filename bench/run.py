@@ -6,6 +6,8 @@ loads the demo salon, then measures. Results are appended to bench/RESULTS.md.
     make bench
 """
 
+import base64
+import json
 import os
 import platform
 import statistics
@@ -13,6 +15,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,8 +40,10 @@ from navbat.booking.models import Appointment  # noqa: E402
 from navbat.booking.services import LineInput, create_appointment  # noqa: E402
 from navbat.demo import load_demo  # noqa: E402
 from navbat.kit.timeutil import local_datetime, local_today  # noqa: E402
+from navbat.payments.services import link_for  # noqa: E402
 from navbat.salons.models import Business, Service, Specialist  # noqa: E402
 from navbat.salons.models import Client as SalonClient  # noqa: E402
+from navbat.uzum.models import Connection  # noqa: E402
 
 
 def timed(fn, repeat: int) -> list[float]:
@@ -94,12 +99,14 @@ def main() -> None:
         day += timedelta(days=1)
     slots = iter(range(1000))
 
+    booked = []
+
     def book():
         index = next(slots)
         start = local_datetime(
             day + timedelta(days=7 * (index // 10)), datetime.min.time(), "Asia/Tashkent"
         )
-        create_appointment(
+        appointment = create_appointment(
             business=business,
             location=specialist.location,
             specialist=specialist,
@@ -108,6 +115,7 @@ def main() -> None:
             lines=[LineInput(kind="service", item_id=service.pk)],
             skip_working_hours=True,
         )
+        booked.append(appointment)
 
     tracemalloc.start()
     samples = timed(book, 100)
@@ -120,6 +128,8 @@ def main() -> None:
             f"peak traced memory {peak / 1024:.0f} KiB over 100 bookings",
         )
     )
+
+    rows.extend(app_payments(business, booked))
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -136,6 +146,45 @@ def main() -> None:
         results.write_text("# Benchmark results\n\nWritten by `make bench` (bench/run.py).\n")
     with results.open("a") as handle:
         handle.write(text)
+
+
+def app_payments(business, appointments) -> list[tuple[str, str, str]]:
+    """The Merchant API as the Uzum Bank app calls it: check, create and confirm of one app
+    payment per appointment, through the whole request stack (auth, JSON, locks, books)."""
+    connection = Connection.objects.get(business=business, is_active=True)
+    auth = base64.b64encode(
+        f"{connection.merchant_login}:{connection.merchant_password}".encode()
+    ).decode()
+    base = f"/uzum/merchant/{connection.public_id}"
+    http = Client(HTTP_AUTHORIZATION=f"Basic {auth}")
+    samples: dict[str, list[float]] = {"check": [], "create": [], "confirm": []}
+    queries: dict[str, int] = {}
+
+    def call(endpoint: str, body: dict) -> None:
+        seen = []
+        start = time.perf_counter()
+        with connection_wrapper(seen):
+            response = http.post(f"{base}/{endpoint}", json.dumps(body), "application/json")
+        samples[endpoint].append((time.perf_counter() - start) * 1000)
+        queries[endpoint] = len(seen)
+        assert response.status_code == 200, response.content
+
+    for appointment in appointments:
+        link = link_for(business=business, kind="appointment", payable_id=appointment.pk)
+        echo = {"serviceId": connection.merchant_service_id, "timestamp": 0}
+        params = {connection.payment_attribute: link.code}
+        trans_id = str(uuid.uuid4())
+        call("check", {**echo, "params": params})
+        call("create", {**echo, "transId": trans_id, "params": params, "amount": appointment.total})
+        call("confirm", {**echo, "transId": trans_id, "paymentSource": "HUMO", "phone": "998"})
+    return [
+        (f"Merchant API /{name}", describe(times), f"{queries[name]} queries")
+        for name, times in samples.items()
+    ]
+
+
+def connection_wrapper(seen: list):
+    return connection.execute_wrapper(lambda run, sql, *rest: seen.append(sql) or run(sql, *rest))
 
 
 if __name__ == "__main__":
