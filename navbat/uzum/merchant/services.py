@@ -202,18 +202,23 @@ def _fail(tx: MerchantTransaction, now: datetime) -> None:
     tx.state = TransactionState.FAILED
     tx.failed_at = now
     tx.save(update_fields=["state", "failed_at"])
+    _release(tx, State.EXPIRED, _("The payment in the Uzum Bank app was not completed in time."))
+    log.info("app transaction %s failed: not confirmed in time", tx.trans_id)
+
+
+def _release(tx: MerchantTransaction, state: str, reason: str) -> None:
+    """The order behind an unpaid transaction ends (``state``) and its payable is free."""
     order = tx.order
     apply_bank_view(
         order_id=order.pk,
         view=BankView(
-            state=State.EXPIRED,
+            state=state,
             bank_order_id=str(tx.trans_id),
             reference=order.reference,
             amount=order.amount,
-            failure_reason=_("The payment in the Uzum Bank app was not completed in time."),
+            failure_reason=reason,
         ),
     )
-    log.info("app transaction %s failed: not confirmed in time", tx.trans_id)
 
 
 def confirm(*, connection: Connection, request: Request) -> dict:
@@ -275,17 +280,7 @@ def reverse(*, connection: Connection, request: Request) -> dict:
                 raise MerchantError(Code.CANNOT_REVERSE, "the service was given")
             app_payments.reverse_paid(order_id=tx.order_id)
         else:
-            order = tx.order
-            apply_bank_view(
-                order_id=order.pk,
-                view=BankView(
-                    state=State.CANCELLED,
-                    bank_order_id=str(tx.trans_id),
-                    reference=order.reference,
-                    amount=order.amount,
-                    failure_reason=_("The payment was cancelled in the Uzum Bank app."),
-                ),
-            )
+            _release(tx, State.CANCELLED, _("The payment was cancelled in the Uzum Bank app."))
         tx.state = TransactionState.REVERSED
         tx.reversed_at = now
         tx.save(update_fields=["state", "reversed_at"])
