@@ -8,21 +8,11 @@ from navbat.finance.models import Transaction
 from navbat.payments.models import PaymentOrder
 from navbat.uzum import services as uzum
 from navbat.uzum_sandbox.models import Terminal
-from tests.conftest import PASSWORD
+from tests.browser.session import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 UZCARD = "8600 0000 0000 0018"
-
-
-def log_in(page, live_server, user):
-    user.preferred_language = "en"
-    user.save(update_fields=["preferred_language"])
-    page.goto(f"{live_server.url}/journal/")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url("**/journal/**")
 
 
 @pytest.fixture
