@@ -3,6 +3,7 @@
 import pytest
 
 from navbat.uzum.checkout import CheckoutClient
+from tests.uzum.merchant import App, connect_app, link_of
 
 
 @pytest.fixture
@@ -54,3 +55,24 @@ def client_for(sandbox_url):
 @pytest.fixture
 def checkout(client_for, terminal):
     return client_for(terminal)
+
+
+# ------------------------------------------------------------------ the Merchant API tests
+
+
+@pytest.fixture
+def connection(salon_a, connect_uzum):
+    """Salon A connected with card and app payments (installments too)."""
+    return connect_app(connect_uzum, salon_a)
+
+
+@pytest.fixture
+def app(connection):
+    """The Uzum Bank app calling that connection's Merchant API."""
+    return App(connection)
+
+
+@pytest.fixture
+def link(salon_a):
+    """The payment link of salon A's first appointment."""
+    return link_of(salon_a)

@@ -23,7 +23,7 @@ from navbat.payments.services import PaymentRefused
 from navbat.uzum.merchant import services as merchant
 from navbat.uzum.models import MerchantTransaction, TransactionState
 from tests.payments.jobs import RETURN_URL, run_due
-from tests.uzum.merchant import LOGIN, PASSWORD, SERVICE_ID, App, connect_app, link_of
+from tests.uzum.merchant import LOGIN, PASSWORD, SERVICE_ID, connect_app, link_of
 
 pytestmark = pytest.mark.django_db
 
@@ -86,21 +86,6 @@ def books(appointment) -> list[tuple[str, int]]:
 
 def order_of(trans_id) -> PaymentOrder:
     return MerchantTransaction.objects.get(trans_id=trans_id).order
-
-
-@pytest.fixture
-def connection(salon_a, connect_uzum):
-    return connect_app(connect_uzum, salon_a)
-
-
-@pytest.fixture
-def app(connection):
-    return App(connection)
-
-
-@pytest.fixture
-def link(salon_a):
-    return link_of(salon_a)
 
 
 def created(app, link) -> str:

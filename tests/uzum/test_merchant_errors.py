@@ -35,21 +35,6 @@ pytestmark = pytest.mark.django_db
 ENDPOINTS = ("check", "create", "confirm", "reverse", "status")
 
 
-@pytest.fixture
-def connection(salon_a, connect_uzum):
-    return connect_app(connect_uzum, salon_a)
-
-
-@pytest.fixture
-def app(connection):
-    return App(connection)
-
-
-@pytest.fixture
-def link(salon_a):
-    return link_of(salon_a)
-
-
 @contextmanager
 def nothing_changes(business):
     before = snapshot(business)
