@@ -7,7 +7,6 @@ or takes it back (:func:`services.apply_bank_view` with a failed state before it
 provider's own record of the bank transaction commits together with the order.
 """
 
-import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -19,6 +18,7 @@ from navbat.finance import services as finance
 
 from . import payables, providers
 from .models import Method, PaymentLink, PaymentOrder, State
+from .services import new_order
 from .states import OPEN_STATES, transition
 
 
@@ -79,19 +79,13 @@ def reserve(
         ).exists()
         if busy:
             raise AppPaymentRefused(Refusal.BUSY)
-        return PaymentOrder.objects.create(
-            business=link.business,
+        return new_order(
             link=link,
-            payable_kind=link.payable_kind,
-            payable_id=link.payable_id,
-            document=view.document,
-            client=view.client,
-            provider=account.provider,
-            account_id=account.id,
+            view=view,
+            account=account,
             method=Method.APP,
-            state=State.PENDING,
             amount=amount,
-            reference=str(uuid.uuid4()),
+            state=State.PENDING,
             bank_order_id=bank_ref,
             expires_at=now + hold,
         )

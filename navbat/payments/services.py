@@ -134,18 +134,12 @@ def start_card_payment(
                 _("A payment in the Uzum Bank app is under way. Wait a minute and reload the page.")
             )
         now = timezone.now()
-        order = PaymentOrder.objects.create(
-            business=business,
+        order = new_order(
             link=link,
-            payable_kind=link.payable_kind,
-            payable_id=link.payable_id,
-            document=view.document,
-            client=view.client,
-            provider=account.provider,
-            account_id=account.id,
+            view=view,
+            account=account,
             method=Method.CARD,
             amount=view.due,
-            reference=str(uuid.uuid4()),
             language=(language or "uz")[:8],
             expires_at=now + timedelta(seconds=account.session_timeout_secs),
             next_check_at=now + FIRST_CHECK_AFTER,
@@ -178,6 +172,33 @@ def start_card_payment(
             # A callback that overtook our register call already moved it on.
             order.save(update_fields=["bank_order_id", "redirect_url", "updated_at"])
     return order
+
+
+def new_order(
+    *,
+    link: PaymentLink,
+    view: payables.PayableView,
+    account: providers.Account,
+    method: str,
+    amount: int,
+    **fields,
+) -> PaymentOrder:
+    """A payment order for ``link``'s payable, with a fresh reference of ours (the caller
+    holds the link's lock and commits before any bank hears of it)."""
+    return PaymentOrder.objects.create(
+        business=link.business,
+        link=link,
+        payable_kind=link.payable_kind,
+        payable_id=link.payable_id,
+        document=view.document,
+        client=view.client,
+        provider=account.provider,
+        account_id=account.id,
+        method=method,
+        amount=amount,
+        reference=str(uuid.uuid4()),
+        **fields,
+    )
 
 
 def other_method_busy(*, link: PaymentLink, method: str, now) -> bool:
