@@ -174,6 +174,13 @@ def english_by_default(settings):
         yield
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashing(settings):
+    # Production's other hashers stay: old hashes are still read and upgraded on login.
+    others = [path for path in settings.PASSWORD_HASHERS if "Argon2" not in path]
+    settings.PASSWORD_HASHERS = ["tests.hashers.QuickArgon2PasswordHasher", *others]
+
+
 @pytest.fixture
 def salon_a(db) -> Salon:
     return build_salon("A")
