@@ -612,3 +612,31 @@ def test_payment_source_gives_the_card_kind_and_the_fee(
         part for part in ("Uzum Bank app", source, tariff_kept, "RRN 123456789012") if part
     )
     assert order.income.note == note
+
+
+def test_the_daily_reconciliation_reads_app_payments_without_asking_checkout(
+    salon_a, app, link, monkeypatch
+):
+    """App payments have no Checkout order: the nightly check compares them with our record
+    of the app's transactions, finds nothing to list, and never calls Checkout."""
+    from navbat.payments import reconciliation
+    from navbat.payments.models import Difference
+    from navbat.uzum import clients
+
+    paid_id, open_id = uuid.uuid4(), uuid.uuid4()
+    assert app.create(link.code, DUE, paid_id).status == 200
+    assert app.confirm(paid_id, source="HUMO").status == 200
+    second = link_of(salon_a, salon_a.appointments[1])
+    second_due = salon_a.appointments[1].total
+    assert app.create(second.code, second_due, open_id).status == 200
+
+    def no_checkout():
+        raise AssertionError("the daily check of app payments asked Checkout")
+
+    monkeypatch.setattr(clients, "transport_factory", no_checkout)
+    assert reconciliation.run_daily(business=salon_a.business) == 0
+    assert app.reverse(paid_id).status == 200
+    assert reconciliation.run_daily(business=salon_a.business) == 0
+    assert Difference.objects.filter(business=salon_a.business).count() == 0
+    assert order_of(paid_id).state == State.REFUNDED
+    assert order_of(open_id).state == State.PENDING
