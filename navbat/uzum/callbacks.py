@@ -27,6 +27,7 @@ from navbat.payments.services import apply_bank_view
 
 from .models import Callback, CallbackKind, Connection
 from .provider import NAME, UzumProvider
+from .services import connection_at
 
 log = logging.getLogger("navbat.uzum")
 security_log = logging.getLogger("navbat.security")
@@ -113,7 +114,7 @@ def digest_of(body: dict) -> str:
 def _receive(request: HttpRequest, public_id: uuid.UUID, kind: str):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    connection = Connection.objects.filter(public_id=public_id).select_related("business").first()
+    connection = connection_at(public_id)
     if connection is None:
         security_log.warning(
             "uzum %s callback for unknown connection %s from %s",

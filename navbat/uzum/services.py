@@ -188,6 +188,17 @@ def connect(
         )
 
 
+def connection_at(public_id) -> Connection | None:
+    """The connection whose address the bank called (``<root>/uzum/.../<public id>/``). The
+    address is the entry: no business is known yet, so this is the one unscoped read; what
+    the caller may then do is decided by the connection's own keys."""
+    return (
+        Connection.objects.filter(public_id=public_id)
+        .select_related("business", "fee_schedule", "register")
+        .first()
+    )
+
+
 @transaction.atomic
 def disconnect(*, connection: Connection) -> Connection:
     """Stop taking payments through this connection; payments, callbacks and the books

@@ -16,6 +16,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from ..models import Connection
+from ..services import connection_at
 from . import services
 from .protocol import Code, MerchantError, failed, load, parse
 
@@ -65,11 +66,7 @@ def _answer(body: dict, status: int = 200) -> JsonResponse:
 @csrf_exempt  # the bank's server, authenticated by Basic auth; no browser session
 @transaction.non_atomic_requests  # /confirm commits before it answers
 def endpoint(request: HttpRequest, connection, endpoint: str) -> JsonResponse:
-    row = (
-        Connection.objects.select_related("business", "fee_schedule", "register")
-        .filter(public_id=connection)
-        .first()
-    )
+    row = connection_at(connection)
     if not authorized(request, row):
         security_log.warning(
             "merchant API %s: access denied for connection %s from %s",
