@@ -567,6 +567,24 @@ def test_10017_reverse_after_the_visit_took_place(salon_a, app, link):
     assert app.status(trans_id).body["status"] == "CONFIRMED"
 
 
+def test_10017_reverse_of_a_payment_already_given_back_in_part(salon_a, app, link):
+    """Part of the money went back another way (a partial refund): reversing the whole
+    payment would give that part twice."""
+    trans_id = created(app, link)
+    assert app.confirm(trans_id).status == 200
+    order = MerchantTransaction.objects.get(trans_id=trans_id).order
+    PaymentOrder.objects.filter(pk=order.pk).update(
+        state=State.PARTLY_REFUNDED, refunded_amount=1_000_000
+    )
+
+    with nothing_changes(salon_a.business):
+        answer = app.reverse(trans_id)
+
+    assert_failed(answer, "10017", "reverse", trans_id=trans_id)
+    tx = MerchantTransaction.objects.get(trans_id=trans_id)
+    assert (tx.state, tx.order.state) == (TransactionState.CONFIRMED, State.PARTLY_REFUNDED)
+
+
 # ---- 10018: already cancelled -----------------------------------------------------------------
 
 

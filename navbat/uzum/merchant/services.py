@@ -278,6 +278,10 @@ def reverse(*, connection: Connection, request: Request) -> dict:
             )
             if view is not None and view.delivered:
                 raise MerchantError(Code.CANNOT_REVERSE, "the service was given")
+            if tx.order.state != State.PAID:
+                # Part of it was already given back another way: a full reversal would
+                # give it twice.
+                raise MerchantError(Code.CANNOT_REVERSE, f"the payment is {tx.order.state}")
             app_payments.reverse_paid(order_id=tx.order_id)
         else:
             _release(tx, State.CANCELLED, _("The payment was cancelled in the Uzum Bank app."))
