@@ -18,8 +18,8 @@ from navbat.finance import services as finance
 
 from . import payables, providers
 from .models import Method, PaymentLink, PaymentOrder, State
-from .services import new_order
-from .states import OPEN_STATES, transition
+from .services import holding_orders, new_order
+from .states import transition
 
 
 class Refusal(StrEnum):
@@ -74,10 +74,7 @@ def reserve(
         view = payable_of(link)
         if amount != view.due:
             raise AppPaymentRefused(Refusal.AMOUNT)
-        busy = PaymentOrder.objects.filter(
-            link=link, state__in=OPEN_STATES, expires_at__gt=now
-        ).exists()
-        if busy:
+        if holding_orders(link=link, now=now).exists():
             raise AppPaymentRefused(Refusal.BUSY)
         return new_order(
             link=link,
@@ -89,6 +86,22 @@ def reserve(
             bank_order_id=bank_ref,
             expires_at=now + hold,
         )
+
+
+def busy(*, link: PaymentLink, now: datetime | None = None) -> bool:
+    """Whether another payment holds the link now (what :func:`reserve` refuses as BUSY)."""
+    return holding_orders(link=link, now=now or timezone.now()).exists()
+
+
+def still_payable(*, order_id: int) -> None:
+    """Before money reserved for ``order_id`` is taken: under the link's lock, the payable is
+    still open and still needs at least that much. A visit cancelled, or paid at the desk,
+    while the bank's app held it must not be paid again; raises the refusal."""
+    order = PaymentOrder.objects.select_related("link").get(pk=order_id)
+    link = PaymentLink.objects.select_for_update().select_related("business").get(pk=order.link_id)
+    view = payable_of(link)
+    if view.due < order.amount:
+        raise AppPaymentRefused(Refusal.PAID)
 
 
 def reverse_paid(*, order_id: int) -> PaymentOrder:

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -201,16 +202,21 @@ def new_order(
     )
 
 
+def holding_orders(*, link: PaymentLink, now):
+    """The link's orders that may still take money: open, and within their time. A card
+    session may still finish a payment for EXPIRY_MARGIN after it ends (the client in the
+    middle of 3-D Secure); an app transaction ends at its deadline exactly, when it fails."""
+    live_card = Q(method=Method.CARD, expires_at__gt=now - EXPIRY_MARGIN)
+    live_other = ~Q(method=Method.CARD) & Q(expires_at__gt=now)
+    return scoped(PaymentOrder, link.business).filter(
+        live_card | live_other, link=link, state__in=OPEN_STATES
+    )
+
+
 def other_method_busy(*, link: PaymentLink, method: str, now) -> bool:
     """Whether an order of another method is taking this link's money now: one method at a
-    time, so the client cannot pay twice by two roads. An order whose session is over is
-    not in the way (the bank no longer takes money for it)."""
-    return (
-        scoped(PaymentOrder, link.business)
-        .filter(link=link, state__in=OPEN_STATES, expires_at__gt=now)
-        .exclude(method=method)
-        .exists()
-    )
+    time, so the client cannot pay twice by two roads."""
+    return holding_orders(link=link, now=now).exclude(method=method).exists()
 
 
 def _give_up(*, order_id: int, reason: str) -> None:

@@ -29,6 +29,8 @@ log = logging.getLogger("navbat.uzum")
 REGISTER_NAME = "Uzum Bank"
 # The open-service link's parameter name: it goes into a URL query as it is.
 ATTRIBUTE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+# The open-service link's own parameters: an attribute of that name would overwrite one.
+LINK_PARAMETERS = frozenset({"serviceid", "amount", "redirecturl"})
 SANDBOX_CONTROL_PATH = "/sandbox/uzum/control"
 
 
@@ -143,6 +145,10 @@ def connect(
     if len(base_url) > Connection._meta.get_field("checkout_base_url").max_length:
         raise ValidationError({"checkout_base_url": _("This address is too long.")})
     payment_attribute = (payment_attribute or "").strip() or "order"
+    if payment_attribute.lower() in LINK_PARAMETERS:
+        raise ValidationError(
+            {"payment_attribute": _("This name is taken by the link itself; ask Uzum for another.")}
+        )
     if not ATTRIBUTE_RE.fullmatch(payment_attribute):
         raise ValidationError(
             {"payment_attribute": _("Use Latin letters, digits and “_” only (up to 32).")}

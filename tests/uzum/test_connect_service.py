@@ -185,6 +185,9 @@ def test_a_failing_bank_is_unreachable_too(salon_a, bank_in_process, sandbox_ter
         ({"payment_attribute": "order&amount=1"}, "payment_attribute", "Latin letters"),
         ({"payment_attribute": "1order"}, "payment_attribute", "Latin letters"),
         ({"payment_attribute": "o" * 33}, "payment_attribute", "Latin letters"),
+        ({"payment_attribute": "amount"}, "payment_attribute", "taken by the link itself"),
+        ({"payment_attribute": "serviceId"}, "payment_attribute", "taken by the link itself"),
+        ({"payment_attribute": "redirectURL"}, "payment_attribute", "taken by the link itself"),
     ],
 )
 def test_bad_input_is_refused_before_asking_the_bank(salon_a, no_bank_call, fields, field, message):

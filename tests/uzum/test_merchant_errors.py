@@ -28,7 +28,7 @@ from tests.uzum.merchant import (
     connect_app,
     link_of,
 )
-from tests.uzum.test_merchant_api import DUE, books, snapshot
+from tests.uzum.test_merchant_api import DUE, books, created, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -89,12 +89,6 @@ def bodies(app, link, trans_id) -> dict[str, dict]:
         "reverse": {**common, "transId": str(trans_id)},
         "status": {**common, "transId": str(trans_id)},
     }
-
-
-def created(app, link) -> str:
-    answer = app.create(link.code, DUE)
-    assert answer.status == 200, answer.body
-    return answer.body["transId"]
 
 
 # ---- 10001: access denied, nothing echoed -----------------------------------------------------
@@ -620,3 +614,60 @@ def test_99999_an_unexpected_failure_is_no_500(salon_a, app, link, endpoint, mon
     with nothing_changes(salon_a.business):
         answer = app.post(endpoint, body)
     assert_failed(answer, "99999", endpoint, trans_id=body.get("transId"))
+
+
+# ---- what changed while the app held the visit ------------------------------------------------
+
+
+def test_a_confirm_after_the_visit_was_paid_at_the_desk_is_refused(salon_a, app, link):
+    """The app held the visit, then the client paid cash at the desk: confirming would take
+    the money twice. The confirm is refused (the app gives the client's money back), the
+    transaction is over, and the books hold the desk payment only."""
+    appointment = salon_a.appointments[0]
+    trans_id = created(app, link)
+    take_desk_payment(appointment=appointment, register_id=salon_a.cash.pk, amount=DUE)
+
+    answer = app.confirm(trans_id)
+
+    assert_failed(answer, "10008", "confirm", trans_id=trans_id)
+    tx = MerchantTransaction.objects.get(trans_id=trans_id)
+    assert (tx.state, tx.order.state) == (TransactionState.FAILED, State.CANCELLED)
+    assert books(appointment) == [("sale_payment", DUE)]
+    assert_failed(app.status(trans_id), "10015", "status", trans_id=trans_id)
+
+
+def test_a_confirm_after_the_visit_was_cancelled_is_refused(salon_a, app, link):
+    appointment = salon_a.appointments[0]
+    trans_id = created(app, link)
+    cancel_appointment(appointment=appointment)
+
+    answer = app.confirm(trans_id)
+
+    assert_failed(answer, "10009", "confirm", trans_id=trans_id)
+    tx = MerchantTransaction.objects.get(trans_id=trans_id)
+    assert (tx.state, tx.order.state) == (TransactionState.FAILED, State.CANCELLED)
+    assert books(appointment) == []
+
+
+def test_the_trans_id_comes_back_as_the_app_wrote_it(salon_a, app, link):
+    written = str(uuid.uuid4()).upper()
+    created_answer = app.create(link.code, DUE, written)
+    assert (created_answer.status, created_answer.body["transId"]) == (200, written)
+    assert app.status(written).body["transId"] == written
+    assert app.confirm(written).body["transId"] == written
+    # The same transaction however it is spelled: a replay, not a second one.
+    assert app.confirm(written.lower()).code == "10016"
+    assert MerchantTransaction.objects.count() == 1
+
+
+def test_a_wrong_service_id_comes_before_a_bad_amount(salon_a, app, link):
+    body = {
+        "serviceId": SERVICE_ID + 1,
+        "timestamp": 1,
+        "transId": str(uuid.uuid4()),
+        "params": {"order": link.code},
+        "amount": "100000",
+    }
+    with nothing_changes(salon_a.business):
+        answer = app.post("create", body)
+    assert_failed(answer, "10006", "create", service_id=SERVICE_ID + 1, trans_id=body["transId"])

@@ -62,6 +62,8 @@ class Request:
     service_id: int
     timestamp: int
     trans_id: uuid.UUID | None = None
+    # As the app wrote it: answers repeat it character for character.
+    trans_id_text: str = ""
     params: dict = field(default_factory=dict)
     amount: int | None = None
     payment_source: str = ""
@@ -106,7 +108,7 @@ def load(body: bytes) -> dict:
 
 def parse(endpoint: str, data: dict) -> Request:
     """The request's fields, typed; a missing or mistyped one is 10005 (an amount that is
-    not a whole number of tiyin is 10011)."""
+    not a whole number of tiyin is left out: /create answers 10011 for it in its turn)."""
     missing = [name for name in REQUIRED[endpoint] if data.get(name) in (None, "")]
     if missing:
         raise MerchantError(Code.MISSING_PARAMETER, ", ".join(missing))
@@ -121,13 +123,12 @@ def parse(endpoint: str, data: dict) -> Request:
     if not isinstance(params, dict):
         raise MerchantError(Code.MISSING_PARAMETER, "params is not an object")
     amount = data.get("amount")
-    if endpoint == "create" and not _is_int(amount):
-        raise MerchantError(Code.INVALID_AMOUNT, "amount is not a whole number of tiyin")
     return Request(
         endpoint=endpoint,
         service_id=data["serviceId"],
         timestamp=data["timestamp"],
         trans_id=trans_id,
+        trans_id_text=data["transId"] if trans_id else "",
         params=params,
         amount=amount if _is_int(amount) else None,
         payment_source=_text(data.get("paymentSource"), 32).upper(),
@@ -156,8 +157,8 @@ def echo(data: dict | None, endpoint: str) -> dict:
     if endpoint == "check":
         answer["timestamp"] = now_ms()
     else:
-        trans_id = _trans_id(data.get("transId"))
-        answer["transId"] = str(trans_id) if trans_id else None
+        raw = data.get("transId")
+        answer["transId"] = raw if _trans_id(raw) else None
     return answer
 
 

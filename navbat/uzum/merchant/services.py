@@ -92,7 +92,9 @@ def summary(view: PayableView) -> dict[str, dict]:
 
 
 def check(*, connection: Connection, request: Request) -> dict:
-    _link, view = _payable(connection, request.params)
+    link, view = _payable(connection, request.params)
+    if app_payments.busy(link=link):
+        raise MerchantError(REFUSAL_CODES[Refusal.BUSY], "another payment holds it")
     if not amount_in_limits(view.due):
         raise MerchantError(
             Code.AMOUNT_BELOW_MINIMUM if view.due < MIN_AMOUNT else Code.AMOUNT_ABOVE_MAXIMUM
@@ -113,6 +115,8 @@ def create(*, connection: Connection, request: Request) -> dict:
         raise MerchantError(Code.TRANSACTION_EXISTS)
     link, view = _payable(connection, request.params)
     amount = request.amount
+    if amount is None:
+        raise MerchantError(Code.INVALID_AMOUNT, "amount is not a whole number of tiyin")
     if amount < MIN_AMOUNT:
         raise MerchantError(Code.AMOUNT_BELOW_MINIMUM)
     if amount > MAX_AMOUNT:
@@ -149,11 +153,13 @@ def create(*, connection: Connection, request: Request) -> dict:
             )
             _schedule_expiry(tx)
     except IntegrityError:
+        if _transaction(connection, request) is None:
+            raise  # not a replay: an error of ours (99999)
         raise MerchantError(Code.TRANSACTION_EXISTS) from None
     log.info("app transaction %s created for payment %s", tx.trans_id, order.reference)
     return {
         "serviceId": request.service_id,
-        "transId": str(tx.trans_id),
+        "transId": request.trans_id_text,
         "status": "CREATED",
         "transTime": ms(tx.created_at),
         "amount": tx.amount,
@@ -197,13 +203,17 @@ def _overdue(tx: MerchantTransaction, now: datetime) -> bool:
     return tx.state == TransactionState.CREATED and now >= tx.created_at + CONFIRM_WITHIN
 
 
-def _fail(tx: MerchantTransaction, now: datetime) -> None:
-    """The app did not confirm in time: the transaction fails and frees the payable."""
+def _fail(
+    tx: MerchantTransaction, now: datetime, *, reason: str = "", ends: str = State.EXPIRED
+) -> None:
+    """The transaction can never be confirmed (not in time, or its payable went away): it
+    fails and frees the payable."""
     tx.state = TransactionState.FAILED
     tx.failed_at = now
     tx.save(update_fields=["state", "failed_at"])
-    _release(tx, State.EXPIRED, _("The payment in the Uzum Bank app was not completed in time."))
-    log.info("app transaction %s failed: not confirmed in time", tx.trans_id)
+    reason = reason or _("The payment in the Uzum Bank app was not completed in time.")
+    _release(tx, ends, reason)
+    log.info("app transaction %s failed: %s", tx.trans_id, reason)
 
 
 def _release(tx: MerchantTransaction, state: str, reason: str) -> None:
@@ -222,10 +232,10 @@ def _release(tx: MerchantTransaction, state: str, reason: str) -> None:
 
 
 def confirm(*, connection: Connection, request: Request) -> dict:
-    now = timezone.now()
     refused = None
     with transaction.atomic():
         tx = _locked(connection, request)
+        now = timezone.now()  # after the lock: a confirm that waited is judged when it acts
         if tx.state == TransactionState.CONFIRMED:
             raise MerchantError(Code.ALREADY_CONFIRMED)
         if tx.state != TransactionState.CREATED:
@@ -234,12 +244,20 @@ def confirm(*, connection: Connection, request: Request) -> dict:
             _fail(tx, now)  # committed with this block, then refused below
             refused = MerchantError(Code.CANNOT_CONFIRM, "not confirmed within 30 minutes")
         else:
-            _record(tx, request, now)
+            try:
+                app_payments.still_payable(order_id=tx.order_id)
+            except AppPaymentRefused as gone:
+                # Refused, the app gives the client's money back; the transaction is over.
+                reason = _("The visit was paid or cancelled meanwhile.")
+                _fail(tx, now, reason=reason, ends=State.CANCELLED)
+                refused = MerchantError(REFUSAL_CODES[gone.reason], gone.reason.value)
+            else:
+                _record(tx, request, now)
     if refused is not None:
         raise refused
     return {
         "serviceId": request.service_id,
-        "transId": str(tx.trans_id),
+        "transId": request.trans_id_text,
         "status": "CONFIRMED",
         "confirmTime": ms(tx.confirmed_at),
         "amount": tx.amount,
@@ -291,7 +309,7 @@ def reverse(*, connection: Connection, request: Request) -> dict:
     log.info("app transaction %s reversed", tx.trans_id)
     return {
         "serviceId": request.service_id,
-        "transId": str(tx.trans_id),
+        "transId": request.trans_id_text,
         "status": "REVERSED",
         "reverseTime": ms(tx.reversed_at),
         "amount": tx.amount,
@@ -312,7 +330,7 @@ def status(*, connection: Connection, request: Request) -> dict:
         raise MerchantError(Code.CANNOT_CONFIRM, "failed")
     return {
         "serviceId": request.service_id,
-        "transId": str(tx.trans_id),
+        "transId": request.trans_id_text,
         "status": tx.state,
         "transTime": ms(tx.created_at),
         "confirmTime": ms(tx.confirmed_at),
