@@ -16,10 +16,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local, zone
 
-from . import links, payables, providers, services
+from . import links, payables, providers, selectors, services
 from .models import Method, PaymentLink, PaymentOrder, State
 from .providers import ProviderError
 from .states import FAILED_STATES, OPEN_STATES, SETTLED_STATES
@@ -40,24 +39,14 @@ def _link(token: str) -> PaymentLink | None:
 
 
 def _order(link: PaymentLink, reference: str) -> PaymentOrder | None:
-    """An order of this link only: another link's reference is as unknown as a made-up one."""
     if not REFERENCE_RE.fullmatch(reference or ""):
         return None
-    return scoped(PaymentOrder, link.business).filter(link=link, reference=reference).first()
+    return selectors.order_of_link(link=link, reference=reference)
 
 
 def _describe(link: PaymentLink) -> payables.PayableView | None:
     return payables.describe(
         business=link.business, kind=link.payable_kind, payable_id=link.payable_id
-    )
-
-
-def _latest_paid(link: PaymentLink) -> PaymentOrder | None:
-    return (
-        scoped(PaymentOrder, link.business)
-        .filter(link=link, state__in=SETTLED_STATES)
-        .order_by("-paid_at", "-id")
-        .first()
     )
 
 
@@ -103,7 +92,7 @@ def pay_view(request, token: str):
         return _not_found(request)
     context = _page_context(link, view)
     if view.is_open and view.due <= 0:
-        context.update(screen="paid", order=_latest_paid(link))
+        context.update(screen="paid", order=selectors.latest_paid(link=link))
     return _render(request, "payments/quick/page.html", context)
 
 
@@ -137,7 +126,7 @@ def pay_card_view(request, token: str):
     context = _page_context(link, view)
     context["error"] = message
     if view.is_open and view.due <= 0:
-        context.update(screen="paid", order=_latest_paid(link))
+        context.update(screen="paid", order=selectors.latest_paid(link=link))
     return _render(request, "payments/quick/page.html", context)
 
 
@@ -170,7 +159,7 @@ def _status_context(
     outcome = _outcome(order, failed_hint=failed_hint)
     if outcome == "failed" and not (view.is_open and view.due > 0):
         # Another attempt paid it meanwhile (or it was cancelled): never offer a second charge.
-        paid = _latest_paid(link)
+        paid = selectors.latest_paid(link=link)
         outcome, order = ("paid", paid) if paid else ("closed", order)
     context.update(order=order, screen=outcome)
     return context

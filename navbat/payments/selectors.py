@@ -79,3 +79,18 @@ def link_by_code(*, business, code: str):
     if not code or len(code) > 16:
         return None
     return scoped(PaymentLink, business).filter(code=code).first()
+
+
+def order_of_link(*, link, reference: str) -> PaymentOrder | None:
+    """An order of this link only: another link's reference is as unknown as a made-up one."""
+    return scoped(PaymentOrder, link.business).filter(link=link, reference=reference).first()
+
+
+def latest_paid(*, link) -> PaymentOrder | None:
+    """The link's most recent payment that went through (for its receipt)."""
+    return (
+        scoped(PaymentOrder, link.business)
+        .filter(link=link, state__in=SETTLED_STATES)
+        .order_by("-paid_at", "-id")
+        .first()
+    )
