@@ -18,7 +18,8 @@ from navbat.finance import services as finance
 
 from . import payables, providers
 from .models import Method, PaymentLink, PaymentOrder, State
-from .services import holding_orders, new_order
+from .selectors import holding_orders
+from .services import new_order
 from .states import transition
 
 

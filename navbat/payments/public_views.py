@@ -67,8 +67,9 @@ def _not_found(request):
 
 def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
     account = providers.active_account(business=link.business)
-    app_url = ""
+    app_url, card_hold_until = "", None
     if account and Method.APP in account.methods and view.is_open and view.due > 0:
+        card_hold_until = selectors.card_hold_until(link=link, now=timezone.now())
         app_url = providers.get(account.provider).app_link(
             account=account, code=link.code, amount=view.due, return_url=links.link_url(link.token)
         )
@@ -79,7 +80,9 @@ def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
         "starts_local": to_local(view.starts_at, view.time_zone) if view.starts_at else None,
         "card": bool(account and Method.CARD in account.methods),
         "app_url": app_url,
-        "app_qr": links.qr_svg(app_url, scale=3) if app_url else "",
+        # While a card payment is open at the bank the app would be refused: say until when.
+        "app_qr": links.qr_svg(app_url, scale=3) if app_url and not card_hold_until else "",
+        "card_hold_until": card_hold_until if app_url else None,
         "installments": bool(app_url and account.installments),
     }
 

@@ -10,8 +10,8 @@ from django.db.models.functions import Coalesce
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import day_bounds, local_today
 
-from .models import Difference, PaymentOrder
-from .states import SETTLED_STATES
+from .models import Difference, Method, PaymentOrder
+from .states import EXPIRY_MARGIN, OPEN_STATES, SETTLED_STATES
 
 
 def payments(
@@ -94,3 +94,26 @@ def latest_paid(*, link) -> PaymentOrder | None:
         .order_by("-paid_at", "-id")
         .first()
     )
+
+
+def holding_orders(*, link, now):
+    """The link's orders that may still take money: open, and within their time. A card
+    session may still finish a payment for EXPIRY_MARGIN after it ends (the client in the
+    middle of 3-D Secure); an app transaction ends at its deadline exactly, when it fails."""
+    live_card = Q(method=Method.CARD, expires_at__gt=now - EXPIRY_MARGIN)
+    live_other = ~Q(method=Method.CARD) & Q(expires_at__gt=now)
+    return scoped(PaymentOrder, link.business).filter(
+        live_card | live_other, link=link, state__in=OPEN_STATES
+    )
+
+
+def card_hold_until(*, link, now):
+    """Until when an open card order keeps the link (the app waits until then), or None."""
+    last = (
+        holding_orders(link=link, now=now)
+        .filter(method=Method.CARD)
+        .order_by("-expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+    return last + EXPIRY_MARGIN if last else None

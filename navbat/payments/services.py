@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,9 +22,10 @@ from navbat.finance.models import CardKind, TransactionKind
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local
 
-from . import payables, providers
+from . import payables, providers, states
 from .models import Method, PaymentLink, PaymentOrder, State
 from .providers import BankView, ProviderError
+from .selectors import holding_orders
 from .states import FAILED_STATES, OPEN_STATES, SETTLED_STATES, transition
 
 log = logging.getLogger("navbat.payments")
@@ -34,7 +34,7 @@ security_log = logging.getLogger("navbat.security")
 TOKEN_BYTES = 32  # 256 bits in the link
 FIRST_CHECK_AFTER = timedelta(seconds=60)
 MAX_CHECK_INTERVAL = timedelta(minutes=10)
-EXPIRY_MARGIN = timedelta(minutes=5)
+EXPIRY_MARGIN = states.EXPIRY_MARGIN
 
 
 class PaymentRefused(ValidationError):
@@ -199,17 +199,6 @@ def new_order(
         amount=amount,
         reference=str(uuid.uuid4()),
         **fields,
-    )
-
-
-def holding_orders(*, link: PaymentLink, now):
-    """The link's orders that may still take money: open, and within their time. A card
-    session may still finish a payment for EXPIRY_MARGIN after it ends (the client in the
-    middle of 3-D Secure); an app transaction ends at its deadline exactly, when it fails."""
-    live_card = Q(method=Method.CARD, expires_at__gt=now - EXPIRY_MARGIN)
-    live_other = ~Q(method=Method.CARD) & Q(expires_at__gt=now)
-    return scoped(PaymentOrder, link.business).filter(
-        live_card | live_other, link=link, state__in=OPEN_STATES
     )
 
 

@@ -5,6 +5,8 @@ order is already in) is a no-op. The bank is the truth about money, so an order 
 on (declined, expired, cancelled) may still turn out paid when the bank says so.
 """
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from .models import PaymentOrder, State
@@ -24,6 +26,9 @@ ALLOWED: dict[str, frozenset[str]] = {
 
 OPEN_STATES = frozenset({State.CREATED, State.PENDING})
 SETTLED_STATES = frozenset({State.PAID, State.PARTLY_REFUNDED, State.REFUNDED})
+# After a card session ends the bank may still finish a payment begun in it (the client in
+# the middle of 3-D Secure): an open card order is given this much longer.
+EXPIRY_MARGIN = timedelta(minutes=5)
 # Ended without money: the bank refused, the session ran out, or it was called off.
 FAILED_STATES = frozenset({State.DECLINED, State.EXPIRED, State.CANCELLED})
 
