@@ -123,12 +123,12 @@ def create(*, connection: Connection, request: Request) -> dict:
         raise MerchantError(Code.AMOUNT_ABOVE_MAXIMUM)
     if amount != view.due:
         raise MerchantError(Code.INVALID_AMOUNT)
-    now = timezone.now()
     try:
         with transaction.atomic():
             # One create at a time per connection: a replayed transId waiting here finds the
             # first one's row (10010), not a busy payable.
             Connection.objects.select_for_update().filter(pk=connection.pk).first()
+            now = timezone.now()  # after the lock: the 30 minutes start when it is created
             if _transaction(connection, request) is not None:
                 raise MerchantError(Code.TRANSACTION_EXISTS)
             try:
