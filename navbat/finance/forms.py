@@ -1,10 +1,9 @@
 """Forms of the finance pages: cash registers and the transaction filters."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from navbat.salons.forms import check_day, date_input
+from navbat.salons.forms import DateRangeForm
 from navbat.salons.selectors import clients, locations
 
 from .models import Direction, RegisterKind, TransactionKind
@@ -33,8 +32,10 @@ class RegisterForm(forms.Form):
         }
 
 
-class TransactionFilterForm(forms.Form):
+class TransactionFilterForm(DateRangeForm):
     """Filters of the transaction list; every choice is limited to the business's own rows."""
+
+    field_order = ["register", "direction", "kind", "date_from", "date_to", "client"]
 
     register = forms.ModelChoiceField(
         label=_("Register"), queryset=None, required=False, empty_label=_("All registers")
@@ -47,8 +48,6 @@ class TransactionFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("All kinds")), *TransactionKind.choices]
     )
-    date_from = forms.DateField(label=_("From"), required=False, widget=date_input())
-    date_to = forms.DateField(label=_("To"), required=False, widget=date_input())
     client = forms.ModelChoiceField(
         label=_("Client"), queryset=None, required=False, widget=forms.HiddenInput
     )
@@ -57,19 +56,6 @@ class TransactionFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["register"].queryset = registers(business=business)
         self.fields["client"].queryset = clients(business=business)
-
-    def clean_date_from(self):
-        return check_day(self.cleaned_data.get("date_from"))
-
-    def clean_date_to(self):
-        return check_day(self.cleaned_data.get("date_to"))
-
-    def clean(self):
-        data = super().clean()
-        date_from, date_to = data.get("date_from"), data.get("date_to")
-        if date_from and date_to and date_to < date_from:
-            raise ValidationError(_("The end date cannot be before the start date."))
-        return data
 
     def filters(self) -> dict:
         """Keyword arguments for ``selectors.transactions``."""

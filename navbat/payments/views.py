@@ -7,9 +7,8 @@ business), ``reconciliation.run_daily`` does the checking.
 
 from functools import wraps
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponseNotAllowed
@@ -20,44 +19,13 @@ from django.utils.translation import gettext_lazy, ngettext
 from navbat.accounts.models import Role
 from navbat.accounts.permissions import business_required, manager_required
 from navbat.kit.money import format_money
-from navbat.salons.forms import check_day, date_input
 
 from . import reconciliation, selectors
+from .forms import PaymentFilterForm
 from .models import State
 
 PAGE_SIZE = 50
 DIFFERENCE_DAYS = 30
-
-
-class PaymentFilterForm(forms.Form):
-    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=date_input())
-    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=date_input())
-    state = forms.ChoiceField(
-        label=gettext_lazy("State"),
-        required=False,
-        choices=[("", gettext_lazy("All states")), *State.choices],
-    )
-
-    def clean_date_from(self):
-        return check_day(self.cleaned_data.get("date_from"))
-
-    def clean_date_to(self):
-        return check_day(self.cleaned_data.get("date_to"))
-
-    def clean(self):
-        data = super().clean()
-        date_from, date_to = data.get("date_from"), data.get("date_to")
-        if date_from and date_to and date_to < date_from:
-            raise ValidationError(_("The end date cannot be before the start date."))
-        return data
-
-    def filters(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "date_from": data.get("date_from"),
-            "date_to": data.get("date_to"),
-            "state": data.get("state") or None,
-        }
 
 
 def owner_required(view):

@@ -76,6 +76,26 @@ def time_input() -> forms.TimeInput:
     return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
+class DateRangeForm(forms.Form):
+    """A list's "from … to" days: both optional, both in range, the end not before the start."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=date_input())
+    date_to = forms.DateField(label=_("To"), required=False, widget=date_input())
+
+    def clean_date_from(self):
+        return check_day(self.cleaned_data.get("date_from"))
+
+    def clean_date_to(self):
+        return check_day(self.cleaned_data.get("date_to"))
+
+    def clean(self):
+        data = super().clean()
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            raise ValidationError(_("The end date cannot be before the start date."))
+        return data
+
+
 # --- Clients ---------------------------------------------------------------------------------
 
 
