@@ -55,6 +55,25 @@ def assert_ms(value, low: int, high: int) -> None:
     assert low <= value <= high
 
 
+SUCCESS_KEYS = {"CREATED": CREATE_KEYS, "CONFIRMED": CONFIRM_KEYS, "REVERSED": REVERSE_KEYS}
+TIME_KEY = {"CREATED": "transTime", "CONFIRMED": "confirmTime", "REVERSED": "reverseTime"}
+
+
+def assert_success(answer, status: str, trans_id: str, before: int, after: int) -> int:
+    """The exact success shape of /create, /confirm or /reverse (uzum-bank.md §2); returns
+    its time, which must have been taken while the request was served."""
+    assert answer.status == 200, answer.body
+    assert set(answer.body) == SUCCESS_KEYS[status]
+    assert answer.body["serviceId"] == SERVICE_ID
+    assert answer.body["transId"] == trans_id
+    assert answer.body["status"] == status
+    assert answer.body["amount"] == DUE
+    assert type(answer.body["amount"]) is int
+    moment = answer.body[TIME_KEY[status]]
+    assert_ms(moment, before, after)
+    return moment
+
+
 def snapshot(business) -> dict:
     """Every row a Merchant API call could write for a business, in a comparable form."""
     return {
@@ -129,15 +148,7 @@ def test_check_create_confirm_status_answer_the_documented_shapes(salon_a, app, 
     before = now_ms()
     create = app.create(link.code, DUE, trans_id)
     after = now_ms()
-    assert create.status == 200
-    assert set(create.body) == CREATE_KEYS
-    assert create.body["serviceId"] == SERVICE_ID
-    assert create.body["transId"] == trans_id
-    assert create.body["status"] == "CREATED"
-    assert create.body["amount"] == DUE
-    assert type(create.body["amount"]) is int
-    assert_ms(create.body["transTime"], before, after)
-    trans_time = create.body["transTime"]
+    trans_time = assert_success(create, "CREATED", trans_id, before, after)
 
     status = app.status(trans_id)
     assert status.status == 200
@@ -158,13 +169,7 @@ def test_check_create_confirm_status_answer_the_documented_shapes(salon_a, app, 
     before = now_ms()
     confirm = app.confirm(trans_id)
     after = now_ms()
-    assert confirm.status == 200
-    assert set(confirm.body) == CONFIRM_KEYS
-    assert confirm.body["serviceId"] == SERVICE_ID
-    assert confirm.body["transId"] == trans_id
-    assert confirm.body["status"] == "CONFIRMED"
-    assert confirm.body["amount"] == DUE
-    assert_ms(confirm.body["confirmTime"], before, after)
+    assert_success(confirm, "CONFIRMED", trans_id, before, after)
     assert trans_time <= confirm.body["confirmTime"]
 
     status = app.status(trans_id)
@@ -242,13 +247,7 @@ def test_create_then_reverse_cancels_the_order_and_frees_the_link(salon_a, app, 
     reverse = app.reverse(trans_id)
     after = now_ms()
 
-    assert reverse.status == 200
-    assert set(reverse.body) == REVERSE_KEYS
-    assert reverse.body["serviceId"] == SERVICE_ID
-    assert reverse.body["transId"] == trans_id
-    assert reverse.body["status"] == "REVERSED"
-    assert reverse.body["amount"] == DUE
-    assert_ms(reverse.body["reverseTime"], before, after)
+    assert_success(reverse, "REVERSED", trans_id, before, after)
     assert app.status(trans_id).body == {
         "serviceId": SERVICE_ID,
         "transId": trans_id,
@@ -286,15 +285,7 @@ def test_confirm_then_reverse_reverses_the_income_and_the_fee(salon_a, app, link
     reverse = app.reverse(trans_id)
     after = now_ms()
 
-    assert reverse.status == 200
-    assert reverse.body == {
-        "serviceId": SERVICE_ID,
-        "transId": trans_id,
-        "status": "REVERSED",
-        "reverseTime": reverse.body["reverseTime"],
-        "amount": DUE,
-    }
-    assert_ms(reverse.body["reverseTime"], before, after)
+    assert_success(reverse, "REVERSED", trans_id, before, after)
     final = app.status(trans_id).body
     assert final == {**status, "status": "REVERSED", "reverseTime": reverse.body["reverseTime"]}
     assert final["transTime"] <= final["confirmTime"] <= final["reverseTime"]
