@@ -91,3 +91,38 @@ def test_registers_with_totals(salon_a, salon_b):
         for r in selectors.registers_with_totals(business=salon_a.business)
     }
     assert rows == {"Card terminal": (0, 0, 0), "Cash": (3_000, 500, 2_500)}
+
+
+def test_a_keyed_reversal_happens_once_and_books_into_a_closed_register(salon_a):
+    """A bank taking a payment back: the reversal is keyed (a repeat returns the first) and
+    lands even where the salon has closed the register, as the bank already moved the money."""
+    from navbat.finance.models import Transaction
+
+    income = services.record_transaction(
+        business=salon_a.business,
+        register=salon_a.cash,
+        kind=TransactionKind.SALE_PAYMENT,
+        amount=5_000_000,
+    )
+    CashRegister.objects.filter(pk=salon_a.cash.pk).update(is_active=False)
+    income.register.refresh_from_db()
+
+    with pytest.raises(ValidationError):
+        services.reverse_transaction(original=income, note="no key, closed register")
+    first = services.reverse_transaction(
+        original=income, idempotency_key="reversal:abc", bank_settlement=True
+    )
+    again = services.reverse_transaction(
+        original=income, idempotency_key="reversal:abc", bank_settlement=True
+    )
+
+    assert again.pk == first.pk
+    assert (first.kind, first.amount, first.reverses_id) == (
+        TransactionKind.REFUND,
+        5_000_000,
+        income.pk,
+    )
+    assert Transaction.objects.filter(business=salon_a.business).count() == 2
+    with pytest.raises(ValidationError):
+        services.reverse_transaction(original=income, idempotency_key="reversal:other")
+    assert Transaction.objects.filter(business=salon_a.business).count() == 2
