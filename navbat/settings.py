@@ -77,6 +77,9 @@ ALLOWED_HOSTS = [
     host.strip() for host in os.environ.get("NAVBAT_ALLOWED_HOSTS", "").split(",") if host.strip()
 ] or (["*"] if EMBEDDED else [])
 CSRF_TRUSTED_ORIGINS = [NAVBAT_PUBLIC_URL]
+# How many reverse proxies we run in front of navbat (each appends to X-Forwarded-For);
+# the client address is read from the last of their entries (navbat.kit.net.client_ip).
+NAVBAT_TRUSTED_PROXIES = int(os.environ.get("NAVBAT_TRUSTED_PROXIES", "0"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
