@@ -41,7 +41,11 @@ def log_in(email, password, address="127.0.0.1") -> Client:
 
 
 def is_logged_in(browser) -> bool:
-    return browser.get(JOURNAL).status_code == 200
+    """Whether the session still opens a page that needs a login (a user without a business
+    has no journal)."""
+    response = browser.get(CHANGE)
+    assert response.status_code in (200, 302)
+    return response.status_code == 200
 
 
 def request_reset(browser, email, address="127.0.0.1", **extra):
