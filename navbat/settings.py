@@ -173,7 +173,7 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # minute, two, four, … at most an hour); one address has a much higher ceiling across all
 # accounts (credential stuffing). Failures are forgotten a day after the last one.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "navbat.accounts.throttle.ThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "navbat.accounts.throttle.GrowingDelayHandler"

@@ -6,7 +6,6 @@ client address is the one the trusted proxies report."""
 from datetime import timedelta
 
 import pytest
-from django.db.models import F
 from django.test import Client, override_settings
 
 from navbat.accounts.models import User
@@ -56,9 +55,28 @@ def failures(email: str, address: str) -> int:
     )
 
 
+CLOCK = {}
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    """A clock that moves only when a test says: the waits and Retry-After are exact, however
+    slow the machine. axes stamps attempts from both of these."""
+    import axes.handlers.proxy
+    from django.utils import timezone
+
+    CLOCK["now"] = timezone.now()
+
+    def now():
+        return CLOCK["now"]
+
+    monkeypatch.setattr(timezone, "now", now)
+    monkeypatch.setattr(axes.handlers.proxy, "now", now)
+
+
 def age(seconds: int) -> None:
-    """Move every recorded failure ``seconds`` into the past (the clock moving on)."""
-    attempts().update(attempt_time=F("attempt_time") - timedelta(seconds=seconds))
+    """Let ``seconds`` pass."""
+    CLOCK["now"] += timedelta(seconds=seconds)
 
 
 def assert_throttled(response, minutes: int, seconds: int):
@@ -81,7 +99,7 @@ def test_the_defaults(settings):
     assert settings.NAVBAT_LOGIN_FIRST_DELAY.total_seconds() == 60
     assert settings.NAVBAT_LOGIN_LONGEST_DELAY.total_seconds() == 3600
     assert settings.AXES_COOLOFF_TIME.total_seconds() == 24 * 3600
-    assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
+    assert settings.AUTHENTICATION_BACKENDS[0] == "navbat.accounts.throttle.ThrottleBackend"
     assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
 
 
@@ -304,3 +322,12 @@ def test_the_api_token_is_not_affected(client, salon_a):
     assert attempts().count() == 1
     response = client.get("/api/v1/services", HTTP_AUTHORIZATION=f"Bearer {salon_a.api_token}")
     assert response.status_code == 200
+
+
+def test_a_call_from_code_without_a_request_is_not_counted(owner):
+    from django.contrib.auth import authenticate
+
+    for _attempt in range(10):
+        assert authenticate(username=owner.email, password="wrong") is None
+    assert authenticate(username=owner.email, password=PASSWORD) == owner
+    assert attempts().count() == 0
