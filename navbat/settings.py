@@ -194,6 +194,7 @@ AXES_LOCKOUT_CALLABLE = "navbat.accounts.throttle.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["username", "email", "ip_address", "csrfmiddlewaretoken"]
 # Successful logins are not logged to the database (that table would only grow).
 AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 # Password reset: the link works once, for an hour; requests are limited per client address
 # and per e-mail (an hour's window) so that no one floods a mailbox.
