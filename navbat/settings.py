@@ -8,7 +8,9 @@ a secret key and encryption keys generated once. Production mode
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from cryptography.fernet import Fernet
@@ -89,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "navbat.kit",
@@ -112,6 +115,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "navbat.salons.middleware.BusinessMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "navbat.urls"
@@ -163,9 +167,60 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "booking:journal"
 LOGOUT_REDIRECT_URL = "accounts:login"
-# Brute-force protection: this many failures per e-mail or per address lock logins out.
-NAVBAT_LOGIN_MAX_FAILURES = int(os.environ.get("NAVBAT_LOGIN_MAX_FAILURES", "5"))
-NAVBAT_LOGIN_LOCK_MINUTES = int(os.environ.get("NAVBAT_LOGIN_LOCK_MINUTES", "15"))
+# Login throttling (django-axes; navbat/accounts/throttle.py). Failures count per account
+# *and* client address together, so an attacker only ever slows their own guesses, never the
+# salon's logins from its own address. From the limit on, each failure doubles the wait (one
+# minute, two, four, … at most an hour); one address has a much higher ceiling across all
+# accounts (credential stuffing). Failures are forgotten a day after the last one.
+AUTHENTICATION_BACKENDS = [
+    "navbat.accounts.throttle.ThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "navbat.accounts.throttle.GrowingDelayHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = int(os.environ.get("NAVBAT_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+NAVBAT_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("NAVBAT_LOGIN_FAILURES_PER_ADDRESS", "100"))
+NAVBAT_LOGIN_FIRST_DELAY = timedelta(minutes=1)
+NAVBAT_LOGIN_LONGEST_DELAY = timedelta(hours=1)
+AXES_COOLOFF_TIME = timedelta(hours=24)
+# The handler decides alone when to refuse; a refused attempt is not counted (no one waits
+# longer for having knocked), and a success forgets that account's failures at that address.
+AXES_LOCK_OUT_AT_FAILURE = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "navbat.accounts.throttle.client_address"
+AXES_USERNAME_CALLABLE = "navbat.accounts.throttle.attempted_username"
+AXES_LOCKOUT_CALLABLE = "navbat.accounts.throttle.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "email", "ip_address", "csrfmiddlewaretoken"]
+# Successful logins are not logged to the database (that table would only grow).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Password reset: the link works once, for an hour; requests are limited per client address
+# and per e-mail (an hour's window) so that no one floods a mailbox.
+PASSWORD_RESET_TIMEOUT = 3600
+NAVBAT_PASSWORD_RESETS_PER_EMAIL = 3
+NAVBAT_PASSWORD_RESETS_PER_ADDRESS = 10
+
+# E-mail: files under var/mail in embedded mode, SMTP from the environment in production.
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "NAVBAT_EMAIL_FROM", f"navbat <no-reply@{urlsplit(NAVBAT_PUBLIC_URL).hostname or 'localhost'}>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = 10
+if EMBEDDED:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ.get("NAVBAT_EMAIL_HOST", "localhost")
+    # A mail server on this machine may speak plain SMTP; any other is reached over TLS.
+    EMAIL_USE_TLS = _env_bool(
+        "NAVBAT_EMAIL_USE_TLS", EMAIL_HOST not in ("localhost", "127.0.0.1", "::1")
+    )
+    EMAIL_PORT = int(os.environ.get("NAVBAT_EMAIL_PORT", "587" if EMAIL_USE_TLS else "25"))
+    EMAIL_HOST_USER = os.environ.get("NAVBAT_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("NAVBAT_EMAIL_PASSWORD", "")
 
 LANGUAGE_CODE = "uz"
 LANGUAGES = [("uz", _("O'zbekcha")), ("ru", _("Русский")), ("en", _("English"))]

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiToken, LoginFailure, Membership, User
+from .models import ApiToken, Membership, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -39,9 +39,3 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("name", "business", "prefix", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("token_hash", "prefix", "created_at", "last_used_at")
     raw_id_fields = ("business", "created_by")
-
-
-@admin.register(LoginFailure)
-class LoginFailureAdmin(admin.ModelAdmin):
-    list_display = ("email", "address", "at")
-    search_fields = ("email", "address")

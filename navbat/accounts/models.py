@@ -4,6 +4,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from navbat.kit.tenancy import TenantModel
@@ -97,9 +98,10 @@ class ApiToken(TenantModel):
         return "nbt_" + secrets.token_urlsafe(32)
 
 
-class LoginFailure(models.Model):
-    """A failed login, kept for brute-force protection (by e-mail and by address)."""
+class PasswordResetRequest(models.Model):
+    """A password-reset e-mail queued, kept an hour to limit requests per e-mail and per
+    client address. The e-mail is kept only as a digest: most requests name strangers."""
 
-    email = models.CharField(max_length=254, db_index=True)
-    address = models.CharField(max_length=64, db_index=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    email_digest = models.CharField(max_length=64, db_index=True)
+    address = models.GenericIPAddressField(null=True, db_index=True)
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -1,36 +1,56 @@
-"""Logging in with brute-force protection, and the user's remembered language."""
+"""Logging in (throttled by django-axes, see throttle.py), password resets, the user's
+remembered language, memberships and API tokens."""
 
+import hashlib
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils import timezone
 
-from .models import ApiToken, LoginFailure, Membership, User, hash_token
+from .models import ApiToken, Membership, PasswordResetRequest, User, hash_token
 
 
-def _window_start():
-    return timezone.now() - timedelta(minutes=settings.NAVBAT_LOGIN_LOCK_MINUTES)
+def log_in(*, request, email: str, password: str) -> User | None:
+    """The user for these credentials, or None. axes counts a failure, or refuses unchecked
+    while this account waits at this address (then ``request.axes_locked_out`` is set)."""
+    return authenticate(request, username=email.strip().lower(), password=password)
 
 
-def is_locked_out(*, email: str, address: str) -> bool:
-    recent = LoginFailure.objects.filter(at__gte=_window_start())
-    limit = settings.NAVBAT_LOGIN_MAX_FAILURES
-    by_email = recent.filter(email=email.lower()).count() >= limit
-    # An address gets more room than one account: a salon's desk shares one address.
-    by_address = recent.filter(address=address).count() >= limit * 4
-    return by_email or by_address
+def _email_digest(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def log_in(*, request, email: str, password: str, address: str) -> User | None:
-    """The user for these credentials, or None (and the failure is counted)."""
-    email = email.strip().lower()
-    user = authenticate(request, username=email, password=password)
-    if user is None:
-        LoginFailure.objects.create(email=email[:254], address=address[:64])
-        return None
-    LoginFailure.objects.filter(email=email).delete()
-    return user
+def reset_requests_exhausted(*, address: str | None) -> bool:
+    """Whether this client address has asked for as many reset e-mails as an hour allows."""
+    since = timezone.now() - timedelta(hours=1)
+    recent = PasswordResetRequest.objects.filter(address=address, requested_at__gt=since)
+    return recent.count() >= settings.NAVBAT_PASSWORD_RESETS_PER_ADDRESS
+
+
+def request_password_reset(*, email: str, address: str | None) -> bool:
+    """Queue the reset e-mail for whoever uses ``email`` (the job finds out, so that a known
+    and an unknown e-mail cost the request the same); False, and nothing queued, when this
+    e-mail has had its hour's share."""
+    from .tasks import send_password_reset
+
+    now = timezone.now()
+    since = now - timedelta(hours=1)
+    PasswordResetRequest.objects.filter(requested_at__lte=since).delete()
+    digest = _email_digest(email)
+    sent = PasswordResetRequest.objects.filter(email_digest=digest, requested_at__gt=since)
+    if sent.count() >= settings.NAVBAT_PASSWORD_RESETS_PER_EMAIL:
+        return False
+    PasswordResetRequest.objects.create(email_digest=digest, address=address, requested_at=now)
+    send_password_reset.enqueue(email.strip().lower())
+    return True
+
+
+def forget_failures(*, email: str, address: str | None) -> None:
+    """A password was just set by its owner from this address: its waiting there ends."""
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.filter(username=email.strip().lower(), ip_address=address).delete()
 
 
 def set_language(*, user: User, language: str) -> None:

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
@@ -9,10 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
 from .forms import LoginForm
-
-
-def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+from .throttle import client_address, retry_after, throttled_message
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -43,35 +42,38 @@ def _with_language_cookie(response, language: str):
 def login_view(request):
     form = LoginForm(request.POST if request.method == "POST" else None)
     error = ""
+    status = 200
     if request.method == "POST" and form.is_valid():
-        email = form.cleaned_data["email"]
-        address = _client_address(request)
-        if services.is_locked_out(email=email, address=address):
-            error = _("Too many failed attempts. Try again in %(minutes)s minutes.") % {
-                "minutes": settings.NAVBAT_LOGIN_LOCK_MINUTES
-            }
+        user = services.log_in(
+            request=request,
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password"],
+        )
+        if user is not None:
+            login(request, user)
+            # A user-given URL is never resolved as a view name: plain redirect only.
+            target = _safe_next(request, resolve_url(settings.LOGIN_REDIRECT_URL))
+            response = HttpResponseRedirect(target)
+            return _with_language_cookie(response, user.preferred_language)
+        if getattr(request, "axes_locked_out", False):
+            error, status = throttled_message(retry_after(request)), 429
         else:
-            user = services.log_in(
-                request=request,
-                email=email,
-                password=form.cleaned_data["password"],
-                address=address,
-            )
-            if user is not None:
-                login(request, user)
-                # A user-given URL is never resolved as a view name: plain redirect only.
-                target = _safe_next(request, resolve_url(settings.LOGIN_REDIRECT_URL))
-                response = HttpResponseRedirect(target)
-                return _with_language_cookie(response, user.preferred_language)
             error = _("Wrong e-mail or password.")
     # A refused or invalid login is a 400 whatever the reason; the page itself is a 200.
-    status = 400 if request.method == "POST" else 200
-    return render(
+    if request.method == "POST" and status == 200:
+        status = 400
+    response = render(
         request,
         "accounts/login.html",
         {"form": form, "error": error, "next": _safe_next(request, "")},
         status=status,
     )
+    if status == 429:
+        response["Retry-After"] = str(retry_after(request))
+        # axes's middleware would put its own page in place of a refused login; this one
+        # already says it, with the form.
+        response.navbat_throttled = True
+    return response
 
 
 @require_POST
@@ -90,3 +92,54 @@ def language_view(request):
         services.set_language(user=request.user, language=language)
         _with_language_cookie(response, language)
     return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link. The answer is the same "sent" page whether or not the e-mail is
+    known (the e-mail goes out from the worker); only a client address over its hourly
+    share is told to wait."""
+
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_sent")
+
+    def form_valid(self, form):
+        address = client_address(self.request)
+        if services.reset_requests_exhausted(address=address):
+            context = self.get_context_data(
+                form=form, error=_("Too many requests. Try again later.")
+            )
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = "3600"
+            return response
+        services.request_password_reset(email=form.cleaned_data["email"], address=address)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetSentView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_sent.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(minutes=settings.PASSWORD_RESET_TIMEOUT // 60, **kwargs)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.forget_failures(email=self.user.email, address=client_address(self.request))
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"

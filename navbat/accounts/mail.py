@@ -1,0 +1,45 @@
+"""The password-reset e-mail, in the user's own language, with a link to the public URL."""
+
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+
+def send_password_reset_links(*, email: str) -> int:
+    """Send the reset link to each active user with a usable password whose e-mail is
+    ``email``; returns how many were sent."""
+    sent = 0
+    for user in PasswordResetForm().get_users(email):
+        path = reverse(
+            "accounts:password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        )
+        # The link is built on NAVBAT_PUBLIC_URL, never on the Host header of the request
+        # that asked (anyone can send that header, and the link carries the token).
+        context = {
+            "user": user,
+            "link": settings.NAVBAT_PUBLIC_URL + path,
+            "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+        }
+        language = user.preferred_language or settings.LANGUAGE_CODE
+        with translation.override(language):
+            subject = render_to_string("accounts/password_reset_subject.txt", context)
+            body = render_to_string("accounts/password_reset_email.txt", context)
+        message = EmailMessage(
+            subject=" ".join(subject.split()),
+            body=body,
+            to=[user.email],
+            headers={"Content-Language": language},
+        )
+        message.send()
+        sent += 1
+    return sent
