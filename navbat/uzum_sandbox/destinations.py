@@ -56,12 +56,8 @@ def _allowed_roots() -> list[Root]:
     return [root for root in map(_parse, raws) if root is not None]
 
 
-def allowed_roots() -> list[str]:
-    """The roots requests may go to, as written in the settings (for error messages)."""
-    extra = getattr(settings, SETTING, [])
-    if isinstance(extra, str):
-        extra = extra.split(",")
-    return [settings.NAVBAT_PUBLIC_URL, *(item.strip() for item in extra if item.strip())]
+def public_root() -> str:
+    return settings.NAVBAT_PUBLIC_URL
 
 
 def is_allowed(url: str) -> bool:

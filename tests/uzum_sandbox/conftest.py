@@ -21,6 +21,12 @@ SPIC = "10305001001000000"
 OWNER = "tests-owner"
 
 
+@pytest.fixture(autouse=True)
+def public_root(settings):
+    """This navbat's address, where sandbox callbacks and Merchant API calls may go."""
+    settings.NAVBAT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
 @pytest.fixture
 def make_terminal(db):
     def make(pay_types=("ONE_STEP", "TWO_STEP"), auto_fiscal=False, **fields) -> Terminal:
@@ -229,10 +235,18 @@ def control(client, db) -> ControlApi:
 
 
 @pytest.fixture
-def merchant_server():
-    """A merchant on a real local HTTP server: receives callbacks, speaks the Merchant API."""
+def merchant_server(settings):
+    """A merchant on a real local HTTP server: receives callbacks, speaks the Merchant API.
+    Its origin is allowed as an operator allows an integrator's server under test."""
     from tests.uzum_sandbox.merchant import TestMerchant
 
     merchant = TestMerchant().start()
+    allow_origin(settings, merchant.url)
     yield merchant
     merchant.stop()
+
+
+def allow_origin(settings, origin: str) -> None:
+    """Let the sandbox send callbacks and Merchant API calls to ``origin`` in this test."""
+    allowed = list(getattr(settings, "NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS", []))
+    settings.NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS = [*allowed, origin]
