@@ -302,9 +302,7 @@ def open_service(request: HttpRequest) -> HttpResponse:
     raw_id = (request.GET.get("serviceId") or "").strip()
     service = None
     if raw_id.isdigit() and len(raw_id) < 12:
-        service = (
-            MerchantService.objects.filter(service_id=int(raw_id)).exclude(owner="").first()
-        )
+        service = MerchantService.objects.filter(service_id=int(raw_id)).exclude(owner="").first()
     if service is None:
         return _message(
             request,

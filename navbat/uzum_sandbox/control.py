@@ -39,9 +39,7 @@ from .models import AppTransaction, MerchantService, Order, PayType, Terminal
 
 FIRST_SERVICE_ID = 100_001
 MAX_BODY = 1_000_000
-LOGIN_OR_TOKEN = (
-    "Log in to navbat as the business owner, or send Authorization: Bearer <sandbox token>"
-)
+NO_OWNER = "Log in to navbat as the business owner, or send Authorization: Bearer <sandbox token>"
 OWNERS_ONLY = "Only the business's owners use the sandbox bank"
 ATTRIBUTE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 
@@ -83,7 +81,7 @@ def _owner(request: HttpRequest) -> str | JsonResponse:
         if owner is not None and _csrf_failure(request):
             return _error("CSRF check failed: send the csrftoken cookie's value", 403)
     if owner is None:
-        response = _error(LOGIN_OR_TOKEN, 401)
+        response = _error(NO_OWNER, 401)
         response["WWW-Authenticate"] = 'Bearer realm="navbat sandbox"'
         return response
     return owner

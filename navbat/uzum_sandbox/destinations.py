@@ -27,9 +27,8 @@ class Root:
     path: str  # without the trailing "/"; "" for the whole origin
 
     def holds(self, url: "Root") -> bool:
-        return (
-            (url.scheme, url.host, url.port) == (self.scheme, self.host, self.port)
-            and (url.path == self.path or url.path.startswith(self.path + "/"))
+        return (url.scheme, url.host, url.port) == (self.scheme, self.host, self.port) and (
+            url.path == self.path or url.path.startswith(self.path + "/")
         )
 
 

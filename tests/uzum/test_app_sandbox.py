@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from navbat.accounts.sandbox import sandbox_owner
 from navbat.finance.models import Transaction, TransactionKind
 from navbat.payments.models import Method, PaymentOrder, State
 from navbat.uzum.models import MerchantTransaction, TransactionState
@@ -94,6 +95,7 @@ def shop(salon_a, connect_uzum, live_server, settings):
     settings.NAVBAT_SANDBOX_APP_STATUS_PAUSE = 0
     connection = connect_app(connect_uzum, salon_a)
     service = MerchantService.objects.create(
+        owner=sandbox_owner(salon_a.business.pk),
         service_id=SERVICE_ID,
         login=LOGIN,
         password=PASSWORD,

@@ -5,9 +5,8 @@ import uuid
 
 import pytest
 
-from navbat.uzum_sandbox.models import AppTransaction, MerchantService, Order, Terminal
-
 from navbat.kit.sandbox_tokens import token_for
+from navbat.uzum_sandbox.models import AppTransaction, MerchantService, Order, Terminal
 
 from .conftest import AMOUNT, CARD, HUMO_3DS, OWNER, CheckoutApi, register_body
 

@@ -52,14 +52,19 @@ def test_a_callback_url_outside_navbat_is_400_and_nothing_changes(control, termi
 def test_a_merchant_api_url_outside_navbat_is_400(control, make_service, url):
     service = make_service(merchant_base_url="http://127.0.0.1:8000/uzum/merchant/x")
     assert control.post("services", {"merchantBaseUrl": url}).status_code == 400
-    assert control.patch(f"services/{service.service_id}", {"merchantBaseUrl": url}).status_code == 400
+    assert (
+        control.patch(f"services/{service.service_id}", {"merchantBaseUrl": url}).status_code == 400
+    )
     assert MerchantService.objects.count() == 1
     service.refresh_from_db()
     assert service.merchant_base_url == "http://127.0.0.1:8000/uzum/merchant/x"
 
 
 def test_this_navbat_and_the_allowed_origins_are_accepted(control, settings):
-    settings.NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS = ["http://merchant.test:9000", "https://i.test/hooks"]
+    settings.NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS = [
+        "http://merchant.test:9000",
+        "https://i.test/hooks",
+    ]
     accepted = [
         "http://127.0.0.1:8000/uzum/checkout/x/callback",
         "HTTP://127.0.0.1:8000/uzum/checkout/x/event",

@@ -67,7 +67,9 @@ STRANGER_CALLS = [
 def test_a_stranger_gets_401_and_nothing_is_listed_or_made(two_sandboxes, method, path):
     a, b = two_sandboxes
     before = (Terminal.objects.count(), MerchantService.objects.count())
-    body = {"merchantBaseUrl": "http://127.0.0.1:8000/uzum/merchant/x"} if path == "services" else {}
+    body = (
+        {"merchantBaseUrl": "http://127.0.0.1:8000/uzum/merchant/x"} if path == "services" else {}
+    )
     response = Client().generic(method, CONTROL + path, json.dumps(body), "application/json")
     assert response.status_code == 401
     assert response.json() == {
@@ -264,7 +266,9 @@ def test_another_owners_transaction_cannot_be_reversed(login, salon_a, two_sandb
     assert response.status_code == 302
     assert sent == []
     assert AppTransaction.objects.get(pk=b["trans"].pk).status == "CONFIRMED"
-    assert Client().post(f"/sandbox/uzum/transactions/{a['trans'].trans_id}/reverse").status_code in (
+    assert Client().post(
+        f"/sandbox/uzum/transactions/{a['trans'].trans_id}/reverse"
+    ).status_code in (
         302,
         403,
     )
