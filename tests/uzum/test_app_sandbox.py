@@ -278,11 +278,12 @@ def test_a_slow_create_still_records_one_payment(shop):
 
 
 def test_an_operator_reverse_from_the_sandbox_refunds_the_order(shop, client):
-    _salon, connection, _service, link, phone = shop
+    salon, connection, _service, link, phone = shop
     tx = phone.pay("UZCARD")
     order = the_payment(link)
 
-    # The dashboard's button: a plain form POST inside the sandbox.
+    # The dashboard's button, pressed by the salon's owner: a form POST inside the sandbox.
+    client.force_login(salon.owner)
     answer = client.post(f"/sandbox/uzum/transactions/{tx.trans_id}/reverse")
 
     assert answer.status_code == 302
