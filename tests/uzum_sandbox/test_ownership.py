@@ -212,7 +212,15 @@ def test_a_session_needs_the_csrf_token_a_sandbox_token_does_not(salon_a, two_sa
     browser.force_login(salon_a.owner)
     forged = browser.post(CONTROL + "terminals", "{}", "application/json")
     assert forged.status_code == 403
+    assert forged.json()["error"].startswith("CSRF check failed")
     assert Terminal.objects.count() == before
+    browser.get("/sandbox/uzum/")  # the dashboard's reverse form sets the CSRF cookie
+    csrf = browser.cookies["csrftoken"].value
+    own = browser.post(
+        CONTROL + "terminals", "{}", "application/json", headers={"X-CSRFToken": csrf}
+    )
+    assert own.status_code == 201
+    before += 1
     script = Client(enforce_csrf_checks=True)
     made = script.post(
         CONTROL + "terminals",
