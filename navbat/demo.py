@@ -15,11 +15,13 @@ from django.db import transaction
 from django.db.models import Max
 
 from navbat.accounts.models import ApiToken, Role, User, hash_token
+from navbat.accounts.sandbox import sandbox_owner
 from navbat.accounts.services import add_member
 from navbat.booking.models import Status
 from navbat.booking.services import LineInput, change_status, create_appointment, take_desk_payment
 from navbat.finance.models import CashRegister, RegisterKind, Transaction
 from navbat.finance.services import ensure_default_registers
+from navbat.kit.sandbox_tokens import token_for
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import local_datetime, local_today
 from navbat.salons.models import (
@@ -137,6 +139,8 @@ def load_demo() -> dict:
         "api_token": token,
         "public_url": settings.NAVBAT_PUBLIC_URL,
         "uzum": uzum_info(connection),
+        # The control API's and the sandbox dashboard's key to the demo's own terminals.
+        "sandbox_token": token_for(sandbox_owner(business.pk)),
     }
 
 
@@ -178,7 +182,9 @@ def _connect_sandbox(business: Business) -> Connection:
     pointing at this installation, then connected as the connect form would."""
     public_id = uuid.uuid4()
     addresses = bank_addresses(public_id=public_id)
+    owner = sandbox_owner(business.pk)
     terminal = Terminal.objects.create(
+        owner=owner,
         merchant_name=business.name,
         pay_types=[PayType.ONE_STEP, PayType.TWO_STEP],
         payment_callback_url=addresses.payment,
@@ -188,6 +194,7 @@ def _connect_sandbox(business: Business) -> Connection:
     last = MerchantService.objects.aggregate(last=Max("service_id"))["last"]
     service_id = max(FIRST_SERVICE_ID, (last or 0) + 1)
     service = MerchantService.objects.create(
+        owner=owner,
         service_id=service_id,
         login=f"merchant{service_id}",
         password=secrets.token_urlsafe(18),
@@ -219,7 +226,13 @@ def _follow_public_url(connection: Connection) -> None:
     of `navbat run`), the demo's sandbox terminal would call back the old one."""
     addresses = bank_addresses(public_id=connection.public_id)
     host = uzum.default_checkout_url(Environment.SANDBOX)
+    owner = sandbox_owner(connection.business_id)
     with transaction.atomic():
+        # Loaded before sandbox rows had owners: the demo's own become the demo's.
+        Terminal.objects.filter(terminal_id=connection.terminal_id, owner="").update(owner=owner)
+        MerchantService.objects.filter(service_id=connection.merchant_service_id, owner="").update(
+            owner=owner
+        )
         Terminal.objects.filter(terminal_id=connection.terminal_id).exclude(
             payment_callback_url=addresses.payment,
             event_callback_url=addresses.event,

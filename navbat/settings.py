@@ -272,3 +272,14 @@ NAVBAT_TENANT_MODEL = "salons.Business"
 # Bank app's /status questions after a failed /confirm. Tests set both to 0.
 NAVBAT_SANDBOX_CALLBACK_DELAYS = [1, 2, 4, 8]
 NAVBAT_SANDBOX_APP_STATUS_PAUSE = 1.0
+# Who a logged-in user acts for at the sandbox (navbat.kit.sandbox_tokens): the sandbox
+# shows and changes only that owner's terminals and services.
+NAVBAT_SANDBOX_OWNER_OF_REQUEST = "navbat.accounts.sandbox.sandbox_owner_of_request"
+# Where the sandbox may send callbacks and Merchant API calls besides NAVBAT_PUBLIC_URL:
+# comma-separated roots (scheme://host[:port][/path]), e.g. an integrator's own merchant
+# server under test. Nothing else is ever called.
+NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS = [
+    origin.strip()
+    for origin in os.environ.get("NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS", "").split(",")
+    if origin.strip()
+]

@@ -236,6 +236,7 @@ def sandbox_terminal(db):
 
     def make(**fields):
         fields.setdefault("pay_types", ["ONE_STEP", "TWO_STEP"])
+        fields.setdefault("owner", "tests-owner")
         return Terminal.objects.create(**fields)
 
     return make
@@ -245,10 +246,15 @@ def sandbox_terminal(db):
 def connect_uzum(bank_in_process, sandbox_terminal, settings):
     """Connect a salon to a fresh sandbox terminal (keys checked by the bank, as in F1);
     returns the connection, with ``.sandbox_terminal`` for the test's own use."""
+    from navbat.accounts.sandbox import sandbox_owner
     from navbat.uzum import services as uzum
 
     def connect(salon: Salon, *, auto_fiscal=False, **options):
-        terminal = sandbox_terminal(auto_fiscal=auto_fiscal, merchant_name=salon.business.name)
+        terminal = sandbox_terminal(
+            auto_fiscal=auto_fiscal,
+            merchant_name=salon.business.name,
+            owner=sandbox_owner(salon.business.pk),
+        )
         connection = uzum.connect(
             business=salon.business,
             environment="sandbox",

@@ -56,7 +56,15 @@ def test_demo_json_prints_the_logins(capsys):
     assert info["login"] == {"email": "demo@navbat.uz", "password": "navbat-demo"}
     assert re.fullmatch(r"nbt_demo_[0-9a-f]{40}", info["api_token"])
     assert info["public_url"].startswith("http")
-    assert set(info) == {"created", "business", "login", "api_token", "public_url", "uzum"}
+    assert set(info) == {
+        "created",
+        "business",
+        "login",
+        "api_token",
+        "public_url",
+        "uzum",
+        "sandbox_token",
+    }
 
 
 @pytest.mark.django_db

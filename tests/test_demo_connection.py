@@ -190,3 +190,38 @@ def test_the_demo_salon_pays_by_card_through_its_connection(capsys, bank_in_proc
     order = payments.refresh(order=order)
     assert order.state == State.PAID
     assert order.card_kind == "humo"
+
+
+def test_the_demo_sandbox_token_opens_the_demos_own_sandbox_rows(capsys, client, salon_a):
+    from navbat.accounts.sandbox import sandbox_owner
+    from navbat.kit.sandbox_tokens import token_for
+
+    info = json.loads(run_demo(capsys, "--json"))
+    connection = scoped(Connection, demo.demo_business()).get()
+    assert info["sandbox_token"] == token_for(sandbox_owner(demo.demo_business().pk))
+    mine = {"Authorization": f"Bearer {info['sandbox_token']}"}
+    terminals = client.get("/sandbox/uzum/control/terminals", headers=mine).json()["terminals"]
+    assert [(t["terminalId"], t["apiKey"]) for t in terminals] == [
+        (str(connection.terminal_id), connection.api_key)
+    ]
+    services = client.get("/sandbox/uzum/control/services", headers=mine).json()["services"]
+    assert [s["serviceId"] for s in services] == [connection.merchant_service_id]
+    # Nobody else sees them: a stranger, or another salon's token.
+    assert client.get("/sandbox/uzum/control/terminals").status_code == 401
+    other = {"Authorization": f"Bearer {token_for(sandbox_owner(salon_a.business.pk))}"}
+    assert client.get("/sandbox/uzum/control/terminals", headers=other).json() == {"terminals": []}
+    path = f"/sandbox/uzum/control/terminals/{connection.terminal_id}"
+    assert client.get(path, headers=other).status_code == 404
+
+
+def test_a_demo_loaded_before_sandbox_owners_takes_its_rows_back(capsys):
+    from navbat.accounts.sandbox import sandbox_owner
+
+    run_demo(capsys, "--json")
+    connection = scoped(Connection, demo.demo_business()).get()
+    Terminal.objects.update(owner="")
+    MerchantService.objects.update(owner="")
+    run_demo(capsys, "--json")
+    owner = sandbox_owner(demo.demo_business().pk)
+    assert Terminal.objects.get(terminal_id=connection.terminal_id).owner == owner
+    assert MerchantService.objects.get(service_id=connection.merchant_service_id).owner == owner

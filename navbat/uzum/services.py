@@ -14,8 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from navbat.accounts.sandbox import sandbox_owner
 from navbat.finance import fees
 from navbat.finance.models import CashRegister, RegisterKind
+from navbat.kit.sandbox_tokens import token_for
 from navbat.kit.tenancy import scoped
 
 from . import clients
@@ -266,12 +268,18 @@ def _control_post(http: httpx.Client, path: str, body: dict, fields: tuple[str, 
 
 
 def create_sandbox_keys(
-    *, public_id: uuid.UUID, merchant_name: str, auto_fiscal: bool = False
+    *, business_id: int, public_id: uuid.UUID, merchant_name: str, auto_fiscal: bool = False
 ) -> SandboxKeys:
     """Ask the built-in sandbox bank, over HTTP as of any bank, for a Checkout terminal and
-    a Merchant API service whose callbacks already point at the connection-to-be."""
+    a Merchant API service whose callbacks already point at the connection-to-be. They are
+    the business's at the sandbox: the call carries its sandbox token."""
     addresses = bank_addresses(public_id=public_id)
-    options: dict = {"base_url": sandbox_control_url() + "/", "timeout": 15}
+    token = token_for(sandbox_owner(business_id))
+    options: dict = {
+        "base_url": sandbox_control_url() + "/",
+        "timeout": 15,
+        "headers": {"Authorization": f"Bearer {token}"},
+    }
     if clients.transport_factory is not None:
         options["transport"] = clients.transport_factory()
     name = (merchant_name or "navbat")[:150]
@@ -335,7 +343,10 @@ def connect_new_sandbox(
         raise ValidationError(_("Fiscal receipts need exactly one of the TIN or the PINFL."))
     public_id = uuid.uuid4()
     keys = create_sandbox_keys(
-        public_id=public_id, merchant_name=business.name, auto_fiscal=auto_fiscal
+        business_id=business.pk,
+        public_id=public_id,
+        merchant_name=business.name,
+        auto_fiscal=auto_fiscal,
     )
     return connect(
         business=business,

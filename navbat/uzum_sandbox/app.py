@@ -9,7 +9,13 @@ with HTTP Basic auth:
    the Uzum balance, or installments with a ``tariff``);
 3. when ``/confirm`` fails (not HTTP 200, a timeout, no connection), it asks ``/status`` up
    to 10 times and shows what that says;
-4. a sandbox operator may send ``/reverse`` for a transaction (from the dashboard).
+4. the service's owner may send ``/reverse`` for a transaction (from the dashboard).
+
+Like the real app, it needs no login: an open-service link is the customer's, and what it
+pays is what the merchant's ``/check`` says the link's code is. It pays only through a
+service that has an owner (made through the control API, whose URL lies inside
+``destinations.py``); rows from before the sandbox had owners pay nothing. Merchant URLs
+are checked again right before each call.
 
 Every call and answer is kept in ``AppTransaction.exchange`` (the password never is). The
 views make HTTP calls, often to navbat itself, so they run outside the request transaction
@@ -39,7 +45,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from navbat.kit.money import MoneyError, som_to_tiyin
 
-from . import faults
+from . import destinations, faults
+from .dashboard import owner_required
 from .hosted import format_som
 from .models import AppTransaction, AppTransactionStatus, MerchantService
 
@@ -100,9 +107,12 @@ def merchant_url(service: MerchantService, endpoint: str) -> str:
 
 
 def _send(service: MerchantService, endpoint: str, body: dict) -> Answer:
+    url = merchant_url(service, endpoint)
+    if not destinations.is_allowed(url):
+        return Answer(None, error=destinations.refusal(url))
     try:
         response = httpx.post(
-            merchant_url(service, endpoint),
+            url,
             json=body,
             auth=(service.login, service.password),
             timeout=TIMEOUT,
@@ -292,7 +302,7 @@ def open_service(request: HttpRequest) -> HttpResponse:
     raw_id = (request.GET.get("serviceId") or "").strip()
     service = None
     if raw_id.isdigit() and len(raw_id) < 12:
-        service = MerchantService.objects.filter(service_id=int(raw_id)).first()
+        service = MerchantService.objects.filter(service_id=int(raw_id)).exclude(owner="").first()
     if service is None:
         return _message(
             request,
@@ -341,8 +351,11 @@ def _outcome_url(tx: AppTransaction, redirect_url: str = "") -> str:
     return f"{url}?{urlencode({'redirectUrl': redirect_url})}" if redirect_url else url
 
 
-def _transaction(trans_id) -> AppTransaction | None:
-    return AppTransaction.objects.select_related("service").filter(trans_id=trans_id).first()
+def _transaction(trans_id, *, owner: str | None = None) -> AppTransaction | None:
+    rows = AppTransaction.objects.select_related("service").filter(trans_id=trans_id)
+    if owner is not None:
+        rows = rows.filter(service__owner=owner)
+    return rows.first()
 
 
 @csrf_exempt  # the bank's app, not a navbat form; a double tap is stopped by the claim below
@@ -399,9 +412,10 @@ def outcome(request: HttpRequest, trans_id) -> HttpResponse:
 
 @transaction.non_atomic_requests
 @require_POST
-def reverse_transaction(request: HttpRequest, trans_id) -> HttpResponse:
-    """The sandbox operator's action: send ``/reverse`` for a transaction."""
-    tx = _transaction(trans_id)
+@owner_required
+def reverse_transaction(request: HttpRequest, trans_id, *, owner: str) -> HttpResponse:
+    """The service owner's action: send ``/reverse`` for a transaction."""
+    tx = _transaction(trans_id, owner=owner)
     back = reverse("sandbox-dashboard") + "#transactions"
     if tx is None:
         messages.error(request, "No such transaction.")

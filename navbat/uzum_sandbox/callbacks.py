@@ -9,7 +9,8 @@ Delivery (uzum-bank.md §1): ``POST`` of the JSON body to the terminal's URL; HT
 delivered. Anything else (another status, a connection error, a timeout) is recorded as a
 :class:`CallbackAttempt` and the callback is sent again after a growing wait
 (``NAVBAT_SANDBOX_CALLBACK_DELAYS``, 1, 2, 4, 8 seconds by default), at most
-:data:`MAX_ATTEMPTS` times in all.
+:data:`MAX_ATTEMPTS` times in all. A URL outside ``destinations.py`` when the callback is
+due is never sent: the refusal is recorded as its one attempt and it is not tried again.
 
 Fault switches (``Terminal.faults["callbacks"]``, documented in ``faults.py``) are taken once
 per new callback, when it is stored:
@@ -35,7 +36,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import faults, tasks
+from . import destinations, faults, tasks
 from .models import Callback, CallbackAttempt, Terminal
 
 MAX_ATTEMPTS = 5
@@ -149,13 +150,28 @@ def _record(callback_id: int, status: int | None, error: str) -> Callback | None
         return callback
 
 
+def _refuse(callback_id: int, url: str) -> None:
+    with transaction.atomic():
+        callback = Callback.objects.select_for_update().filter(pk=callback_id).first()
+        if callback is None:
+            return
+        CallbackAttempt.objects.create(callback=callback, error=destinations.refusal(url)[:300])
+        callback.attempts += 1
+        callback.refused = True
+        callback.save(update_fields=["attempts", "refused"])
+
+
 def attempt(callback_id: int, *, copies: int = 1, then: list[int] | None = None) -> None:
     """One delivery attempt (the body of the ``deliver_callback`` job)."""
     try:
         callback = Callback.objects.filter(pk=callback_id).first()
         if callback is None or callback.delivered or callback.dropped or callback.held:
             return
-        if callback.attempts >= MAX_ATTEMPTS:
+        if callback.refused or callback.attempts >= MAX_ATTEMPTS:
+            return
+        # Checked here, not only when the URL was set: the allowed origins may have changed.
+        if not destinations.is_allowed(callback.url):
+            _refuse(callback_id, callback.url)
             return
         status, error = post(callback.url, callback.body)
         callback = _record(callback_id, status, error)
@@ -178,6 +194,8 @@ def state(callback: Callback) -> str:
     """What the dashboard says about a callback."""
     if callback.delivered:
         return "delivered"
+    if callback.refused:
+        return "refused"
     if callback.dropped:
         return "dropped"
     if callback.held:

@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from navbat.kit import crypto
+from navbat.kit.jsonbody import BadJSON, loads_bounded
 
 from . import bank, faults
 from .bank import BankError
@@ -38,6 +39,7 @@ MAX_AMOUNT = 999_999_999_999
 MAX_URL = 2083
 SESSION_TIMEOUT = (600, 1800)
 DEFAULT_SESSION_TIMEOUT = 1800
+MAX_BODY = 1_000_000  # a cart of a few hundred lines fits many times over
 
 AUTH_MESSAGE = "Access denied: invalid X-Terminal-Id or X-API-Key"
 
@@ -444,8 +446,8 @@ def _operation_key(request: HttpRequest) -> str:
 
 def _body(request: HttpRequest) -> dict:
     try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
+        body = loads_bounded(request.body or b"", max_bytes=MAX_BODY)
+    except BadJSON:
         raise Invalid("Request body must be JSON") from None
     if not isinstance(body, dict):
         raise Invalid("Request body must be a JSON object")

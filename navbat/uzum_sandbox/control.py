@@ -1,15 +1,21 @@
-"""The sandbox's control API: ``<root>/sandbox/uzum/control/``, JSON, no auth.
+"""The sandbox's control API: ``<root>/sandbox/uzum/control/``, JSON.
 
 What Uzum's manager and a tester do by hand at the real bank: create terminals and Merchant
 API services, read orders and app transactions, pay an order as the hosted page would, and
 switch faults on and off (keys in ``faults.py``). It exists only where the sandbox is
 mounted (``NAVBAT_SANDBOX``); production never routes here.
 
-Bad JSON or fields answer HTTP 400 ``{"error": "..."}``; unknown ids 404 ``{"error": ...}``;
-a bank rule that refuses a payment 409 ``{"error": ..., "errorCode": N}``.
+Every call speaks for one owner (``navbat.kit.sandbox_tokens``): a sandbox token in
+``Authorization: Bearer``, or a logged-in navbat owner (whose unsafe calls then need the
+CSRF token, as any form of theirs). It sees and changes only that owner's terminals and
+services, and the orders and app transactions made through them; another owner's ids are
+404, as unknown ones. Callback and Merchant API URLs must lie inside ``destinations.py``.
+
+No owner: HTTP 401; a logged-in user who is not an owner: 403. Bad JSON or fields answer
+HTTP 400 ``{"error": "..."}``; unknown ids 404 ``{"error": ...}``; a bank rule that refuses
+a payment 409 ``{"error": ..., "errorCode": N}``.
 """
 
-import json
 import re
 import secrets
 import uuid
@@ -20,14 +26,21 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import HttpRequest, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from . import bank, faults
+from navbat.kit import sandbox_tokens
+from navbat.kit.jsonbody import BadJSON, loads_bounded
+
+from . import bank, destinations, faults
 from .bank import BankError
 from .checkout import is_absolute_http_url
 from .models import AppTransaction, MerchantService, Order, PayType, Terminal
 
 FIRST_SERVICE_ID = 100_001
+MAX_BODY = 1_000_000
+NO_OWNER = "Log in to navbat as the business owner, or send Authorization: Bearer <sandbox token>"
+OWNERS_ONLY = "Only the business's owners use the sandbox bank"
 ATTRIBUTE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 
 
@@ -43,19 +56,54 @@ def _error(message: str, status: int, **extra) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
 
 
+class _CsrfCheck(CsrfViewMiddleware):
+    def _reject(self, request, reason):
+        return reason
+
+
+def _csrf_failure(request: HttpRequest) -> str | None:
+    """Why a logged-in user's unsafe call fails Django's CSRF check, or None when it passes
+    (the views are exempt from the middleware because token calls carry no cookie)."""
+    check = _CsrfCheck(lambda _request: None)
+    check.process_request(request)
+    return check.process_view(request, None, (), {})
+
+
+def _owner(request: HttpRequest) -> str | JsonResponse:
+    """The owner the call speaks for, or the refusal to answer."""
+    token = sandbox_tokens.bearer_token(request)
+    if token is not None:  # a token decides alone, whoever is logged in
+        owner = sandbox_tokens.owner_of_token(token)
+    else:
+        owner = sandbox_tokens.owner_of_request(request)
+        if owner is None and request.user.is_authenticated:
+            return _error(OWNERS_ONLY, 403)
+        if owner is not None and _csrf_failure(request):
+            return _error("CSRF check failed: send the csrftoken cookie's value", 403)
+    if owner is None:
+        response = _error(NO_OWNER, 401)
+        response["WWW-Authenticate"] = 'Bearer realm="navbat sandbox"'
+        return response
+    return owner
+
+
 def control_view(*methods: str) -> Callable:
-    """A control endpoint answering ``methods``; its refusals become JSON errors."""
+    """A control endpoint answering ``methods`` for one owner (given to the view as
+    ``owner``); its refusals become JSON errors."""
 
     def decorate(view: Callable) -> Callable:
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
+            owner = _owner(request)
+            if isinstance(owner, JsonResponse):
+                return owner
             if request.method not in methods:
                 response = _error("Method not allowed", 405)
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
-                return view(request, *args, **kwargs)
+                return view(request, *args, owner=owner, **kwargs)
             except (BadRequest, NotFound, faults.FaultError) as error:
                 return _error(str(error), getattr(error, "status", 400))
 
@@ -68,8 +116,8 @@ def _body(request: HttpRequest) -> dict:
     if not request.body:
         return {}
     try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+        body = loads_bounded(request.body, max_bytes=MAX_BODY)
+    except BadJSON:
         raise BadRequest("The body must be JSON") from None
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object")
@@ -86,6 +134,7 @@ def _text(body: dict, name: str, *, max_len: int, default: str | None = None) ->
 
 
 def _url(body: dict, name: str, *, required: bool = False) -> str:
+    """A URL the sandbox will send requests to: only inside ``destinations``."""
     value = body.get(name)
     if value in (None, ""):
         if required:
@@ -93,6 +142,11 @@ def _url(body: dict, name: str, *, required: bool = False) -> str:
         return ""
     if not isinstance(value, str) or len(value) > 2083 or not is_absolute_http_url(value):
         raise BadRequest(f"{name} must be an absolute http(s) URL")
+    if not destinations.is_allowed(value):
+        raise BadRequest(
+            f"{name} must point at this navbat ({destinations.public_root()}) or at an origin "
+            f"allowed in {destinations.SETTING}"
+        )
     return value
 
 
@@ -174,23 +228,23 @@ def _apply_terminal_settings(terminal: Terminal, body: dict) -> None:
         terminal.faults = faults.merge_terminal_faults({}, body["faults"])
 
 
-def _terminal(terminal_id: str, *, lock: bool = False) -> Terminal:
+def _terminal(terminal_id: str, *, owner: str, lock: bool = False) -> Terminal:
     rows = Terminal.objects.select_for_update() if lock else Terminal.objects
-    terminal = rows.filter(terminal_id=_uuid(terminal_id, "terminal")).first()
+    terminal = rows.filter(terminal_id=_uuid(terminal_id, "terminal"), owner=owner).first()
     if terminal is None:
         raise NotFound("terminal not found")
     return terminal
 
 
 @control_view("GET", "POST")
-def terminals(request: HttpRequest) -> JsonResponse:
-    """GET: every terminal; POST: a new terminal (``terminalId``, ``apiKey`` optional)."""
+def terminals(request: HttpRequest, *, owner: str) -> JsonResponse:
+    """GET: the owner's terminals; POST: a new one (``terminalId``, ``apiKey`` optional)."""
     if request.method == "GET":
-        rows = Terminal.objects.order_by("-created_at", "-id")
+        rows = Terminal.objects.filter(owner=owner).order_by("-created_at", "-id")
         return JsonResponse({"terminals": [terminal_json(t) for t in rows]})
     body = _body(request)
     _unknown_fields(body, TERMINAL_SETTINGS | {"terminalId", "apiKey", "faults"})
-    terminal = Terminal(pay_types=[PayType.ONE_STEP, PayType.TWO_STEP])
+    terminal = Terminal(owner=owner, pay_types=[PayType.ONE_STEP, PayType.TWO_STEP])
     if body.get("terminalId") is not None:
         try:
             terminal.terminal_id = uuid.UUID(str(body["terminalId"]))
@@ -206,22 +260,22 @@ def terminals(request: HttpRequest) -> JsonResponse:
 
 
 @control_view("GET", "PATCH")
-def terminal_detail(request: HttpRequest, terminal_id: str) -> JsonResponse:
+def terminal_detail(request: HttpRequest, terminal_id: str, *, owner: str) -> JsonResponse:
     """GET the terminal; PATCH its settings (``faults`` there replaces the whole set)."""
     if request.method == "GET":
-        return JsonResponse(terminal_json(_terminal(terminal_id)))
+        return JsonResponse(terminal_json(_terminal(terminal_id, owner=owner)))
     body = _body(request)
     _unknown_fields(body, TERMINAL_SETTINGS | {"faults"})
-    terminal = _terminal(terminal_id, lock=True)
+    terminal = _terminal(terminal_id, owner=owner, lock=True)
     _apply_terminal_settings(terminal, body)
     terminal.save()
     return JsonResponse(terminal_json(terminal))
 
 
 @control_view("GET", "POST", "DELETE")
-def terminal_faults(request: HttpRequest, terminal_id: str) -> JsonResponse:
+def terminal_faults(request: HttpRequest, terminal_id: str, *, owner: str) -> JsonResponse:
     """POST ``{key: switch | null}`` sets or clears switches; DELETE clears them all."""
-    terminal = _terminal(terminal_id, lock=request.method != "GET")
+    terminal = _terminal(terminal_id, owner=owner, lock=request.method != "GET")
     if request.method == "POST":
         terminal.faults = faults.merge_terminal_faults(terminal.faults, _body(request))
         terminal.save(update_fields=["faults"])
@@ -268,21 +322,21 @@ def _apply_service_settings(service: MerchantService, body: dict) -> None:
         service.faults = faults.merge_service_faults({}, body["faults"])
 
 
-def _service(service_id: str, *, lock: bool = False) -> MerchantService:
+def _service(service_id: str, *, owner: str, lock: bool = False) -> MerchantService:
     if not service_id.isdigit() or len(service_id) > 10:
         raise NotFound("service not found")
     rows = MerchantService.objects.select_for_update() if lock else MerchantService.objects
-    service = rows.filter(service_id=int(service_id)).first()
+    service = rows.filter(service_id=int(service_id), owner=owner).first()
     if service is None:
         raise NotFound("service not found")
     return service
 
 
 @control_view("GET", "POST")
-def services(request: HttpRequest) -> JsonResponse:
-    """GET: every Merchant API service; POST: a new one with a new integer serviceId."""
+def services(request: HttpRequest, *, owner: str) -> JsonResponse:
+    """GET: the owner's Merchant API services; POST: a new one with a new integer serviceId."""
     if request.method == "GET":
-        rows = MerchantService.objects.order_by("-created_at", "-id")
+        rows = MerchantService.objects.filter(owner=owner).order_by("-created_at", "-id")
         return JsonResponse({"services": [service_json(s) for s in rows]})
     body = _body(request)
     _unknown_fields(body, SERVICE_SETTINGS | {"faults"})
@@ -291,6 +345,7 @@ def services(request: HttpRequest) -> JsonResponse:
     for _attempt in range(5):
         last = MerchantService.objects.aggregate(last=Max("service_id"))["last"]
         service = MerchantService(
+            owner=owner,
             service_id=max(FIRST_SERVICE_ID, (last or 0) + 1),
             password=secrets.token_urlsafe(18),
         )
@@ -306,20 +361,20 @@ def services(request: HttpRequest) -> JsonResponse:
 
 
 @control_view("GET", "PATCH")
-def service_detail(request: HttpRequest, service_id: str) -> JsonResponse:
+def service_detail(request: HttpRequest, service_id: str, *, owner: str) -> JsonResponse:
     if request.method == "GET":
-        return JsonResponse(service_json(_service(service_id)))
+        return JsonResponse(service_json(_service(service_id, owner=owner)))
     body = _body(request)
     _unknown_fields(body, SERVICE_SETTINGS | {"faults"})
-    service = _service(service_id, lock=True)
+    service = _service(service_id, owner=owner, lock=True)
     _apply_service_settings(service, body)
     service.save()
     return JsonResponse(service_json(service))
 
 
 @control_view("GET", "POST", "DELETE")
-def service_faults(request: HttpRequest, service_id: str) -> JsonResponse:
-    service = _service(service_id, lock=request.method != "GET")
+def service_faults(request: HttpRequest, service_id: str, *, owner: str) -> JsonResponse:
+    service = _service(service_id, owner=owner, lock=request.method != "GET")
     if request.method == "POST":
         service.faults = faults.merge_service_faults(service.faults, _body(request))
         service.save(update_fields=["faults"])
@@ -355,9 +410,11 @@ def order_json(order: Order) -> dict:
     }
 
 
-def _order(order_id: str) -> Order:
+def _order(order_id: str, *, owner: str) -> Order:
     order = (
-        Order.objects.select_related("terminal").filter(order_id=_uuid(order_id, "order")).first()
+        Order.objects.select_related("terminal")
+        .filter(order_id=_uuid(order_id, "order"), terminal__owner=owner)
+        .first()
     )
     if order is None:
         raise NotFound("order not found")
@@ -365,15 +422,15 @@ def _order(order_id: str) -> Order:
 
 
 @control_view("GET")
-def order_detail(request: HttpRequest, order_id: str) -> JsonResponse:
-    return JsonResponse(order_json(_order(order_id)))
+def order_detail(request: HttpRequest, order_id: str, *, owner: str) -> JsonResponse:
+    return JsonResponse(order_json(_order(order_id, owner=owner)))
 
 
 @control_view("POST")
-def order_pay(request: HttpRequest, order_id: str) -> JsonResponse:
+def order_pay(request: HttpRequest, order_id: str, *, owner: str) -> JsonResponse:
     """Pay as the hosted page would: ``{"cardNumber": "...", "code": "777777"}``. A decline
     is not an error: the order answers with its actionCode."""
-    order = _order(order_id)
+    order = _order(order_id, owner=owner)
     body = _body(request)
     _unknown_fields(body, {"cardNumber", "code"})
     card_number = _text(body, "cardNumber", max_len=32)
@@ -384,7 +441,7 @@ def order_pay(request: HttpRequest, order_id: str) -> JsonResponse:
         order = bank.pay(order_id=order.order_id, card_number=card_number, code=code)
     except BankError as error:
         return _error(error.message, 409, errorCode=error.code)
-    return JsonResponse(order_json(_order(str(order.order_id))))
+    return JsonResponse(order_json(_order(str(order.order_id), owner=owner)))
 
 
 def transaction_json(trans: AppTransaction) -> dict[str, Any]:
@@ -403,10 +460,10 @@ def transaction_json(trans: AppTransaction) -> dict[str, Any]:
 
 
 @control_view("GET")
-def transaction_detail(request: HttpRequest, trans_id: str) -> JsonResponse:
+def transaction_detail(request: HttpRequest, trans_id: str, *, owner: str) -> JsonResponse:
     trans = (
         AppTransaction.objects.select_related("service")
-        .filter(trans_id=_uuid(trans_id, "transaction"))
+        .filter(trans_id=_uuid(trans_id, "transaction"), service__owner=owner)
         .first()
     )
     if trans is None:

@@ -48,6 +48,8 @@ class Terminal(models.Model):
     """A Checkout terminal: what Uzum's manager sets up for a merchant."""
 
     terminal_id = models.UUIDField(unique=True, default=uuid.uuid4)
+    # Who may see and change the terminal (navbat.kit.sandbox_tokens); "" is nobody's.
+    owner = models.CharField(max_length=64, blank=True, db_index=True)
     api_key = EncryptedTextField(default=new_api_key)
     merchant_name = models.CharField(max_length=150, default="Sandbox merchant")
     pay_types = models.JSONField(default=list)  # allowed PayType values
@@ -140,6 +142,8 @@ class MerchantService(models.Model):
     """A Merchant API service: the Uzum Bank app calls the merchant's endpoints for it."""
 
     service_id = models.PositiveIntegerField(unique=True)
+    # Who may see and change the service; the app pays only through owned services.
+    owner = models.CharField(max_length=64, blank=True, db_index=True)
     login = models.CharField(max_length=64)
     password = EncryptedTextField()
     merchant_name = models.CharField(max_length=150, default="Sandbox merchant")
@@ -193,6 +197,8 @@ class Callback(models.Model):
     # Faults: "drop" never sends; "hold" waits until released (reordering).
     held = models.BooleanField(default=False)
     dropped = models.BooleanField(default=False)
+    # Its URL was outside the allowed destinations when it was due: never sent.
+    refused = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from navbat.accounts.sandbox import sandbox_owner
 from navbat.finance.models import Transaction
 from navbat.payments.models import PaymentOrder
 from navbat.uzum import services as uzum
@@ -33,8 +34,10 @@ def connected(live_server, salon_a, settings):
     # The sandbox app asks /status only after a failed /confirm; none should fail here.
     settings.NAVBAT_SANDBOX_APP_STATUS_PAUSE = 0
     public_id = uuid.uuid4()
-    terminal = Terminal.objects.create(merchant_name="Salon A", pay_types=["ONE_STEP"])
+    owner = sandbox_owner(salon_a.business.pk)
+    terminal = Terminal.objects.create(owner=owner, merchant_name="Salon A", pay_types=["ONE_STEP"])
     service = MerchantService.objects.create(
+        owner=owner,
         service_id=SERVICE_ID,
         login=APP_LOGIN,
         password=APP_PASSWORD,

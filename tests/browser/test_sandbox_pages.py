@@ -5,6 +5,7 @@ import httpx
 import pytest
 
 from navbat.uzum_sandbox.models import MerchantService, Terminal
+from tests.uzum_sandbox.conftest import allow_origin
 from tests.uzum_sandbox.merchant import TestMerchant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,8 +51,9 @@ class Checkout:
 
 
 @pytest.fixture
-def merchant_server():
+def merchant_server(settings):
     merchant = TestMerchant().start()
+    allow_origin(settings, merchant.url)
     yield merchant
     merchant.stop()
 
@@ -108,6 +110,7 @@ def test_a_declined_card_lands_on_failure_url(page, live_server, checkout):
 def test_the_app_pays_a_merchant_with_installments(page, live_server, merchant_server):
     merchant_server.orders = {"ORD-7": 45_000_000}
     service = MerchantService.objects.create(
+        owner="tests-owner",
         service_id=700_001,
         login=merchant_server.login,
         password=merchant_server.password,

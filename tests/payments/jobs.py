@@ -123,11 +123,15 @@ def books(business) -> dict:
 
 
 def set_faults(client, terminal, switches: dict):
-    """Set the sandbox terminal's fault switches through the control API."""
+    """Set the sandbox terminal's fault switches through the control API, with the sandbox
+    token of the terminal's owner."""
+    from navbat.kit.sandbox_tokens import token_for
+
     response = client.post(
         f"/sandbox/uzum/control/terminals/{terminal.terminal_id}/faults",
         data=switches,
         content_type="application/json",
+        headers={"Authorization": f"Bearer {token_for(terminal.owner)}"},
     )
     assert response.status_code == 200, response.content
     terminal.refresh_from_db()

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from navbat.accounts.sandbox import sandbox_owner
 from navbat.finance.models import Transaction, TransactionKind
 from navbat.payments.models import Method, PaymentOrder, State
 from navbat.uzum.models import MerchantTransaction, TransactionState
@@ -94,6 +95,7 @@ def shop(salon_a, connect_uzum, live_server, settings):
     settings.NAVBAT_SANDBOX_APP_STATUS_PAUSE = 0
     connection = connect_app(connect_uzum, salon_a)
     service = MerchantService.objects.create(
+        owner=sandbox_owner(salon_a.business.pk),
         service_id=SERVICE_ID,
         login=LOGIN,
         password=PASSWORD,
@@ -276,11 +278,12 @@ def test_a_slow_create_still_records_one_payment(shop):
 
 
 def test_an_operator_reverse_from_the_sandbox_refunds_the_order(shop, client):
-    _salon, connection, _service, link, phone = shop
+    salon, connection, _service, link, phone = shop
     tx = phone.pay("UZCARD")
     order = the_payment(link)
 
-    # The dashboard's button: a plain form POST inside the sandbox.
+    # The dashboard's button, pressed by the salon's owner: a form POST inside the sandbox.
+    client.force_login(salon.owner)
     answer = client.post(f"/sandbox/uzum/transactions/{tx.trans_id}/reverse")
 
     assert answer.status_code == 302

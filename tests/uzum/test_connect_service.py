@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 import navbat
+from navbat.accounts.sandbox import sandbox_owner
 from navbat.finance.models import CashRegister, FeeRate, FeeSchedule, Transaction
 from navbat.kit.tenancy import scoped
 from navbat.payments import providers
@@ -343,6 +344,8 @@ def test_the_sandbox_makes_a_terminal_and_the_salon_is_connected(
     assert terminal.auto_fiscal is True
     assert terminal.merchant_name == "Salon A"
     assert terminal.api_key == connection.api_key
+    # Made with the salon's sandbox token: the salon's own at the sandbox.
+    assert terminal.owner == service.owner == sandbox_owner(salon_a.business.pk)
     assert service.merchant_base_url == f"{ROOT}/uzum/merchant/{connection.public_id}"
     assert service.attribute_name == "order"
     assert (connection.merchant_login, connection.merchant_password) == (

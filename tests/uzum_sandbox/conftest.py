@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from navbat.kit.sandbox_tokens import token_for
 from navbat.uzum_sandbox import bank
 from navbat.uzum_sandbox.models import MerchantService, Terminal
 
@@ -16,11 +17,20 @@ CARD = "8600000000000018"  # Uzcard, succeeds without 3-D Secure
 HUMO_3DS = "9860090101219724"  # the official Humo test card, asks for 3-D Secure
 DECLINE_3008 = "8600000000003008"
 SPIC = "10305001001000000"
+# The owner of the sandbox rows a test makes, and its token for the control API.
+OWNER = "tests-owner"
+
+
+@pytest.fixture(autouse=True)
+def public_root(settings):
+    """This navbat's address, where sandbox callbacks and Merchant API calls may go."""
+    settings.NAVBAT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 @pytest.fixture
 def make_terminal(db):
     def make(pay_types=("ONE_STEP", "TWO_STEP"), auto_fiscal=False, **fields) -> Terminal:
+        fields.setdefault("owner", OWNER)
         return Terminal.objects.create(pay_types=list(pay_types), auto_fiscal=auto_fiscal, **fields)
 
     return make
@@ -44,6 +54,7 @@ def make_service(db):
         fields.setdefault("login", f"merchant{fields['service_id']}")
         fields.setdefault("password", "s3cret-pass")
         fields.setdefault("merchant_base_url", "http://127.0.0.1:9/uzum")
+        fields.setdefault("owner", OWNER)
         return MerchantService.objects.create(**fields)
 
     return make
@@ -185,17 +196,24 @@ def pay(order_id, card=CARD, code=""):
 
 
 class ControlApi:
-    def __init__(self, client):
+    """The control API as a script calls it, with a sandbox token (None: without one)."""
+
+    def __init__(self, client, token: str | None = None):
         self.client = client
+        self.token = token
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def request(self, method: str, path: str, body=None, *, raw=None):
         data = raw if raw is not None else (json.dumps(body) if body is not None else "")
         return self.client.generic(
-            method, CONTROL + path, data=data, content_type="application/json"
+            method, CONTROL + path, data=data, content_type="application/json", headers=self.headers
         )
 
     def get(self, path: str):
-        return self.client.get(CONTROL + path)
+        return self.client.get(CONTROL + path, headers=self.headers)
 
     def post(self, path: str, body=None, **kw):
         return self.request("POST", path, body, **kw)
@@ -209,7 +227,7 @@ class ControlApi:
 
 @pytest.fixture
 def control(client, db) -> ControlApi:
-    return ControlApi(client)
+    return ControlApi(client, token=token_for(OWNER))
 
 
 # ------------------------------------------------------------------ the test merchant
@@ -217,10 +235,18 @@ def control(client, db) -> ControlApi:
 
 
 @pytest.fixture
-def merchant_server():
-    """A merchant on a real local HTTP server: receives callbacks, speaks the Merchant API."""
+def merchant_server(settings):
+    """A merchant on a real local HTTP server: receives callbacks, speaks the Merchant API.
+    Its origin is allowed as an operator allows an integrator's server under test."""
     from tests.uzum_sandbox.merchant import TestMerchant
 
     merchant = TestMerchant().start()
+    allow_origin(settings, merchant.url)
     yield merchant
     merchant.stop()
+
+
+def allow_origin(settings, origin: str) -> None:
+    """Let the sandbox send callbacks and Merchant API calls to ``origin`` in this test."""
+    allowed = list(getattr(settings, "NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS", []))
+    settings.NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS = [*allowed, origin]

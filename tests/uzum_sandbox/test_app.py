@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from navbat.accounts.sandbox import sandbox_owner
 from navbat.uzum_sandbox import app
 from navbat.uzum_sandbox.models import AppTransaction
 from tests.uzum_sandbox.merchant import PASSWORD
@@ -236,7 +237,9 @@ def test_unknown_service_and_missing_attribute_are_clear_pages(client, service):
     assert response.status_code == 400 and "“order”" in text(response)
 
 
-def test_the_exchange_records_every_call_but_never_the_password(client, service, merchant_server):
+def test_the_exchange_records_every_call_but_never_the_password(
+    client, service, merchant_server, logged_in_owner
+):
     merchant_server.faults = {"confirm": ["work_then_500"]}
     open_link(client, service)
     tx, response = pay(client)
@@ -246,12 +249,33 @@ def test_the_exchange_records_every_call_but_never_the_password(client, service,
     stored = json.dumps(tx.exchange)
     assert PASSWORD not in stored
     assert PASSWORD not in text(client.get(response.url))
-    assert PASSWORD not in text(client.get("/sandbox/uzum/"))
+    logged_in_owner(client, service)
+    dashboard = client.get("/sandbox/uzum/")
+    assert dashboard.status_code == 200
+    assert str(tx.trans_id) in text(dashboard)
+    assert PASSWORD not in text(dashboard)
 
 
-def test_the_operator_reverses_a_confirmed_transaction(client, service, merchant_server):
+@pytest.fixture
+def logged_in_owner(login, salon_a):
+    """Log salon A's owner in, and make ``rows`` salon A's at the sandbox."""
+
+    def log_in(client, *rows):
+        owner = sandbox_owner(salon_a.business.pk)
+        for row in rows:
+            type(row).objects.filter(pk=row.pk).update(owner=owner)
+        login(salon_a.owner)
+        return owner
+
+    return log_in
+
+
+def test_the_operator_reverses_a_confirmed_transaction(
+    client, service, merchant_server, logged_in_owner
+):
     open_link(client, service)
     tx, _ = pay(client)
+    logged_in_owner(client, service)
     response = client.post(f"/sandbox/uzum/transactions/{tx.trans_id}/reverse")
     assert response.status_code == 302
     reverse = merchant_server.last("reverse")
@@ -265,7 +289,9 @@ def test_the_operator_reverses_a_confirmed_transaction(client, service, merchant
     assert merchant_server.endpoints().count("reverse") == 1
 
 
-def test_the_dashboard_lists_everything(client, service, merchant_server, make_terminal, settings):
+def test_the_dashboard_lists_everything(
+    client, service, merchant_server, make_terminal, settings, logged_in_owner
+):
     from navbat.uzum_sandbox import bank, callbacks
     from tests.uzum_sandbox.merchant import register_order
 
@@ -280,6 +306,7 @@ def test_the_dashboard_lists_everything(client, service, merchant_server, make_t
     open_link(client, service)
     tx, _ = pay(client, "INSTALLMENT", tariff="006")
 
+    logged_in_owner(client, service, terminal)
     response = client.get("/sandbox/uzum/")
     assert response.status_code == 200
     body = text(response)

@@ -10,7 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from navbat.uzum_sandbox import bank, callbacks, tasks
 from navbat.uzum_sandbox.models import Callback, CallbackKind
-from tests.uzum_sandbox.conftest import CARD, make_cart
+from tests.uzum_sandbox.conftest import CARD, allow_origin, make_cart
 from tests.uzum_sandbox.merchant import register_order
 
 PAYMENT_FIELDS = {
@@ -118,8 +118,10 @@ def test_a_merchant_that_never_answers_200_gets_the_callback_exactly_five_times(
     assert not jobs().filter(status="READY").exists()
 
 
-def test_connection_errors_count_as_failed_attempts(make_terminal):
-    terminal = make_terminal(payment_callback_url=f"http://127.0.0.1:{closed_port()}/cb")
+def test_connection_errors_count_as_failed_attempts(make_terminal, settings):
+    origin = f"http://127.0.0.1:{closed_port()}"
+    allow_origin(settings, origin)
+    terminal = make_terminal(payment_callback_url=f"{origin}/cb")
     paid_order(terminal)
 
     callbacks.deliver_due()

@@ -5,9 +5,10 @@ import uuid
 
 import pytest
 
+from navbat.kit.sandbox_tokens import token_for
 from navbat.uzum_sandbox.models import AppTransaction, MerchantService, Order, Terminal
 
-from .conftest import AMOUNT, CARD, HUMO_3DS, CheckoutApi, register_body
+from .conftest import AMOUNT, CARD, HUMO_3DS, OWNER, CheckoutApi, register_body
 
 
 def test_create_terminal_then_use_it_on_the_checkout_api(control, client):
@@ -70,7 +71,7 @@ def test_patch_terminal(control, terminal):
         {
             "autoFiscal": True,
             "payTypes": ["TWO_STEP"],
-            "receiptCallbackUrl": "https://merchant.example/receipt",
+            "receiptCallbackUrl": "http://127.0.0.1:8000/uzum/receipt",
             "faults": {"payment/register": {"mode": "error_5xx"}},
         },
     )
@@ -78,7 +79,7 @@ def test_patch_terminal(control, terminal):
     terminal.refresh_from_db()
     assert terminal.auto_fiscal is True
     assert terminal.pay_types == ["TWO_STEP"]
-    assert terminal.receipt_callback_url == "https://merchant.example/receipt"
+    assert terminal.receipt_callback_url == "http://127.0.0.1:8000/uzum/receipt"
     assert terminal.faults == {"payment/register": {"mode": "error_5xx", "status": 503}}
     # PATCH replaces the fault set as a whole.
     control.patch(f"terminals/{terminal.terminal_id}", {"faults": {}})
@@ -149,11 +150,14 @@ def test_wrong_method_is_405(control, terminal):
     assert control.get(f"orders/{uuid.uuid4()}/pay").status_code == 405
 
 
-def test_no_csrf_needed_on_the_control_api(db):
+def test_no_csrf_needed_with_a_sandbox_token(db):
     from django.test import Client
 
     response = Client(enforce_csrf_checks=True).post(
-        "/sandbox/uzum/control/terminals", data={}, content_type="application/json"
+        "/sandbox/uzum/control/terminals",
+        data={},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token_for(OWNER)}"},
     )
     assert response.status_code == 201
 
@@ -175,7 +179,7 @@ def test_create_service(control):
     service = MerchantService.objects.get(service_id=data["serviceId"])
     assert service.password == data["password"]
     second = control.post(
-        "services", {"merchantBaseUrl": "https://m.example", "attributeName": "a"}
+        "services", {"merchantBaseUrl": "http://127.0.0.1:8000/m", "attributeName": "a"}
     )
     assert second.json()["serviceId"] == data["serviceId"] + 1
     assert second.json()["attributeName"] == "a"
@@ -187,10 +191,10 @@ def test_create_service(control):
     [
         {},
         {"merchantBaseUrl": "not a url"},
-        {"merchantBaseUrl": "https://m.example", "attributeName": "bad name"},
-        {"merchantBaseUrl": "https://m.example", "attributeName": ""},
-        {"merchantBaseUrl": "https://m.example", "faults": {"confirm": {"mode": "hang"}}},
-        {"merchantBaseUrl": "https://m.example", "serviceId": 5},
+        {"merchantBaseUrl": "http://127.0.0.1:8000/m", "attributeName": "bad name"},
+        {"merchantBaseUrl": "http://127.0.0.1:8000/m", "attributeName": ""},
+        {"merchantBaseUrl": "http://127.0.0.1:8000/m", "faults": {"confirm": {"mode": "hang"}}},
+        {"merchantBaseUrl": "http://127.0.0.1:8000/m", "serviceId": 5},
     ],
 )
 def test_bad_service_fields_are_400(control, body):

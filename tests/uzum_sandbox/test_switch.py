@@ -8,6 +8,7 @@ import pytest
 from django.urls import clear_url_caches
 
 import navbat.urls
+from navbat.kit.sandbox_tokens import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,7 @@ def test_switched_on_the_control_api_answers(settings, client, reload_urls):
         "/sandbox/uzum/control/terminals",
         {"merchantName": "Switch test"},
         content_type="application/json",
+        headers={"Authorization": f"Bearer {token_for('switch-test')}"},
     )
     assert response.status_code in (200, 201)
     assert response.json()["terminalId"]
