@@ -37,6 +37,7 @@ from django.db import (
     OperationalError,
     close_old_connections,
     connection,
+    connections,
     transaction,
 )
 from django.utils import timezone
@@ -146,6 +147,22 @@ def requeue(job: DBTaskResult, *, delay: float, reason: BaseException) -> None:
     )
 
 
+def sound_connections() -> None:
+    """Between jobs: drop a connection that failed (the next query opens a new one) or was
+    left in a transaction; keep a sound one, whatever CONN_MAX_AGE says (a worker is one
+    long request, and a new PostgreSQL connection per job costs more than most jobs)."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None:
+            continue
+        if conn.in_atomic_block or not conn.get_autocommit():
+            conn.close()
+        elif conn.errors_occurred:
+            if conn.is_usable():
+                conn.errors_occurred = False
+            else:
+                conn.close()
+
+
 class JobWorker(Worker):
     """django_tasks_db's worker, named in a heartbeat, retrying transient database errors."""
 
@@ -169,7 +186,7 @@ class JobWorker(Worker):
 
     def claim_next(self) -> tuple[DBTaskResult | None, bool]:
         """The next due job, claimed and named in our heartbeat in one transaction; the flag
-        says whether the queue could be read at all (SQLite may be locked)."""
+        says whether the queue could be read at all (locked, or the connection lost)."""
         jobs = self._ready_jobs()
         try:
             with exclusive_transaction(jobs.db):
@@ -177,16 +194,20 @@ class JobWorker(Worker):
                 if job is not None:
                     job.claim(self.worker_id)
                     name_job(worker_id=self.worker_id, job_id=job.id)
-        except OperationalError as exc:
-            if is_locked_database_exception(exc):
+        except (OperationalError, InterfaceError) as exc:
+            if isinstance(exc, OperationalError) and is_locked_database_exception(exc):
                 return None, False
-            raise
+            if not is_transient_db_error(exc):
+                raise
+            logger.warning("worker %s cannot read the queue: %s", self.worker_id, exc)
+            connection.close_if_unusable_or_obsolete()
+            return None, False
         return job, True
 
     def run(self) -> None:
         logger.info("worker %s starts", self.worker_id)
         while self.running:
-            close_old_connections()
+            sound_connections()
             job, read = self.claim_next()
             if job is not None:
                 self.current_job_id = job.id
@@ -196,7 +217,6 @@ class JobWorker(Worker):
                 return
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                 return
-            close_old_connections()
             if self.running and job is None:
                 self._wake.wait(self.interval)
         logger.info("worker %s stops", self.worker_id)

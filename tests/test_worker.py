@@ -43,8 +43,13 @@ def job_of(result) -> DBTaskResult:
 def wait_for(condition, seconds=10.0):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if condition():
-            return
+        try:
+            if condition():
+                return
+        except OperationalError as error:
+            # The tests' in-memory SQLite shares one cache between threads: a reader meets
+            # a busy writer's table lock at once instead of waiting as on a file.
+            assert "locked" in str(error)
         time.sleep(0.02)
     raise AssertionError("condition not met in time")
 
