@@ -28,7 +28,12 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from navbat.kit.models import WorkerHeartbeat
 from tests import worker_tasks
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="processes share PostgreSQL"),
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 # NAVBAT_SCALE_JOBS: fewer while developing.
