@@ -57,12 +57,11 @@ def _demo_text(info: dict) -> str:
 
 def _make_worker(*, interval: float, worker_id: str):
     from navbat.payments.reconciliation import ensure_daily_scheduled
+    from navbat.worker import JobWorker
 
     # The nightly check reschedules itself; the first worker to start seeds it once.
     ensure_daily_scheduled()
-    from django_tasks_db.management.commands.db_worker import Worker
-
-    return Worker(
+    return JobWorker(
         queue_names=["*"],
         interval=interval,
         batch=False,
@@ -71,6 +70,16 @@ def _make_worker(*, interval: float, worker_id: str):
         max_tasks=None,
         worker_id=worker_id,
         excluded_queue_names=[],
+    )
+
+
+def _supervised_worker(*, interval: float, worker_id: str):
+    """A worker thread started again (with a log line) whenever it dies; see navbat.worker."""
+    from navbat.worker import Supervisor
+
+    return Supervisor(
+        make_worker=lambda: _make_worker(interval=interval, worker_id=worker_id),
+        worker_id=worker_id,
     )
 
 
@@ -113,9 +122,10 @@ def cmd_run(args) -> int:
     _migrate()
     if not Business.objects.exists():
         print(_demo_text(load_demo()), flush=True)
-    worker = _make_worker(interval=1.0, worker_id=f"embedded-{os.getpid()}")
-    thread = threading.Thread(target=worker.run, name="navbat-worker", daemon=True)
-    thread.start()
+    from navbat.worker import new_worker_id
+
+    worker = _supervised_worker(interval=1.0, worker_id=new_worker_id(f"embedded-{os.getpid()}"))
+    worker.start()
     print(f"navbat serves http://{args.host}:{args.port}/ (Ctrl-C stops everything)", flush=True)
     _stop_on_signals()
     try:
@@ -129,19 +139,20 @@ def cmd_run(args) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        worker.running = False
+        worker.stop(timeout=5)  # the job in hand gets a moment; an unfinished one is reclaimed
     print("navbat stopped.", flush=True)
     return 0
 
 
 def cmd_worker(args) -> int:
     _setup()
-    import socket
+    from navbat.worker import new_worker_id, run_worker_process
 
-    worker = _make_worker(interval=args.interval, worker_id=f"{socket.gethostname()}-{os.getpid()}")
-    worker.configure_signals()
-    worker.run()
-    return 0
+    worker_id = new_worker_id()
+    return run_worker_process(
+        make_worker=lambda: _make_worker(interval=args.interval, worker_id=worker_id),
+        worker_id=worker_id,
+    )
 
 
 def cmd_demo(args) -> int:

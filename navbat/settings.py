@@ -283,3 +283,23 @@ NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS = [
     for origin in os.environ.get("NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS", "").split(",")
     if origin.strip()
 ]
+
+# Background workers (navbat.worker): a heartbeat every few seconds; a worker not heard from
+# for STALE seconds is dead and its job goes back to the queue; a job failing on a transient
+# database error is tried again after these delays, MAX_ATTEMPTS times in all.
+NAVBAT_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("NAVBAT_WORKER_HEARTBEAT_SECONDS", "5"))
+NAVBAT_WORKER_STALE_SECONDS = float(os.environ.get("NAVBAT_WORKER_STALE_SECONDS", "30"))
+NAVBAT_WORKER_MAX_ATTEMPTS = int(os.environ.get("NAVBAT_WORKER_MAX_ATTEMPTS", "5"))
+NAVBAT_WORKER_RETRY_DELAYS = [
+    float(seconds)
+    for seconds in os.environ.get("NAVBAT_WORKER_RETRY_DELAYS", "1,5,15,60").split(",")
+    if seconds.strip()
+]
+# /healthz answers 503 when work is not moving: jobs are due and no worker has beaten for
+# WORKER_SILENCE seconds, or the oldest due job has waited QUEUE_DELAY seconds. Off: the same
+# numbers are reported, never a 503 for them (a web node a load balancer must keep).
+NAVBAT_HEALTH_REQUIRE_WORKER = _env_bool("NAVBAT_HEALTH_REQUIRE_WORKER", True)
+NAVBAT_HEALTH_WORKER_SILENCE_SECONDS = int(
+    os.environ.get("NAVBAT_HEALTH_WORKER_SILENCE_SECONDS", "60")
+)
+NAVBAT_HEALTH_QUEUE_DELAY_SECONDS = int(os.environ.get("NAVBAT_HEALTH_QUEUE_DELAY_SECONDS", "300"))

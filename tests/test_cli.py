@@ -357,7 +357,7 @@ def test_navbat_run_serves_and_stops_on_ctrl_c(tmp_path):
         with httpx.Client(base_url=base, timeout=5, follow_redirects=False) as http:
             health = wait_healthy(process, http, log_path)
             assert health.status_code == 200
-            assert health.json() == {"status": "ok", "database": "ok"}
+            assert health.json()["status"] == "ok"
 
             page = http.get("/accounts/login/")
             assert page.status_code == 200

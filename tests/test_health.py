@@ -1,10 +1,16 @@
-"""/healthz: liveness and database reachability for load balancers."""
+"""/healthz: liveness, database reachability, and whether background work is moving."""
 
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.test import Client
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from navbat.kit.models import WorkerHeartbeat
+from tests import worker_tasks
 
 URL = "/healthz"
 DOWN = {"status": "error", "database": "unavailable"}
@@ -15,7 +21,13 @@ def test_healthy(client):
     response = client.get(URL)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "worker_heartbeat_age": None,
+        "oldest_due_job_age": None,
+        "problems": [],
+    }
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -69,3 +81,148 @@ def test_health_needs_no_login_and_sets_no_cookie(client):
     response = client.get(URL)
     assert response.status_code == 200
     assert not response.cookies
+
+
+# ------------------------------------------------------------------ is work moving?
+
+NOW = timezone.now().replace(microsecond=0)
+
+
+def heartbeat(seconds_ago: int, worker_id: str = "w1"):
+    WorkerHeartbeat.objects.create(
+        worker_id=worker_id,
+        started_at=NOW - timedelta(hours=1),
+        seen_at=NOW - timedelta(seconds=seconds_ago),
+    )
+
+
+def job(*, queued_ago: int, due_in: int | None = None):
+    """A job queued ``queued_ago`` seconds before NOW; run at once, or ``due_in`` seconds
+    from NOW (negative: due since then)."""
+    task = worker_tasks.flaky
+    if due_in is not None:
+        task = task.using(run_after=NOW + timedelta(seconds=due_in))
+    result = task.enqueue("health", failures=0)
+    DBTaskResult.objects.filter(pk=result.id).update(
+        enqueued_at=NOW - timedelta(seconds=queued_ago)
+    )
+    return result
+
+
+def health(client, query=""):
+    with mock.patch("navbat.health.timezone.now", return_value=NOW):
+        return client.get(URL + query)
+
+
+@pytest.mark.django_db
+def test_ok_names_the_heartbeat_and_the_oldest_due_job(client):
+    heartbeat(3)
+    heartbeat(40, worker_id="w2")
+    job(queued_ago=7)
+    job(queued_ago=500, due_in=-12)  # deferred, due for 12 s
+    job(queued_ago=900, due_in=60)  # not due yet: not counted
+    response = health(client)
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "worker_heartbeat_age": 3,
+        "oldest_due_job_age": 12,
+        "problems": [],
+    }
+
+
+@pytest.mark.django_db
+def test_no_worker_and_nothing_due_is_ok(client):
+    job(queued_ago=10, due_in=3600)  # tomorrow's reconciliation, say
+    response = health(client)
+    assert response.status_code == 200
+    assert response.json()["problems"] == []
+
+
+@pytest.mark.django_db
+def test_silent_workers_while_jobs_are_due_is_503(client):
+    heartbeat(61)
+    job(queued_ago=5)
+    response = health(client)
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "error",
+        "database": "ok",
+        "worker_heartbeat_age": 61,
+        "oldest_due_job_age": 5,
+        "problems": ["worker_silent"],
+    }
+
+
+@pytest.mark.django_db
+def test_no_worker_ever_while_jobs_are_due_is_503(client):
+    job(queued_ago=0)
+    response = health(client)
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "error",
+        "database": "ok",
+        "worker_heartbeat_age": None,
+        "oldest_due_job_age": 0,
+        "problems": ["worker_silent"],
+    }
+
+
+@pytest.mark.django_db
+def test_a_due_job_waiting_too_long_is_503_even_with_a_live_worker(client):
+    heartbeat(1)
+    job(queued_ago=301)
+    response = health(client)
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "error",
+        "database": "ok",
+        "worker_heartbeat_age": 1,
+        "oldest_due_job_age": 301,
+        "problems": ["queue_stalled"],
+    }
+
+
+@pytest.mark.django_db
+def test_thresholds_are_settings(client, settings):
+    settings.NAVBAT_HEALTH_WORKER_SILENCE_SECONDS = 5
+    settings.NAVBAT_HEALTH_QUEUE_DELAY_SECONDS = 10
+    heartbeat(6)
+    job(queued_ago=11)
+    response = health(client)
+    assert response.status_code == 503
+    assert response.json()["problems"] == ["worker_silent", "queue_stalled"]
+    settings.NAVBAT_HEALTH_WORKER_SILENCE_SECONDS = 6
+    settings.NAVBAT_HEALTH_QUEUE_DELAY_SECONDS = 11
+    assert health(client).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_web_node_that_need_not_have_workers_reports_but_stays_up(client, settings):
+    settings.NAVBAT_HEALTH_REQUIRE_WORKER = False
+    job(queued_ago=400)
+    response = health(client)
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "worker_heartbeat_age": None,
+        "oldest_due_job_age": 400,
+        "problems": ["worker_silent", "queue_stalled"],
+    }
+    # A monitor asks for the strict answer from any node.
+    strict = health(client, "?require=worker")
+    assert strict.status_code == 503
+    assert strict.json()["status"] == "error"
+
+
+@pytest.mark.django_db
+def test_finished_and_running_jobs_are_not_due(client):
+    done = job(queued_ago=999)
+    running = job(queued_ago=999)
+    DBTaskResult.objects.filter(pk=done.id).update(status="SUCCESSFUL")
+    DBTaskResult.objects.filter(pk=running.id).update(status="RUNNING")
+    response = health(client)
+    assert response.status_code == 200
+    assert response.json()["oldest_due_job_age"] is None

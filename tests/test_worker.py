@@ -1,0 +1,285 @@
+"""navbat.worker: the supervised worker thread, transient database errors retried, and the
+jobs of dead workers picked up again."""
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import psycopg
+import pytest
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from navbat.cli import _make_worker
+from navbat.kit.models import WorkerHeartbeat
+from navbat.worker import Supervisor, is_transient_db_error, reclaim_orphans
+from tests import worker_tasks
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(settings):
+    settings.NAVBAT_WORKER_RETRY_DELAYS = [0]
+    settings.NAVBAT_WORKER_MAX_ATTEMPTS = 3
+    worker_tasks.CALLS.clear()
+
+
+def drain(worker_id="test-worker"):
+    """Run every due job once through the worker `navbat run` and `navbat worker` use."""
+    worker = _make_worker(interval=0, worker_id=worker_id)
+    worker.batch = True
+    worker.run()
+    return worker
+
+
+def job_of(result) -> DBTaskResult:
+    return DBTaskResult.objects.get(pk=result.id)
+
+
+def wait_for(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except OperationalError as error:
+            # The tests' in-memory SQLite shares one cache between threads: a reader meets
+            # a busy writer's table lock at once instead of waiting as on a file.
+            assert "locked" in str(error)
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+# ------------------------------------------------------------ transient database errors
+
+
+def test_a_job_failing_on_a_locked_database_is_retried_and_succeeds(caplog):
+    result = worker_tasks.flaky.enqueue("k1", failures=2)
+    with caplog.at_level(logging.WARNING, logger="navbat.worker"):
+        drain()
+    job = job_of(result)
+    assert job.status == TaskResultStatus.SUCCESSFUL
+    assert job.return_value == "k1 done after 3"
+    assert worker_tasks.CALLS == {"k1": 3}
+    assert job.worker_ids == ["test-worker"] * 3
+    assert job.exception_class_path == ""
+    retries = [r.getMessage() for r in caplog.records if "transient" in r.getMessage()]
+    assert len(retries) == 2
+    assert "attempt 1 of 3, again in 0 s" in retries[0]
+    assert "attempt 2 of 3, again in 0 s" in retries[1]
+
+
+def test_a_retry_waits_its_delay(settings):
+    settings.NAVBAT_WORKER_RETRY_DELAYS = [30, 60]
+    result = worker_tasks.flaky.enqueue("k2", failures=1, error="server closed the connection")
+    before = timezone.now()
+    drain()
+    job = job_of(result)
+    assert job.status == TaskResultStatus.READY
+    assert worker_tasks.CALLS == {"k2": 1}
+    assert before + timedelta(seconds=30) <= job.run_after <= timezone.now() + timedelta(seconds=30)
+    assert job.exception_class_path == "django.db.utils.OperationalError"
+    assert job.started_at is None
+
+
+def test_retries_are_bounded():
+    result = worker_tasks.flaky.enqueue("k3", failures=10)
+    drain()
+    job = job_of(result)
+    assert job.status == TaskResultStatus.FAILED
+    assert worker_tasks.CALLS == {"k3": 3}
+    assert job.exception_class_path == "django.db.utils.OperationalError"
+    assert "database is locked" in job.traceback
+
+
+def test_a_bug_fails_at_once():
+    result = worker_tasks.broken.enqueue("k4")
+    drain()
+    job = job_of(result)
+    assert job.status == TaskResultStatus.FAILED
+    assert worker_tasks.CALLS == {"k4": 1}
+    assert job.exception_class_path == "builtins.ValueError"
+
+
+def wrapped(driver_error):
+    """A driver error as Django raises it (its own class, the driver's as the cause)."""
+    try:
+        try:
+            raise driver_error
+        except Exception as exc:
+            raise OperationalError(str(exc)) from exc
+    except OperationalError as outer:
+        return outer
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (OperationalError("database is locked"), True),
+        (OperationalError("database table is locked: x"), True),
+        (InterfaceError("connection already closed"), True),
+        (OperationalError("server closed the connection unexpectedly"), True),
+        (wrapped(psycopg.errors.SerializationFailure("could not serialize")), True),
+        (wrapped(psycopg.errors.DeadlockDetected("deadlock")), True),
+        (wrapped(psycopg.errors.AdminShutdown("terminating")), True),
+        (wrapped(psycopg.OperationalError("consuming input failed")), True),
+        (OperationalError("no such table: salons_business"), False),
+        (IntegrityError("duplicate key value violates unique constraint"), False),
+        (DatabaseError("value too long"), False),
+        (ValueError("database is locked"), False),
+    ],
+)
+def test_which_errors_are_transient(error, transient):
+    assert is_transient_db_error(error) is transient
+
+
+# ------------------------------------------------------------------ the supervised thread
+
+
+class Crashing:
+    """make_worker for a Supervisor: the first worker dies of a bug, later ones work."""
+
+    def __init__(self):
+        self.made = 0
+
+    def __call__(self):
+        self.made += 1
+        if self.made == 1:
+            raise RuntimeError("worker bug")
+        return _make_worker(interval=0.02, worker_id="ignored")
+
+
+def test_a_dead_worker_thread_is_started_again_with_a_log_line(caplog):
+    make = Crashing()
+    supervisor = Supervisor(
+        make_worker=make, worker_id="sup-1", heartbeat_seconds=0.05, backoff=(0.01, 0.01)
+    )
+    with caplog.at_level(logging.INFO, logger="navbat.worker"):
+        supervisor.start()
+        result = worker_tasks.flaky.enqueue("after-restart", failures=0)
+        wait_for(lambda: job_of(result).status == TaskResultStatus.SUCCESSFUL)
+        assert supervisor.stop(timeout=5)
+    assert make.made == 2
+    assert supervisor.restarts == 1
+    messages = [r.getMessage() for r in caplog.records]
+    crash = next(r for r in caplog.records if r.getMessage() == "background worker sup-1 crashed")
+    assert crash.exc_info[0] is RuntimeError
+    assert "background worker sup-1 died; starting it again in 0.01 s (restart 1)" in messages
+    # The restarted worker ran under the supervisor's id and stopped cleanly.
+    assert job_of(result).worker_ids == ["sup-1"]
+    assert not WorkerHeartbeat.objects.filter(worker_id="sup-1").exists()
+    assert not [t for t in threading.enumerate() if t.name.startswith("navbat-worker")]
+
+
+def test_a_job_whose_thread_died_is_run_again_by_the_new_thread(caplog):
+    supervisor = Supervisor(
+        make_worker=lambda: _make_worker(interval=0.02, worker_id="x"),
+        worker_id="sup-2",
+        heartbeat_seconds=0.05,
+        backoff=(0.01, 0.01),
+    )
+    result = worker_tasks.dies_once.enqueue("d1")
+    with caplog.at_level(logging.WARNING, logger="navbat.worker"):
+        supervisor.start()
+        wait_for(lambda: job_of(result).status == TaskResultStatus.SUCCESSFUL)
+        supervisor.stop(timeout=5)
+    job = job_of(result)
+    assert job.return_value == "d1 done"
+    assert worker_tasks.CALLS == {"d1": 2}
+    assert job.worker_ids == ["sup-2", "sup-2"]
+    assert supervisor.restarts == 1
+    assert any("queued again: worker sup-2 died" in r.getMessage() for r in caplog.records)
+
+
+def test_the_supervisor_beats_while_the_worker_lives():
+    supervisor = Supervisor(
+        make_worker=lambda: _make_worker(interval=0.02, worker_id="x"),
+        worker_id="sup-3",
+        heartbeat_seconds=0.05,
+    )
+    supervisor.start()
+    try:
+        wait_for(lambda: WorkerHeartbeat.objects.filter(worker_id="sup-3").exists())
+        first = WorkerHeartbeat.objects.get(worker_id="sup-3").seen_at
+        wait_for(lambda: WorkerHeartbeat.objects.get(worker_id="sup-3").seen_at > first)
+    finally:
+        supervisor.stop(timeout=5)
+    assert not WorkerHeartbeat.objects.filter(worker_id="sup-3").exists()
+
+
+# --------------------------------------------------------------- jobs of dead workers
+
+
+def held_by(worker_id, *, seen_ago, started_ago, result=None):
+    """A RUNNING job claimed by ``worker_id``, whose heartbeat was last seen ``seen_ago``."""
+    result = result or worker_tasks.flaky.enqueue(f"held-{worker_id}", failures=0)
+    now = timezone.now()
+    job = job_of(result)
+    job.claim(worker_id)
+    DBTaskResult.objects.filter(pk=job.pk).update(started_at=now - timedelta(seconds=started_ago))
+    WorkerHeartbeat.objects.create(
+        worker_id=worker_id,
+        started_at=now - timedelta(seconds=started_ago),
+        seen_at=now - timedelta(seconds=seen_ago),
+        job_id=job.pk,
+    )
+    return result
+
+
+def test_a_running_job_of_a_dead_worker_is_reclaimed_and_done_once(settings, caplog):
+    settings.NAVBAT_WORKER_STALE_SECONDS = 30
+    result = held_by("dead-worker", seen_ago=45, started_ago=50)
+    with caplog.at_level(logging.WARNING, logger="navbat.worker"):
+        assert reclaim_orphans() == 1
+    job = job_of(result)
+    assert job.status == TaskResultStatus.READY
+    assert job.exception_class_path == "navbat.worker.WorkerLost"
+    assert any(
+        "queued again: worker dead-worker stopped beating" in r.getMessage() for r in caplog.records
+    )
+    assert reclaim_orphans() == 0  # once
+    drain()
+    job = job_of(result)
+    assert job.status == TaskResultStatus.SUCCESSFUL
+    assert job.worker_ids == ["dead-worker", "test-worker"]
+    assert worker_tasks.CALLS == {"held-dead-worker": 1}
+
+
+def test_a_job_of_a_live_worker_is_left_alone(settings):
+    settings.NAVBAT_WORKER_STALE_SECONDS = 30
+    result = held_by("live-worker", seen_ago=2, started_ago=600)
+    assert reclaim_orphans() == 0
+    assert job_of(result).status == TaskResultStatus.RUNNING
+
+
+def test_a_job_just_claimed_is_left_alone_even_without_a_heartbeat(settings):
+    settings.NAVBAT_WORKER_STALE_SECONDS = 30
+    result = held_by("new-worker", seen_ago=100, started_ago=5)
+    assert reclaim_orphans() == 0
+    assert job_of(result).status == TaskResultStatus.RUNNING
+
+
+def test_a_job_that_keeps_killing_workers_fails_at_the_limit(settings):
+    settings.NAVBAT_WORKER_STALE_SECONDS = 30
+    result = worker_tasks.flaky.enqueue("poison", failures=0)
+    DBTaskResult.objects.filter(pk=result.id).update(worker_ids=["w1", "w2"])
+    held_by("w3", seen_ago=60, started_ago=60, result=result)
+    assert reclaim_orphans() == 1
+    job = job_of(result)
+    assert job.status == TaskResultStatus.FAILED
+    assert job.exception_class_path == "navbat.worker.WorkerLost"
+    assert "worker w3 stopped beating while running this job (attempt 3 of 3)" in job.traceback
+
+
+def test_claiming_names_the_job_in_the_heartbeat():
+    result = worker_tasks.flaky.enqueue("named", failures=0)
+    worker = _make_worker(interval=0, worker_id="namer")
+    job, read = worker.claim_next()
+    assert read and job.pk == job_of(result).pk
+    beat = WorkerHeartbeat.objects.get(worker_id="namer")
+    assert beat.job_id == job.pk
+    assert job_of(result).status == TaskResultStatus.RUNNING
