@@ -117,7 +117,9 @@ def test_production_refuses_an_http_public_url(tmp_path):
 
 
 def test_production_refuses_to_start_without_a_public_url(tmp_path):
-    result = python(tmp_path, "import navbat.settings", production_env(tmp_path, NAVBAT_PUBLIC_URL=None))
+    result = python(
+        tmp_path, "import navbat.settings", production_env(tmp_path, NAVBAT_PUBLIC_URL=None)
+    )
     assert result.returncode != 0
     assert "NAVBAT_PUBLIC_URL must be set in production mode" in result.stderr
 

@@ -14,9 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from navbat import demo
+from navbat import cli, demo
 from navbat.accounts.models import ApiToken, User
-from navbat import cli
 from navbat.cli import main
 from navbat.salons.models import Business
 from navbat.uzum.models import Connection

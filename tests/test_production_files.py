@@ -70,11 +70,11 @@ def test_a_fresh_var_directory_is_private(tmp_path):
 def test_files_an_older_version_left_readable_are_made_private(tmp_path):
     var = tmp_path / "var"
     var.mkdir(mode=0o755)
-    os.chmod(var, 0o755)
+    os.chmod(var, 0o755)  # noqa: S103 - as an older version left it
     first = open_embedded(tmp_path)
     assert first == octal(PRIVATE)
     # As an older navbat left them: everything readable by everyone.
-    os.chmod(var, 0o755)
+    os.chmod(var, 0o755)  # noqa: S103 - as an older version left it
     for name in ("navbat.sqlite3", "secret_key", "encryption_keys"):
         os.chmod(var / name, 0o644)
     assert stat.S_IMODE((var / "navbat.sqlite3").stat().st_mode) == 0o644
