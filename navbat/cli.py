@@ -41,18 +41,38 @@ def _demo_text(info: dict) -> str:
     ]
     uzum = info.get("uzum")
     if uzum:
-        # The API key is left out on purpose: it is a secret, shown masked on the page.
+        # The API key and the Merchant API password are left out on purpose: this text ends
+        # up in logs. The page shows them masked; `navbat demo --json` gives scripts the
+        # password.
         lines += [
             f"Uzum Bank ({uzum['environment']}), connection {uzum['connection_id']}",
             f"  terminal id          {uzum['terminal_id']}",
             f"  Merchant API service {uzum['merchant_service_id']}, "
-            f"login {uzum['merchant_login']} / {uzum['merchant_password']}",
+            f"login {uzum['merchant_login']} (password: navbat demo --json)",
             f"  payment callback     {uzum['callback_urls']['payment']}",
             f"  event callback       {uzum['callback_urls']['event']}",
             f"  receipt callback     {uzum['callback_urls']['receipt']}",
             f"  Merchant API         {uzum['merchant_api_url']}",
         ]
     return "\n".join(lines)
+
+
+DEMO_REFUSED = (
+    "navbat demo: the demo salon is for the embedded mode only; production never loads it."
+)
+
+
+def _first_run_demo() -> str | None:
+    """The embedded mode loads the demo on an empty database and returns what to print;
+    production never loads it (no demo owner, token or sandbox connection)."""
+    from django.conf import settings
+
+    from navbat.demo import load_demo
+    from navbat.salons.models import Business
+
+    if not settings.EMBEDDED or Business.objects.exists():
+        return None
+    return _demo_text(load_demo())
 
 
 def _make_worker(*, interval: float, worker_id: str):
@@ -116,12 +136,10 @@ def cmd_run(args) -> int:
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.servers.basehttp import WSGIServer, run
 
-    from navbat.demo import load_demo
-    from navbat.salons.models import Business
-
     _migrate()
-    if not Business.objects.exists():
-        print(_demo_text(load_demo()), flush=True)
+    demo_text = _first_run_demo()
+    if demo_text:
+        print(demo_text, flush=True)
     from navbat.worker import new_worker_id
 
     worker = _supervised_worker(interval=1.0, worker_id=new_worker_id(f"embedded-{os.getpid()}"))
@@ -157,8 +175,13 @@ def cmd_worker(args) -> int:
 
 def cmd_demo(args) -> int:
     _setup()
+    from django.conf import settings
+
     from navbat.demo import load_demo
 
+    if not settings.EMBEDDED:
+        print(DEMO_REFUSED, file=sys.stderr)
+        return 2
     _migrate()
     info = load_demo()
     print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else _demo_text(info))

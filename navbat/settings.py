@@ -14,8 +14,11 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from navbat.kit.varfiles import PRIVATE_UMASK, make_private, private_dir
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("NAVBAT_VAR_DIR", Path.cwd() / "var")).resolve()
@@ -24,6 +27,10 @@ NAVBAT_MODE = os.environ.get("NAVBAT_MODE", "embedded")
 if NAVBAT_MODE not in ("embedded", "production"):
     raise ImproperlyConfigured("NAVBAT_MODE must be 'embedded' or 'production'")
 EMBEDDED = NAVBAT_MODE == "embedded"
+if EMBEDDED:
+    # What navbat writes under var/ (the SQLite database, the keys) is its user's alone.
+    os.umask(PRIVATE_UMASK)
+    make_private(VAR_DIR)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -40,7 +47,7 @@ def _kept_secret(name: str, filename: str, make) -> str:
         return value
     if not EMBEDDED:
         raise ImproperlyConfigured(f"{name} must be set in production mode")
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(VAR_DIR)
     path = VAR_DIR / filename
     if not path.exists():
         # Write aside, then link into place: two processes starting together on a fresh var/
@@ -54,6 +61,7 @@ def _kept_secret(name: str, filename: str, make) -> str:
             pass
         finally:
             os.unlink(temporary)
+    make_private(path)
     return path.read_text().strip()
 
 
@@ -235,15 +243,83 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+# --- Security: production refuses plain http, and every response carries its headers ---------
+# (README, "Production mode"). Embedded mode serves http on this computer or a local network.
+NAVBAT_ALLOW_HTTP = _env_bool("NAVBAT_ALLOW_HTTP", False)  # production on a private network only
+_public = urlsplit(NAVBAT_PUBLIC_URL)
+if not EMBEDDED:
+    if not os.environ.get("NAVBAT_PUBLIC_URL", "").strip():
+        raise ImproperlyConfigured("NAVBAT_PUBLIC_URL must be set in production mode")
+    if not _public.hostname or not (
+        _public.scheme == "https" or (_public.scheme == "http" and NAVBAT_ALLOW_HTTP)
+    ):
+        raise ImproperlyConfigured(
+            "NAVBAT_PUBLIC_URL must be an https:// address in production mode "
+            "(NAVBAT_ALLOW_HTTP=1 allows http on a private network only)"
+        )
+    if not ALLOWED_HOSTS:
+        ALLOWED_HOSTS = [_public.hostname]
+_HTTPS = not EMBEDDED and _public.scheme == "https"
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = _HTTPS
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-if not EMBEDDED:
-    SESSION_COOKIE_SECURE = NAVBAT_PUBLIC_URL.startswith("https://")
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A /pay/ token in a Referer would hand the client's bill to whatever site a link leads to.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_SSL_REDIRECT = _HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("NAVBAT_HSTS_SECONDS", str(365 * 24 * 3600))) if _HTTPS else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("NAVBAT_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading binds the whole domain in browsers for months: the domain owner's decision, so it
+# is off unless asked for, and Django's deploy check that asks for it is silenced meanwhile.
+SECURE_HSTS_PRELOAD = _env_bool("NAVBAT_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# The scheme a proxy reports is believed only when the operator says proxies are in front
+# (anyone can send X-Forwarded-Proto straight to an exposed port).
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if NAVBAT_TRUSTED_PROXIES > 0 else None
+)
+
+# django-csp: scripts and styles from navbat's own static files only (no inline script, no
+# eval; the journal's computed positions come in a <style> carrying the request's nonce).
+# navbat.kit.headers adds NAVBAT_PUBLIC_URL's origin to form-action (the sandbox's pages send
+# the client back there) and, on the Quick Payment pages, NAVBAT_PAY_FORM_ACTION.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+# Where the Quick Payment page's "Pay by card" may be redirected: the bank's payment page.
+NAVBAT_PAY_FORM_ACTION = [
+    source.strip()
+    for source in os.environ.get("NAVBAT_PAY_FORM_ACTION", "https:").split()
+    if source.strip()
+]
+# django-ninja's API docs page from its own static files: without the app it loads Swagger UI
+# from a CDN with an inline script, which the policy refuses.
+INSTALLED_APPS += ["ninja"]
+# Right after SecurityMiddleware: responses other middleware answers early get them too.
+_after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE[_after_security:_after_security] = [
+    "navbat.kit.headers.ContentSecurityPolicyMiddleware",
+    "navbat.kit.headers.NoStoreMiddleware",
+]
 
 TASKS = {
     "default": {
