@@ -56,13 +56,14 @@ def _deadline_classes(limits: Limits):
         """Remembers when the request being received began."""
 
         request_began: float | None = None
+        timed_request = None
 
         def received(self, data):
             result = super().received(data)
-            if self.request is None:
-                self.request_began = None
-            elif self.request_began is None:
-                self.request_began = time.monotonic()
+            # The request still incomplete after this data, if any; a new one starts its clock.
+            if self.request is not self.timed_request:
+                self.timed_request = self.request
+                self.request_began = None if self.request is None else time.monotonic()
             return result
 
         def overdue(self, now: float) -> str | None:

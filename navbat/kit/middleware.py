@@ -14,7 +14,8 @@ import time
 from io import BytesIO
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 from navbat.kit.net import client_ip
 
@@ -23,8 +24,10 @@ log = logging.getLogger("navbat.security")
 CHUNK = 64 * 1024
 
 
-def _problem(status: int, reason: str) -> HttpResponse:
-    return HttpResponse(reason, status=status, content_type="text/plain; charset=utf-8")
+def _problem(status: int, code: str, message: str) -> HttpResponse:
+    # The JSON API's error shape: the machines that post bodies (the API's clients, the
+    # bank) read JSON; no view has run, so nothing was written.
+    return JsonResponse({"code": code, "message": message, "details": None}, status=status)
 
 
 class RequestBodyMiddleware:
@@ -35,9 +38,9 @@ class RequestBodyMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _problem(400, "Bad Content-Length")
+            return _problem(400, "malformed", _("The request is not valid."))
         if length < 0:
-            return _problem(400, "Bad Content-Length")
+            return _problem(400, "malformed", _("The request is not valid."))
         limit = settings.NAVBAT_MAX_REQUEST_BYTES
         if length > limit:
             log.warning(
@@ -47,7 +50,7 @@ class RequestBodyMiddleware:
                 client_ip(request),
                 request.path,
             )
-            return _problem(413, "Request body too large")
+            return _problem(413, "too_large", _("The request is too large."))
         if length:
             body = self._read(request, length)
             if isinstance(body, HttpResponse):
@@ -69,13 +72,13 @@ class RequestBodyMiddleware:
                     client_ip(request),
                     request.path,
                 )
-                return _problem(408, "Request body not received in time")
+                return _problem(408, "timeout", _("The request did not arrive in time."))
             try:
                 part = stream.read(min(CHUNK, length - received))
             except OSError:
                 part = b""
             if not part:
-                return _problem(400, "Request body incomplete")
+                return _problem(400, "malformed", _("The request is not valid."))
             parts.append(part)
             received += len(part)
         return b"".join(parts)
