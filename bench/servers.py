@@ -381,6 +381,8 @@ def measure(name: str, args, env: dict, connection_id: str) -> list[dict]:
         ("navbat", "POST callback", callback_request(connection_id)),
     ]
     for app, label, make in cases:
+        if app == "trivial" and name == "navbat serve":
+            continue  # serves navbat only
         process, port = start(name, app, env)
         try:
             asyncio.run(load(port, make, connections=20, seconds=1, keep_alive=True))  # warm
@@ -410,6 +412,9 @@ def measure(name: str, args, env: dict, connection_id: str) -> list[dict]:
 def measure_slow(name: str, args, env: dict, connection_id: str) -> dict:
     process, port = start(name, "navbat", env)
     try:
+        # Every process loads its URLs and templates first, so that probes measure the load.
+        warm = get_request("/healthz")
+        asyncio.run(load(port, warm, connections=8, seconds=1, keep_alive=False))
         slow = asyncio.run(
             trickle(
                 port,
@@ -433,12 +438,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--slow-clients", type=int, default=40)
     parser.add_argument("--trickle-seconds", type=int, default=8)
-    parser.add_argument("--only", action="append", choices=["gunicorn", "granian", "waitress"])
+    parser.add_argument(
+        "--only", action="append", choices=["gunicorn", "granian", "waitress", "navbat serve"]
+    )
     parser.add_argument("--navbat-server", action="store_true", help="also `navbat serve`")
     parser.add_argument("--skip-load", action="store_true")
     args = parser.parse_args()
     names = args.only or ["gunicorn", "granian", "waitress"]
-    if args.navbat_server:
+    if args.navbat_server and "navbat serve" not in names:
         names.append("navbat serve")
 
     # The keys in var/ must outlive a run when the database does (PostgreSQL).
