@@ -5,6 +5,7 @@ a secret key and encryption keys generated once. Production mode
 (``NAVBAT_MODE=production``) refuses to start without its secrets.
 """
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -115,6 +116,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files are answered here, before sessions, the database or the body read.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Bodies are read (size limit, deadline) before any view opens its transaction.
+    "navbat.kit.middleware.RequestBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -149,7 +154,15 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("NAVBAT_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'navbat.sqlite3'}"
 if DATABASE_URL.startswith("sqlite:///") and ":memory:" not in DATABASE_URL:
     Path(DATABASE_URL.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Connections stay open between requests (each server thread keeps its own): opening one
+# costs about 10 ms on PostgreSQL, more than most of navbat's requests.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=int(os.environ.get("NAVBAT_DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so two requests can
     # never both read "slot is free" and then both write; WAL lets readers go on.
@@ -240,8 +253,25 @@ TIME_ZONE = "Asia/Tashkent"
 NAVBAT_DEFAULT_TIMEZONE = "Asia/Tashkent"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("NAVBAT_STATIC_ROOT", VAR_DIR / "static")).resolve()
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# `navbat collectstatic` (done by `navbat run`) writes hashed, compressed copies; WhiteNoise
+# serves them with a year's caching, since a changed file gets a new name.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
+
+# The web server (navbat.server, waitress): threads per process, processes for
+# `navbat serve`, and the limits every request meets before a view runs.
+NAVBAT_WEB_THREADS = int(os.environ.get("NAVBAT_WEB_THREADS", "8"))
+NAVBAT_WEB_WORKERS = int(os.environ.get("NAVBAT_WEB_WORKERS", "1"))
+NAVBAT_MAX_REQUEST_BYTES = int(os.environ.get("NAVBAT_MAX_REQUEST_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = NAVBAT_MAX_REQUEST_BYTES
+NAVBAT_HEADER_TIMEOUT = float(os.environ.get("NAVBAT_HEADER_TIMEOUT", "10"))
+NAVBAT_BODY_TIMEOUT = float(os.environ.get("NAVBAT_BODY_TIMEOUT", "30"))
 
 # --- Security: production refuses plain http, and every response carries its headers ---------
 # (README, "Production mode"). Embedded mode serves http on this computer or a local network.
@@ -336,6 +366,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("NAVBAT_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # waitress warns at every request that waits for a free thread: load, not a fault.
+        "waitress.queue": {"level": "ERROR"},
         "navbat.security": {"level": "INFO"},
     },
 }

@@ -199,7 +199,7 @@ def test_no_arguments_prints_help_and_returns_2(capsys):
     assert main([]) == 2
     out = capsys.readouterr().out
     assert out.startswith("usage: navbat")
-    for command in ("run", "worker", "demo"):
+    for command in ("run", "serve", "worker", "demo"):
         assert command in out
 
 
