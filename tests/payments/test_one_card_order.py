@@ -80,9 +80,7 @@ def test_a_press_that_loses_the_insert_goes_to_the_winners_order(
     winner = start(link)
     real = services.open_card_order
     misses = iter([None])
-    monkeypatch.setattr(
-        services, "open_card_order", lambda **kw: next(misses, None) or real(**kw)
-    )
+    monkeypatch.setattr(services, "open_card_order", lambda **kw: next(misses, None) or real(**kw))
 
     again = start(link)
 
@@ -103,7 +101,9 @@ def test_an_order_whose_session_is_ending_keeps_the_link(salon_a, connect_uzum):
     connect_uzum(salon_a)
     link = link_of(salon_a)
     first = start(link)
-    PaymentOrder.objects.filter(pk=first.pk).update(expires_at=timezone.now() + timedelta(seconds=60))
+    PaymentOrder.objects.filter(pk=first.pk).update(
+        expires_at=timezone.now() + timedelta(seconds=60)
+    )
     first.refresh_from_db()
 
     with pytest.raises(services.PaymentRefused) as refused:
@@ -165,9 +165,7 @@ def test_an_order_left_half_started_keeps_the_link_without_waiting(salon_a, conn
     assert PaymentOrder.objects.count() == 1 and BankOrder.objects.count() == 1
 
 
-def test_a_declined_order_the_bank_reopens_stays_declined_beside_a_newer_one(
-    salon_a, connect_uzum
-):
+def test_a_declined_order_the_bank_reopens_stays_declined_beside_a_newer_one(salon_a, connect_uzum):
     """The bank may say an order it had declined is waiting again; when a newer order holds
     the link meanwhile, the old one stays declined (a payment on it is still recorded)."""
     connect_uzum(salon_a)
