@@ -24,8 +24,9 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -36,6 +37,7 @@ from .errors import (
     Forbidden,
     MalformedAnswer,
     OrderNotFound,
+    UzumError,
     error_for,
 )
 from .types import (
@@ -82,6 +84,31 @@ class _Secret:
     __str__ = __repr__
 
 
+class HostNotAllowed(UzumError):
+    """The base URL is not an https address on the allowed hosts: no request is made, so the
+    API key never leaves for it."""
+
+    def __init__(self, base_url: str):
+        super().__init__(f"{base_url[:200]!r} is not an allowed Checkout host")
+        self.base_url = base_url
+
+
+def host_allowed(base_url: str, allowed_hosts: Collection[str]) -> bool:
+    """https, one of ``allowed_hosts`` (lower case) on the default port, no user part."""
+    try:
+        parts = urlsplit(base_url)
+        port = parts.port
+    except ValueError:
+        return False
+    return (
+        parts.scheme.lower() == "https"
+        and parts.username is None
+        and parts.password is None
+        and port in (None, 443)
+        and (parts.hostname or "") in allowed_hosts
+    )
+
+
 def _uuid(value: uuid.UUID | str, name: str) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
@@ -97,7 +124,8 @@ class CheckoutClient:
     ``base_url`` is the connection's host (``types.base_url_for``): the built-in sandbox
     ``<public root>/sandbox/uzum/checkout``, Uzum's test host or production. ``transport``
     (an ``httpx.BaseTransport``) or a whole ``http_client`` may be injected; a client made
-    here is closed by :meth:`close` (or ``with``)."""
+    here is closed by :meth:`close` (or ``with``). With ``allowed_hosts`` the base URL must
+    be https on one of them, or :class:`HostNotAllowed` is raised before anything is sent."""
 
     def __init__(
         self,
@@ -112,9 +140,13 @@ class CheckoutClient:
         money_retries: int = 1,
         retry_backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        allowed_hosts: Collection[str] | None = None,
     ):
         if not base_url:
             raise ValueError("base_url is required")
+        if allowed_hosts is not None and not host_allowed(base_url, allowed_hosts):
+            logger.warning("refused to call %r: not an allowed Checkout host", base_url[:200])
+            raise HostNotAllowed(base_url)
         if not terminal_id or not api_key:
             raise ValueError("terminal_id and api_key are required")
         if transport is not None and http_client is not None:
