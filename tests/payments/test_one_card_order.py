@@ -189,3 +189,44 @@ def test_a_declined_order_the_bank_reopens_stays_declined_beside_a_newer_one(sal
     assert (first.state, first.checks) == (State.DECLINED, 1)
     second.refresh_from_db()
     assert second.state == State.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_closes_older_duplicates_before_the_rule(salon_a, connect_uzum):
+    """Links that got several open card orders before the rule keep the newest open."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    connect_uzum(salon_a)
+    link = link_of(salon_a)
+    newest_first = start(link)
+    before = ("payments", "0002_paymentlink_code")
+    after = ("payments", "0003_one_open_card_order_per_link")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    executor.loader.build_graph()
+    for index in range(2):
+        another(
+            newest_first,
+            state=State.PENDING,
+            reference=f"00000000-0000-4000-8000-00000000000{index}",
+        )
+    app_order = another(newest_first, method=Method.APP, state=State.PENDING, bank_order_id="9")
+    newest = another(
+        newest_first, state=State.CREATED, reference="00000000-0000-4000-8000-000000000009"
+    )
+
+    MigrationExecutor(connection).migrate([after])
+
+    open_cards = PaymentOrder.objects.filter(
+        link=link, method=Method.CARD, state__in=["created", "pending"]
+    )
+    assert list(open_cards.values_list("pk", flat=True)) == [newest.pk]
+    cancelled = PaymentOrder.objects.filter(link=link, state=State.CANCELLED)
+    assert cancelled.count() == 3
+    assert set(cancelled.values_list("failure_reason", flat=True)) == {
+        "Replaced by a newer card payment of the same link."
+    }
+    assert PaymentOrder.objects.get(pk=app_order.pk).state == State.PENDING
+    with pytest.raises(IntegrityError), transaction.atomic():
+        another(newest_first, state=State.PENDING)
