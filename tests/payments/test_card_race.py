@@ -74,3 +74,45 @@ def test_ten_presses_at_once_register_one_bank_order(salon_a, live_server, sandb
     order.refresh_from_db()
     assert order.state == State.PAID
     assert BankOrder.objects.count() == 1
+
+
+def test_presses_waiting_on_a_register_that_fails_hear_why(
+    salon_a, live_server, sandbox_terminal, monkeypatch
+):
+    """The first press's register call times out (the bank did the work): the presses that
+    waited for it are told the bank is not answering; none registers an order of its own."""
+    from navbat.uzum import clients
+
+    monkeypatch.setattr(clients, "timeout_seconds", 1.0)
+    terminal = sandbox_terminal(merchant_name=salon_a.business.name)
+    terminal.faults = {"payment/register": {"mode": "work_then_timeout", "seconds": 3}}
+    terminal.save()
+    uzum.connect(
+        business=salon_a.business,
+        environment="sandbox",
+        terminal_id=str(terminal.terminal_id),
+        api_key=terminal.api_key,
+        checkout_base_url=live_server.url + "/sandbox/uzum/checkout",
+    )
+    link = services.link_for(
+        business=salon_a.business, kind="appointment", payable_id=salon_a.appointments[0].pk
+    )
+    page = f"{live_server.url}/pay/{link.token}"
+    presses = 4
+    barrier = threading.Barrier(presses)
+
+    def press(_index: int) -> tuple[int, str]:
+        with httpx.Client(timeout=60) as browser:
+            token = CSRF_RE.search(browser.get(page).text).group(1)
+            barrier.wait(timeout=30)
+            answer = browser.post(f"{page}/card", data={"csrfmiddlewaretoken": token})
+            error = re.search(r'id="pay-error">([^<]*)<', answer.text)
+            return answer.status_code, error.group(1) if error else ""
+
+    with ThreadPoolExecutor(presses) as pool:
+        answers = list(pool.map(press, range(presses)))
+
+    assert answers == [(200, "The bank is not answering. Try again in a minute.")] * presses
+    order = PaymentOrder.objects.get(link=link)
+    assert (order.state, order.bank_order_id) == (State.CANCELLED, "")
+    assert BankOrder.objects.count() == 1  # the bank did the work once
