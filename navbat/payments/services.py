@@ -101,6 +101,7 @@ def find_link(token: str) -> PaymentLink | None:
 IN_FLIGHT_FOR = timedelta(seconds=60)
 IN_FLIGHT_WAIT = timedelta(seconds=30)
 IN_FLIGHT_POLL = (0.05, 0.5)  # seconds: first and longest pause between looks
+START_ROUNDS = 3  # looks at the link's open order before a press gives up
 # Less than this left in the bank's session: sending the client there is not worth it.
 REUSE_UNTIL_BEFORE_END = timedelta(minutes=2)
 
@@ -223,12 +224,12 @@ def start_card_payment(
     while one the client cannot use any more may still take money. Raises PaymentRefused
     or a ProviderError."""
     asked_bank = False
-    while True:
+    for _round in range(START_ROUNDS):
         order, is_new, view, account = _open_or_new(link=link, language=language)
         if is_new:
             break
         now = timezone.now()
-        if _reusable(order, view.due, now) or order.state in SETTLED_STATES:
+        if _reusable(order, view.due, now):
             return order
         if _in_flight(order, now):
             order = _await_bank_call(order)
@@ -249,6 +250,9 @@ def start_card_payment(
 
         check_pending(order_id=order.pk, now=now)
         asked_bank = True
+    else:
+        # Each round waited on another press's order that then made way for yet another.
+        raise PaymentRefused(_("The bank is slow to answer. Wait a minute and reload the page."))
     # Committed: the reference is stored before the bank hears of it.
     provider = providers.get(order.provider)
     try:
