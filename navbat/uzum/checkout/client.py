@@ -25,6 +25,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Collection
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -499,6 +500,18 @@ def _amount(result: dict, name: str, default: int = 0) -> int:
     return value
 
 
+def _moment(value: Any) -> datetime | None:
+    """A time of the bank's that can be stored: one past the calendar (epoch overflow, or a
+    wall time whose offset carries it past year 9999 in UTC) is a malformed answer."""
+    try:
+        moment = parse_datetime(value)
+        if moment is not None:
+            moment.astimezone(UTC)
+    except (OverflowError, OSError) as exc:
+        raise ValueError("time out of range") from exc
+    return moment
+
+
 def _operation(data: Any) -> Operation:
     if not isinstance(data, dict):
         raise TypeError("operation is not an object")
@@ -506,8 +519,8 @@ def _operation(data: Any) -> Operation:
         operation_id=uuid.UUID(str(data["operationId"])),
         operation_type=OperationType(data["operationType"]),
         state=OperationState(data["state"]),
-        start_at=parse_datetime(data.get("startAt")),
-        done_at=parse_datetime(data.get("doneAt")),
+        start_at=_moment(data.get("startAt")),
+        done_at=_moment(data.get("doneAt")),
         merchant_operation_id=_opt_str(data.get("merchantOperationId")),
         rrn=_opt_str(data.get("rrn")),
         action_code_description=_opt_str(data.get("actionCodeDescription")),
