@@ -99,7 +99,7 @@ def find_link(token: str) -> PaymentLink | None:
 # A press arriving while another press of the same link is calling the bank waits for that
 # call (the bank answers register within its timeouts) rather than register a second order.
 IN_FLIGHT_FOR = timedelta(seconds=60)
-IN_FLIGHT_WAIT = timedelta(seconds=30)
+IN_FLIGHT_WAIT = timedelta(seconds=20)  # within a web worker's usual time limit
 IN_FLIGHT_POLL = (0.05, 0.5)  # seconds: first and longest pause between looks
 START_ROUNDS = 3  # looks at the link's open order before a press gives up
 # Less than this left in the bank's session: sending the client there is not worth it.

@@ -146,9 +146,12 @@ def test_past_its_deadline_the_bank_is_asked_and_a_new_order_starts(salon_a, con
     assert BankOrder.objects.count() == 2
 
 
-def test_an_order_left_half_started_keeps_the_link_without_waiting(salon_a, connect_uzum):
+def test_an_order_left_half_started_keeps_the_link_without_waiting(
+    salon_a, connect_uzum, monkeypatch
+):
     """Stored, but its register call never came back (the process died mid-call): it may be
     at the bank, so it holds the link until reconciliation closes it; no press waits on it."""
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: pytest.fail("waited"))
     connect_uzum(salon_a)
     link = link_of(salon_a)
     first = start(link)
@@ -230,3 +233,30 @@ def test_the_migration_closes_older_duplicates_before_the_rule(salon_a, connect_
     assert PaymentOrder.objects.get(pk=app_order.pk).state == State.PENDING
     with pytest.raises(IntegrityError), transaction.atomic():
         another(newest_first, state=State.PENDING)
+
+
+def test_a_press_during_another_press_bank_call_waits_and_reuses_it(
+    salon_a, connect_uzum, monkeypatch
+):
+    """Another press stored its order and is calling the bank: this press waits (holding
+    nothing) until that call is answered, then goes to the same bank page."""
+    connect_uzum(salon_a)
+    link = link_of(salon_a)
+    first = start(link)
+    PaymentOrder.objects.filter(pk=first.pk).update(state=State.CREATED, redirect_url="")
+    pauses = []
+
+    def other_press_finishes(seconds):
+        pauses.append(seconds)
+        if len(pauses) == 2:
+            PaymentOrder.objects.filter(pk=first.pk).update(
+                state=State.PENDING, redirect_url=first.redirect_url
+            )
+
+    monkeypatch.setattr(services.time, "sleep", other_press_finishes)
+
+    again = start(link)
+
+    assert (again.pk, again.redirect_url) == (first.pk, first.redirect_url)
+    assert pauses == [0.05, 0.1]
+    assert PaymentOrder.objects.count() == 1 and BankOrder.objects.count() == 1
