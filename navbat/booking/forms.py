@@ -6,6 +6,7 @@ from navbat.finance.models import RegisterKind
 from navbat.finance.selectors import registers
 from navbat.kit.money import MoneyError, som_to_tiyin, tiyin_to_som_text
 from navbat.kit.phones import PhoneError, normalise_phone
+from navbat.salons.forms import check_day
 from navbat.salons.selectors import products, services, specialists
 
 from .services import LineInput
@@ -40,6 +41,9 @@ class AppointmentForm(forms.Form):
         self.fields["specialist"].queryset = specialists(
             business=business, location=location, active_only=True
         )
+
+    def clean_day(self):
+        return check_day(self.cleaned_data["day"])
 
     def clean_client_phone(self):
         try:

@@ -20,6 +20,7 @@ from navbat.kit.timeutil import local_datetime, local_today, to_local
 from navbat.payments import links
 from navbat.payments import services as payments
 from navbat.payments.providers import active_account
+from navbat.salons.forms import check_day
 from navbat.salons.models import Location
 from navbat.salons.selectors import client_by_phone, locations
 from navbat.salons.services import find_or_create_client
@@ -44,18 +45,25 @@ def _location(request) -> Location:
 
 
 def _day(raw: str | None, tz_name: str) -> date:
-    if raw:
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
-    return local_today(tz_name)
+    """The day asked for (today when none); ValidationError when it is no date of ours."""
+    if not raw:
+        return local_today(tz_name)
+    try:
+        day = date.fromisoformat(raw[:10]) if len(raw) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValidationError(_("Enter a valid date."))
+    return check_day(day)
 
 
 @business_required
 def journal_view(request):
     location = _location(request)
-    day = _day(request.GET.get("date"), location.timezone)
+    try:
+        day = _day(request.GET.get("date"), location.timezone)
+    except ValidationError as exc:
+        return HttpResponseBadRequest(" ".join(exc.messages))
     grid = selectors.journal(
         business=request.business,
         location=location,

@@ -92,7 +92,9 @@ def record_transaction(
     if idempotency_key:
         earlier = scoped(Transaction, business).filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
-            return _same_as_earlier(earlier, register=register, kind=kind, amount=amount)
+            return _same_as_earlier(
+                earlier, register=register, kind=kind, amount=amount, document=document
+            )
     fields = dict(
         business=business,
         register=register,
@@ -115,11 +117,19 @@ def record_transaction(
             raise
         # Two requests with one key raced: the other one committed first.
         earlier = scoped(Transaction, business).get(idempotency_key=idempotency_key)
-        return _same_as_earlier(earlier, register=register, kind=kind, amount=amount)
+        return _same_as_earlier(
+            earlier, register=register, kind=kind, amount=amount, document=document
+        )
 
 
-def _same_as_earlier(earlier: Transaction, *, register, kind: str, amount: int) -> Transaction:
-    if (earlier.register_id, earlier.kind, earlier.amount) != (register.pk, kind, amount):
+def _same_as_earlier(
+    earlier: Transaction, *, register, kind: str, amount: int, document: SaleDocument | None
+) -> Transaction:
+    """A key is bound to what it first recorded: the same register, kind, amount and sale
+    document (a key sent again for another appointment must not answer with this one's
+    payment as if it were paid)."""
+    asked = (register.pk, kind, amount, document.pk if document else None)
+    if (earlier.register_id, earlier.kind, earlier.amount, earlier.document_id) != asked:
         raise ValidationError(_("This form was already used for another payment. Reload the page."))
     return earlier
 

@@ -127,6 +127,15 @@ class PaymentOrder(TenantModel):
                 condition=~models.Q(bank_order_id=""),
                 name="payment_bank_order_unique",
             ),
+            # One bank order per link at a time: two card orders open at once could both be
+            # paid. Created (stored, the bank being called) and pending (open at the bank)
+            # are open; an app order is held off by the link's lock (it ends on its own
+            # deadline, not the card's).
+            models.UniqueConstraint(
+                fields=["link"],
+                condition=models.Q(method="card", state__in=["created", "pending"]),
+                name="one_open_card_order_per_link",
+            ),
         ]
         indexes = [models.Index(fields=["business", "state", "created_at"])]
 

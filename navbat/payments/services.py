@@ -8,11 +8,12 @@ and the answer applied.
 
 import logging
 import secrets
+import time
 import uuid
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,25 +96,68 @@ def find_link(token: str) -> PaymentLink | None:
 # ------------------------------------------------------------------------ card payment
 
 
-def _reusable_card_order(link: PaymentLink, due: int) -> PaymentOrder | None:
-    """A card order of this link still open at the bank for the same amount: send the client
-    back to it rather than register a second one."""
-    soon = timezone.now() + timedelta(minutes=2)
+# A press arriving while another press of the same link is calling the bank waits for that
+# call (the bank answers register within its timeouts) rather than register a second order.
+IN_FLIGHT_FOR = timedelta(seconds=60)
+IN_FLIGHT_WAIT = timedelta(seconds=20)  # within a web worker's usual time limit
+IN_FLIGHT_POLL = (0.05, 0.5)  # seconds: first and longest pause between looks
+START_ROUNDS = 3  # looks at the link's open order before a press gives up
+# Less than this left in the bank's session: sending the client there is not worth it.
+REUSE_UNTIL_BEFORE_END = timedelta(minutes=2)
+
+
+def open_card_order(*, link: PaymentLink) -> PaymentOrder | None:
+    """The link's card order that is open (the database keeps at most one)."""
     return (
         scoped(PaymentOrder, link.business)
-        .filter(link=link, method=Method.CARD, state=State.PENDING, amount=due)
-        .exclude(redirect_url="")
-        .filter(expires_at__gt=soon)
-        .order_by("-created_at")
+        .filter(link=link, method=Method.CARD, state__in=OPEN_STATES)
+        .select_related("business")
+        .order_by("-created_at", "-id")
         .first()
     )
 
 
-def start_card_payment(
-    *, link: PaymentLink, language: str, success_url: str, failure_url: str
-) -> PaymentOrder:
-    """Register a card payment for what is due on ``link`` and return the order with the
-    bank's page to send the client to. Raises PaymentRefused or a ProviderError."""
+def _reusable(order: PaymentOrder, due: int, now) -> bool:
+    """Still open at the bank for what is due, with time left to pay: send the client back
+    to it rather than register a second one."""
+    return (
+        order.state == State.PENDING
+        and bool(order.redirect_url)
+        and order.amount == due
+        and order.expires_at is not None
+        and order.expires_at > now + REUSE_UNTIL_BEFORE_END
+    )
+
+
+def _in_flight(order: PaymentOrder, now) -> bool:
+    """Stored, and another press is calling the bank for it right now."""
+    return (
+        order.state == State.CREATED
+        and not order.redirect_url
+        and order.created_at > now - IN_FLIGHT_FOR
+    )
+
+
+def _deadline(order: PaymentOrder):
+    from .reconciliation import deadline_of
+
+    return deadline_of(order)
+
+
+def _holds_link(order: PaymentOrder) -> PaymentRefused:
+    until = to_local(_deadline(order), order.business.timezone)
+    return PaymentRefused(
+        _(
+            "A card payment started earlier may still be completed on the bank's page. "
+            "You can start a new one after %(time)s."
+        )
+        % {"time": until.strftime("%H:%M")}
+    )
+
+
+def _open_or_new(*, link: PaymentLink, language: str):
+    """Phase one, under the link's lock: the link's open card order if it has one, else a
+    new order committed with our reference. Returns (order, is_new, payable, account)."""
     business = link.business
     with transaction.atomic():
         PaymentLink.objects.select_for_update().get(pk=link.pk)
@@ -127,25 +171,88 @@ def start_card_payment(
         account = providers.active_account(business=business)
         if account is None or Method.CARD not in account.methods:
             raise PaymentRefused(_("The salon does not take card payments online at the moment."))
-        reusable = _reusable_card_order(link, view.due)
-        if reusable is not None:
-            return reusable
+        current = open_card_order(link=link)
+        if current is not None:
+            return current, False, view, account
         if other_method_busy(link=link, method=Method.CARD, now=timezone.now()):
             raise PaymentRefused(
                 _("A payment in the Uzum Bank app is under way. Wait a minute and reload the page.")
             )
         now = timezone.now()
-        order = new_order(
-            link=link,
-            view=view,
-            account=account,
-            method=Method.CARD,
-            amount=view.due,
-            language=(language or "uz")[:8],
-            expires_at=now + timedelta(seconds=account.session_timeout_secs),
-            next_check_at=now + FIRST_CHECK_AFTER,
-        )
+        try:
+            with transaction.atomic():
+                order = new_order(
+                    link=link,
+                    view=view,
+                    account=account,
+                    method=Method.CARD,
+                    amount=view.due,
+                    language=(language or "uz")[:8],
+                    expires_at=now + timedelta(seconds=account.session_timeout_secs),
+                    next_check_at=now + FIRST_CHECK_AFTER,
+                )
+        except IntegrityError:
+            # Another press committed its order first (one open card order per link).
+            current = open_card_order(link=link)
+            if current is None:
+                raise
+            return current, False, view, account
         _schedule_check(order)
+    return order, True, view, account
+
+
+def _await_bank_call(order: PaymentOrder) -> PaymentOrder:
+    """Wait (holding nothing) until the press that is calling the bank for ``order`` has
+    its answer, or IN_FLIGHT_WAIT passes; returns the order as it is then."""
+    give_up_at = time.monotonic() + IN_FLIGHT_WAIT.total_seconds()
+    pause, longest = IN_FLIGHT_POLL
+    while time.monotonic() < give_up_at:
+        time.sleep(pause)
+        pause = min(pause * 2, longest)
+        order = PaymentOrder.objects.select_related("business").get(pk=order.pk)
+        if not _in_flight(order, timezone.now()):
+            return order
+    return order
+
+
+def start_card_payment(
+    *, link: PaymentLink, language: str, success_url: str, failure_url: str
+) -> PaymentOrder:
+    """Register a card payment for what is due on ``link`` and return the order with the
+    bank's page to send the client to. One card order per link is open at a time: a second
+    press goes to the open one (waiting while another press registers it), or is refused
+    while one the client cannot use any more may still take money. Raises PaymentRefused
+    or a ProviderError."""
+    asked_bank = False
+    for _round in range(START_ROUNDS):
+        order, is_new, view, account = _open_or_new(link=link, language=language)
+        if is_new:
+            break
+        now = timezone.now()
+        if _reusable(order, view.due, now):
+            return order
+        if _in_flight(order, now):
+            order = _await_bank_call(order)
+            if order.state in FAILED_STATES:
+                raise PaymentRefused(order.failure_reason or _("Try again in a minute."))
+            if _in_flight(order, timezone.now()):
+                raise PaymentRefused(
+                    _("The bank is slow to answer. Wait a minute and reload the page.")
+                )
+            continue
+        if now < _deadline(order):
+            raise _holds_link(order)
+        if asked_bank:
+            raise PaymentRefused(_("The bank is not answering. Try again in a minute."))
+        # Its session is surely over: the bank's last word closes it (or records it), as
+        # reconciliation would a little later.
+        from .reconciliation import check_pending
+
+        check_pending(order_id=order.pk, now=now)
+        asked_bank = True
+    else:
+        # Each round waited on another press's order that then made way for yet another.
+        raise PaymentRefused(_("The bank is slow to answer. Wait a minute and reload the page."))
     # Committed: the reference is stored before the bank hears of it.
     provider = providers.get(order.provider)
     try:
@@ -251,8 +358,10 @@ def apply_bank_view(*, order_id: int, view: BankView) -> PaymentOrder:
                 order.save()
             return order
         if view.state == State.PENDING:
-            if order.state in (State.CREATED, State.DECLINED):
+            if order.state == State.CREATED:
                 transition(order=order, to=State.PENDING, failure_reason=view.failure_reason)
+            elif order.state == State.DECLINED:
+                _reopen(order, view.failure_reason)
             else:
                 if view.failure_reason and order.state in OPEN_STATES:
                     order.failure_reason = view.failure_reason[:300]
@@ -263,6 +372,19 @@ def apply_bank_view(*, order_id: int, view: BankView) -> PaymentOrder:
             return order
         order.save()
         return order
+
+
+def _reopen(order: PaymentOrder, reason: str) -> None:
+    """The bank waits again on an order it had declined. If a newer card order holds the
+    link meanwhile (one open per link), this one stays declined: a payment on it is still
+    recorded (declined → paid), and the link is not given two open bank orders."""
+    kept_reason = (reason or order.failure_reason)[:300]
+    try:
+        with transaction.atomic():
+            transition(order=order, to=State.PENDING, failure_reason=reason)
+    except IntegrityError:
+        order.state, order.failure_reason = State.DECLINED, kept_reason
+        order.save()
 
 
 def _record_paid(order: PaymentOrder, view: BankView) -> None:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
+from . import services
 from .models import Connection, Environment
 
 MAX_SERVICE_ID = 9_999_999_999
@@ -185,9 +186,11 @@ class ConnectForm(forms.Form):
                 self.add_error("terminal_id", _("Enter the terminal id."))
             if not data.get("api_key") and "api_key" not in self.errors:
                 self.add_error("api_key", _("Enter the API key."))
-        url = data.get("checkout_base_url") or ""
-        if environment == Environment.PRODUCTION and url and not url.startswith("https://"):
-            self.add_error("checkout_base_url", _("The production host must use https."))
+        if environment and not self.create_sandbox and "checkout_base_url" not in self.errors:
+            url = data.get("checkout_base_url") or services.default_checkout_url(environment)
+            refused = services.checkout_host_error(environment=environment, base_url=url)
+            if refused:
+                self.add_error("checkout_base_url", refused)
         if not data.get("card_payments") and not data.get("app_payments"):
             raise ValidationError(_("Offer at least one payment method."))
         if data.get("installments") and not data.get("app_payments"):

@@ -41,6 +41,7 @@ from .checkout import (
     UzumError,
     content_language,
 )
+from .checkout.client import HostNotAllowed
 from .models import Connection, Environment
 
 log = logging.getLogger("navbat.uzum")
@@ -164,6 +165,16 @@ def _unavailable() -> ProviderUnavailable:
     return ProviderUnavailable(_("The bank is not answering. Try again in a minute."))
 
 
+def _host_refused() -> ProviderError:
+    return ProviderError(
+        _(
+            "The salon's Uzum Bank connection names a host this server does not allow. "
+            "The salon must check its Uzum Bank connection."
+        ),
+        code="host_not_allowed",
+    )
+
+
 class UzumProvider:
     name = NAME
 
@@ -210,6 +221,8 @@ class UzumProvider:
         try:
             with clients.checkout_client(connection) as client:
                 result = client.register(request, content_language(order.language))
+        except HostNotAllowed as error:
+            raise _host_refused() from error
         except (BankUnavailable, BankTimeout, TransportError, MalformedAnswer) as error:
             log.warning("uzum register failed for %s: %s", order.reference, error)
             raise _unavailable() from error
@@ -258,6 +271,8 @@ class UzumProvider:
         try:
             with clients.checkout_client(connection) as client:
                 status = client.get_order_status(bank_order_id)
+        except HostNotAllowed as error:
+            raise _host_refused() from error
         except OrderNotFound as error:
             raise ProviderError(
                 _("The bank does not know this order."), code="not_found"

@@ -23,6 +23,7 @@ from navbat.kit.tenancy import scoped
 from . import clients
 from .checkout import AuthenticationFailed, BankTimeout, BankUnavailable, TransportError, UzumError
 from .checkout import base_url_for as checkout_base_url_for
+from .checkout.client import HostNotAllowed, host_allowed
 from .models import Connection, Environment
 from .selectors import bank_addresses
 
@@ -48,14 +49,48 @@ def default_checkout_url(environment: str) -> str:
     return checkout_base_url_for(environment, public_root=settings.NAVBAT_PUBLIC_URL)
 
 
-def check_keys(*, base_url: str, terminal_id: str, api_key: str) -> None:
+def checkout_host_error(*, environment: str, base_url: str) -> str | None:
+    """Why ``base_url`` may not be the Checkout host of a connection in ``environment``, or
+    None. Uzum's test and production hosts must be https and on the operator's list (the
+    API key is sent there); the built-in sandbox is navbat's own."""
+    if environment == Environment.SANDBOX:
+        return None
+    if not base_url.lower().startswith("https://"):
+        if environment == Environment.PRODUCTION:
+            return _("The production host must use https.")
+        return _("The test host must use https.")
+    hosts = clients.checkout_hosts()
+    if not host_allowed(base_url, hosts):
+        return _(
+            "%(url)s is not a Checkout host of Uzum Bank that this server allows (%(hosts)s)."
+        ) % {"url": base_url, "hosts": ", ".join(hosts) or "—"}
+    return None
+
+
+def check_keys(
+    *, base_url: str, terminal_id: str, api_key: str, environment: str | None = None
+) -> None:
     """Ask the bank with the keys, moving no money (a status query of an order that cannot
-    exist). A refusal and an unreachable bank are told apart."""
+    exist). A refusal and an unreachable bank are told apart. Without ``environment`` only
+    the built-in sandbox's own address escapes the host list."""
+    if environment is None:
+        sandbox = base_url.rstrip("/") == default_checkout_url(Environment.SANDBOX)
+        environment = Environment.SANDBOX if sandbox else Environment.TEST
     try:
         with clients.checkout_client_for_keys(
-            base_url=base_url, terminal_id=terminal_id, api_key=api_key, read_retries=0, timeout=15
+            environment=environment,
+            base_url=base_url,
+            terminal_id=terminal_id,
+            api_key=api_key,
+            read_retries=0,
+            timeout=15,
         ) as client:
             client.verify_credentials()
+    except HostNotAllowed:
+        message = checkout_host_error(environment=environment, base_url=base_url)
+        raise ValidationError(
+            {"checkout_base_url": message or _("This host is not allowed.")}
+        ) from None
     except AuthenticationFailed as error:
         raise KeysRefused(
             _(
@@ -146,6 +181,9 @@ def connect(
         ) from None
     if len(base_url) > Connection._meta.get_field("checkout_base_url").max_length:
         raise ValidationError({"checkout_base_url": _("This address is too long.")})
+    refused_host = checkout_host_error(environment=environment, base_url=base_url)
+    if refused_host:
+        raise ValidationError({"checkout_base_url": refused_host})
     payment_attribute = (payment_attribute or "").strip() or "order"
     if payment_attribute.lower() in LINK_PARAMETERS:
         raise ValidationError(
@@ -158,7 +196,12 @@ def connect(
     if len(merchant_login.strip()) > Connection._meta.get_field("merchant_login").max_length:
         raise ValidationError({"merchant_login": _("This login is too long.")})
     if verify:
-        check_keys(base_url=base_url, terminal_id=str(terminal_uuid), api_key=api_key)
+        check_keys(
+            base_url=base_url,
+            terminal_id=str(terminal_uuid),
+            api_key=api_key,
+            environment=environment,
+        )
     with transaction.atomic():
         current = scoped(Connection, business).select_for_update().filter(is_active=True).first()
         schedule = current.fee_schedule if current else None

@@ -1,18 +1,21 @@
 """Integrations → Uzum Bank (F1): the connection's page, the connect form (also "Change
-keys"), and disconnect. Owners and administrators only; the connection shown is always the
+keys"), and disconnect. Owners and administrators see the page; only owners change the bank
+settings (where the money goes and with which keys). The connection shown is always the
 business's own (looked up through the selectors, scoped by business)."""
 
 import logging
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from navbat.accounts.permissions import manager_required
+from navbat.accounts.models import Role
+from navbat.accounts.permissions import business_required, manager_required
 from navbat.salons.forms import add_service_errors
 
 from . import selectors, services
@@ -24,6 +27,20 @@ log = logging.getLogger("navbat.uzum")
 
 def _context(**extra) -> dict:
     return {"nav": "integrations", **extra}
+
+
+def owner_required(view):
+    """Owners only: connecting, changing keys and disconnecting decide where the salon's
+    money goes."""
+
+    @business_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.membership.role != Role.OWNER:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 @manager_required
@@ -41,7 +58,9 @@ def overview_view(request):
     business = request.business
     connection = selectors.active_connection(business=business)
     context = _context(
-        connection=connection, earlier=selectors.earlier_connections(business=business)
+        connection=connection,
+        earlier=selectors.earlier_connections(business=business),
+        may_change=request.membership.role == Role.OWNER,
     )
     if connection is not None:
         context.update(
@@ -65,7 +84,7 @@ def _default_hosts() -> dict[str, str]:
 # its terminal) over HTTP, and no lock may be held meanwhile (SQLite's IMMEDIATE transactions
 # would hold the whole database); services.connect writes in its own transaction afterwards.
 @transaction.non_atomic_requests
-@manager_required
+@owner_required
 def connect_view(request):
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
@@ -134,7 +153,7 @@ def connect_view(request):
     )
 
 
-@manager_required
+@owner_required
 def disconnect_view(request):
     """GET asks to confirm; POST disconnects. Payments, callbacks and the books stay."""
     if request.method not in ("GET", "POST"):

@@ -414,6 +414,19 @@ def test_a_time_without_offset_is_read_as_tashkent_time():
     )
 
 
+@pytest.mark.parametrize(
+    "moment", [10**20, -(10**20), 253402300800000, "9999-12-31T23:59:59-23:59", "+10000-01-01"]
+)
+def test_a_time_past_the_calendar_is_a_malformed_answer(moment):
+    """Out of the calendar's range (epoch overflow, a year past 9999): the answer is
+    malformed, never an OverflowError that escapes the client."""
+    result = STATUS_RESULT | {"operations": [STATUS_RESULT["operations"][0] | {"startAt": moment}]}
+    with pytest.raises(MalformedAnswer):
+        status = make_client(Bank(envelope(result))).get_order_status(ORDER_ID)
+        # An aware time that reads fine may still overflow when moved to UTC.
+        status.operations[0].start_at.astimezone(UTC)
+
+
 def test_a_minimal_status_fills_the_optional_fields():
     result = {"orderId": str(ORDER_ID), "status": "REGISTERED", "amount": 500}
     status = make_client(Bank(envelope(result))).get_order_status(ORDER_ID)

@@ -24,8 +24,10 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -36,6 +38,7 @@ from .errors import (
     Forbidden,
     MalformedAnswer,
     OrderNotFound,
+    UzumError,
     error_for,
 )
 from .types import (
@@ -82,6 +85,31 @@ class _Secret:
     __str__ = __repr__
 
 
+class HostNotAllowed(UzumError):
+    """The base URL is not an https address on the allowed hosts: no request is made, so the
+    API key never leaves for it."""
+
+    def __init__(self, base_url: str):
+        super().__init__(f"{base_url[:200]!r} is not an allowed Checkout host")
+        self.base_url = base_url
+
+
+def host_allowed(base_url: str, allowed_hosts: Collection[str]) -> bool:
+    """https, one of ``allowed_hosts`` (lower case) on the default port, no user part."""
+    try:
+        parts = urlsplit(base_url)
+        port = parts.port
+    except ValueError:
+        return False
+    return (
+        parts.scheme.lower() == "https"
+        and parts.username is None
+        and parts.password is None
+        and port in (None, 443)
+        and (parts.hostname or "") in allowed_hosts
+    )
+
+
 def _uuid(value: uuid.UUID | str, name: str) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
@@ -97,7 +125,8 @@ class CheckoutClient:
     ``base_url`` is the connection's host (``types.base_url_for``): the built-in sandbox
     ``<public root>/sandbox/uzum/checkout``, Uzum's test host or production. ``transport``
     (an ``httpx.BaseTransport``) or a whole ``http_client`` may be injected; a client made
-    here is closed by :meth:`close` (or ``with``)."""
+    here is closed by :meth:`close` (or ``with``). With ``allowed_hosts`` the base URL must
+    be https on one of them, or :class:`HostNotAllowed` is raised before anything is sent."""
 
     def __init__(
         self,
@@ -112,9 +141,13 @@ class CheckoutClient:
         money_retries: int = 1,
         retry_backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        allowed_hosts: Collection[str] | None = None,
     ):
         if not base_url:
             raise ValueError("base_url is required")
+        if allowed_hosts is not None and not host_allowed(base_url, allowed_hosts):
+            logger.warning("refused to call %r: not an allowed Checkout host", base_url[:200])
+            raise HostNotAllowed(base_url)
         if not terminal_id or not api_key:
             raise ValueError("terminal_id and api_key are required")
         if transport is not None and http_client is not None:
@@ -467,6 +500,18 @@ def _amount(result: dict, name: str, default: int = 0) -> int:
     return value
 
 
+def _moment(value: Any) -> datetime | None:
+    """A time of the bank's that can be stored: one past the calendar (epoch overflow, or a
+    wall time whose offset carries it past year 9999 in UTC) is a malformed answer."""
+    try:
+        moment = parse_datetime(value)
+        if moment is not None:
+            moment.astimezone(UTC)
+    except (OverflowError, OSError) as exc:
+        raise ValueError("time out of range") from exc
+    return moment
+
+
 def _operation(data: Any) -> Operation:
     if not isinstance(data, dict):
         raise TypeError("operation is not an object")
@@ -474,8 +519,8 @@ def _operation(data: Any) -> Operation:
         operation_id=uuid.UUID(str(data["operationId"])),
         operation_type=OperationType(data["operationType"]),
         state=OperationState(data["state"]),
-        start_at=parse_datetime(data.get("startAt")),
-        done_at=parse_datetime(data.get("doneAt")),
+        start_at=_moment(data.get("startAt")),
+        done_at=_moment(data.get("doneAt")),
         merchant_operation_id=_opt_str(data.get("merchantOperationId")),
         rrn=_opt_str(data.get("rrn")),
         action_code_description=_opt_str(data.get("actionCodeDescription")),
