@@ -176,7 +176,15 @@ class AppTransaction(models.Model):
     )
     # Every call to the merchant and its answer, for the dashboard.
     exchange = models.JSONField(default=list)
+    # Who opened the link (navbat.kit.net.client_ip): openings are limited per address.
+    client_address = models.CharField(max_length=45, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["client_address", "created_at"], name="sandbox_app_opened_by"),
+            models.Index(fields=["service", "created_at"], name="sandbox_app_opened_for"),
+        ]
 
 
 class CallbackKind(models.TextChoices):
