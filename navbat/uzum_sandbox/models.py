@@ -221,3 +221,12 @@ class CallbackAttempt(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class TokenGeneration(models.Model):
+    """An owner's sandbox token generation: bumping it revokes the owner's tokens
+    (navbat.kit.sandbox_tokens). An owner without a row is at generation 0."""
+
+    owner = models.CharField(max_length=64, unique=True)
+    generation = models.PositiveIntegerField(default=0)
+    rotated_at = models.DateTimeField(auto_now=True)
