@@ -114,3 +114,33 @@ def test_rotations_at_once_each_count():
 def test_the_token_is_json_for_scripts(client, db):
     answer = ControlApi(client, token=token_for(OWNER)).post("token/rotate")
     assert json.loads(answer.content) == {"token": token_for(OWNER), "generation": 1}
+
+
+def test_navbat_makes_sandbox_keys_with_the_rotated_token(salon_a, bank_in_process, settings):
+    """uzum's "create a sandbox terminal" signs its call with the owner's current token."""
+    from navbat.uzum import services
+    from navbat.uzum_sandbox.models import MerchantService, Terminal
+    from navbat.uzum_sandbox.tokens import rotate
+
+    settings.NAVBAT_PUBLIC_URL = "http://127.0.0.1:8000"
+    owner = sandbox_owner(salon_a.business.pk)
+    assert rotate(owner) == 1
+    connection = services.connect_new_sandbox(business=salon_a.business, author=salon_a.owner)
+    assert Terminal.objects.get(terminal_id=connection.terminal_id).owner == owner
+    assert MerchantService.objects.get(service_id=connection.merchant_service_id).owner == owner
+
+
+def test_the_demo_prints_a_working_token_after_a_rotation(capsys, client, db):
+    from navbat import demo
+    from navbat.cli import main
+    from navbat.uzum_sandbox.tokens import rotate
+
+    assert main(["demo", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)["sandbox_token"]
+    rotate(sandbox_owner(demo.demo_business().pk))
+    assert main(["demo", "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)["sandbox_token"]
+    assert second != first
+    assert ControlApi(client, token=first).get("terminals").status_code == 401
+    terminals = ControlApi(client, token=second).get("terminals").json()["terminals"]
+    assert len(terminals) == 1
