@@ -4,23 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('uzum_sandbox', '0002_terminal_service_owner_and_refused_callbacks'),
+        ("uzum_sandbox", "0002_terminal_service_owner_and_refused_callbacks"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apptransaction',
-            name='client_address',
+            model_name="apptransaction",
+            name="client_address",
             field=models.CharField(blank=True, max_length=45),
         ),
         migrations.AddIndex(
-            model_name='apptransaction',
-            index=models.Index(fields=['client_address', 'created_at'], name='sandbox_app_opened_by'),
+            model_name="apptransaction",
+            index=models.Index(
+                fields=["client_address", "created_at"], name="sandbox_app_opened_by"
+            ),
         ),
         migrations.AddIndex(
-            model_name='apptransaction',
-            index=models.Index(fields=['service', 'created_at'], name='sandbox_app_opened_for'),
+            model_name="apptransaction",
+            index=models.Index(fields=["service", "created_at"], name="sandbox_app_opened_for"),
         ),
     ]

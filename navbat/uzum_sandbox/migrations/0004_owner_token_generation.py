@@ -4,19 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('uzum_sandbox', '0003_app_transaction_client_address'),
+        ("uzum_sandbox", "0003_app_transaction_client_address"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TokenGeneration',
+            name="TokenGeneration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('owner', models.CharField(max_length=64, unique=True)),
-                ('generation', models.PositiveIntegerField(default=0)),
-                ('rotated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("owner", models.CharField(max_length=64, unique=True)),
+                ("generation", models.PositiveIntegerField(default=0)),
+                ("rotated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
     ]
