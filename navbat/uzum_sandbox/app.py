@@ -12,7 +12,12 @@ with HTTP Basic auth:
 4. the service's owner may send ``/reverse`` for a transaction (from the dashboard).
 
 Like the real app, it needs no login: an open-service link is the customer's, and what it
-pays is what the merchant's ``/check`` says the link's code is. It pays only through a
+pays is what the merchant's ``/check`` says the link's code is. Because anyone may open a
+link, and each opening stores a transaction and calls the merchant, openings are limited per
+client address (``NAVBAT_SANDBOX_APP_OPENS_PER_ADDRESS``, 30 a minute) and per service
+(``NAVBAT_SANDBOX_APP_OPENS_PER_SERVICE``, 60 a minute): beyond that HTTP 429, nothing
+stored, nothing sent. A service keeps only its ``NAVBAT_SANDBOX_APP_UNPAID_KEPT`` (100)
+latest openings nobody paid; older ones are deleted when a new one is stored. It pays only through a
 service that has an owner (made through the control API, whose URL lies inside
 ``destinations.py``); rows from before the sandbox had owners pay nothing. Merchant URLs
 are checked again right before each call.
@@ -29,6 +34,7 @@ it, waits for the merchant to finish, then ignores the answer as if it timed out
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -40,10 +46,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from navbat.kit.money import MoneyError, som_to_tiyin
+from navbat.kit.net import client_ip
 
 from . import destinations, faults
 from .dashboard import owner_required
@@ -71,6 +79,7 @@ TARIFFS = {
     "15-0-4": "4 months, no overpayment (15-0-4)",
 }
 PERSONAL_CARD = 2  # cardType as in Checkout: 1 corporate, 2 personal
+OPENS_WINDOW = 60  # seconds
 
 S = AppTransactionStatus
 
@@ -296,6 +305,34 @@ def _data_fields(data: Any) -> list[tuple[str, str]]:
     return fields
 
 
+def _limit(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def _too_many_openings(service: MerchantService, address: str) -> bool:
+    """Whether this address or this service opened too many links in the last minute. The
+    counts are of stored openings: two requests at once may both pass at the limit's edge,
+    which bounds the flood all the same."""
+    recent = AppTransaction.objects.filter(
+        created_at__gte=timezone.now() - timedelta(seconds=OPENS_WINDOW)
+    )
+    per_address = _limit("NAVBAT_SANDBOX_APP_OPENS_PER_ADDRESS", 30)
+    per_service = _limit("NAVBAT_SANDBOX_APP_OPENS_PER_SERVICE", 60)
+    return (
+        recent.filter(client_address=address).count() >= per_address
+        or recent.filter(service=service).count() >= per_service
+    )
+
+
+def _forget_old_unpaid(service: MerchantService) -> None:
+    """Keep only the service's latest openings nobody paid (they hold no money)."""
+    kept = _limit("NAVBAT_SANDBOX_APP_UNPAID_KEPT", 100)
+    unpaid = AppTransaction.objects.filter(service=service, payment_source="")
+    newest = list(unpaid.order_by("-id").values_list("id", flat=True)[:kept])
+    if len(newest) == kept:
+        unpaid.filter(id__lt=newest[-1]).delete()
+
+
 @transaction.non_atomic_requests
 @require_GET
 def open_service(request: HttpRequest) -> HttpResponse:
@@ -319,10 +356,25 @@ def open_service(request: HttpRequest) -> HttpResponse:
             f"The link has no “{attribute}” parameter, so there is nothing to pay.",
             400,
         )
+    address = client_ip(request)
+    if _too_many_openings(service, address):
+        response = _message(
+            request,
+            _("Too many requests"),
+            _("This link was opened too often. Wait a minute and open it again."),
+            429,
+        )
+        response["Retry-After"] = str(OPENS_WINDOW)
+        return response
     query_amount = _positive_int(request.GET.get("amount"))
     tx = AppTransaction.objects.create(
-        service=service, params={attribute: value}, amount=query_amount or 0, phone=PHONE
+        service=service,
+        params={attribute: value},
+        amount=query_amount or 0,
+        phone=PHONE,
+        client_address=address[:45],
     )
+    _forget_old_unpaid(service)
     answer = check(tx)
     if not (answer.ok and answer.state == "OK"):
         _set_status(tx, S.FAILED)

@@ -11,6 +11,9 @@ CSRF token, as any form of theirs). It sees and changes only that owner's termin
 services, and the orders and app transactions made through them; another owner's ids are
 404, as unknown ones. Callback and Merchant API URLs must lie inside ``destinations.py``.
 
+``POST token/rotate`` answers ``{"token": ..., "generation": N}``: the owner's new token;
+the one the call was made with, and every earlier one, no longer work.
+
 No owner: HTTP 401; a logged-in user who is not an owner: 403. Bad JSON or fields answer
 HTTP 400 ``{"error": "..."}``; unknown ids 404 ``{"error": ...}``; a bank rule that refuses
 a payment 409 ``{"error": ..., "errorCode": N}``.
@@ -32,7 +35,7 @@ from django.views.decorators.csrf import csrf_exempt
 from navbat.kit import sandbox_tokens
 from navbat.kit.jsonbody import BadJSON, loads_bounded
 
-from . import bank, destinations, faults
+from . import bank, destinations, faults, tokens
 from .bank import BankError
 from .checkout import is_absolute_http_url
 from .models import AppTransaction, MerchantService, Order, PayType, Terminal
@@ -179,6 +182,16 @@ def _uuid(value: str, what: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise NotFound(f"{what} not found") from None
+
+
+# ---------------------------------------------------------------------------------- token
+
+
+@control_view("POST")
+def token_rotate(request: HttpRequest, *, owner: str) -> JsonResponse:
+    """A new sandbox token for the owner; every earlier one stops working."""
+    generation = tokens.rotate(owner)
+    return JsonResponse({"token": sandbox_tokens.token_for(owner), "generation": generation})
 
 
 # ------------------------------------------------------------------------------ terminals

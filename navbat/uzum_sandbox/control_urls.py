@@ -5,6 +5,7 @@ from django.urls import path
 from . import control
 
 urlpatterns = [
+    path("token/rotate", control.token_rotate, name="sandbox-control-token-rotate"),
     path("terminals", control.terminals, name="sandbox-control-terminals"),
     path("terminals/<str:terminal_id>", control.terminal_detail, name="sandbox-control-terminal"),
     path(

@@ -1,23 +1,26 @@
 """The sandbox bank's dashboard: ``<root>/sandbox/uzum/``, for a logged-in navbat owner.
 
-Read-only: the owner's terminals, Merchant API services, recent orders, app transactions
-and callbacks with their delivery attempts, and the owner's sandbox token for scripts. Its
-one action, sending ``/reverse`` for an app transaction, lives in ``app.py``. API keys and
-passwords are never shown (the control API gives them to their owner).
+The owner's terminals, Merchant API services, recent orders, app transactions and
+callbacks with their delivery attempts, and the owner's sandbox token for scripts. Its
+actions: "Rotate token" (here) and sending ``/reverse`` for an app transaction
+(``app.py``). API keys and passwords are never shown (the control API gives them to their owner).
 """
 
 import json
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from navbat.kit import sandbox_tokens
 
-from . import callbacks
+from . import callbacks, tokens
 from .hosted import format_som
 from .models import AppTransaction, Callback, MerchantService, Order, Terminal
 
@@ -100,3 +103,12 @@ def index(request: HttpRequest, *, owner: str) -> HttpResponse:
         "sandbox_token": sandbox_tokens.token_for(owner),
     }
     return render(request, "uzum_sandbox/dashboard.html", context)
+
+
+@require_POST
+@owner_required
+def rotate_token(request: HttpRequest, *, owner: str) -> HttpResponse:
+    """ "Rotate token": the owner's scripts need the new token shown on the page."""
+    tokens.rotate(owner)
+    messages.success(request, _("A new sandbox token was made; the previous one no longer works."))
+    return redirect(reverse("sandbox-dashboard") + "#token")

@@ -8,15 +8,36 @@ machine's own network (cloud metadata, a database port, a neighbour's admin page
 Addresses are checked when they are set (a clear 400) and again right before each request,
 so a changed setting takes effect on callbacks already queued. URLs are read with httpx, the
 library that sends them, so that the check and the request see one host.
+
+httpx decodes the path for ``URL.path`` but sends the raw one: ``/merchant/%2e%2e/admin``
+would pass a ``/merchant/`` root as ``/merchant/../admin`` and reach ``/admin`` at a server
+that resolves it. So a path with a ``.`` or ``..`` segment, or with an encoded ``.``, ``/``
+or ``\\`` (``%2e``, ``%2f``, ``%5c`` in any case), is refused: the raw path then means what
+the checked one says.
 """
 
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 SETTING = "NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS"
+ENCODED_SEPARATOR_RE = re.compile(r"%(2e|2f|5c)", re.IGNORECASE)
+
+
+def _path_is_plain(raw: str) -> bool:
+    """No dot segment and no encoded dot or slash in the path, as written (httpx drops
+    literal dot segments itself, so they are looked for before it reads the URL)."""
+    try:
+        path = urlsplit(raw).path
+    except ValueError:
+        return False
+    if ENCODED_SEPARATOR_RE.search(path):
+        return False
+    return not any(segment in (".", "..") for segment in path.split("/"))
 
 
 @dataclass(frozen=True)
@@ -36,6 +57,8 @@ def _parse(raw: str) -> Root | None:
     """scheme, host, port and path of an absolute http(s) URL, or None for anything else
     (user info included: ``http://navbat@elsewhere`` goes to ``elsewhere``)."""
     if not isinstance(raw, str) or "\\" in raw or any(ch.isspace() for ch in raw):
+        return None
+    if not _path_is_plain(raw):
         return None
     try:
         url = httpx.URL(raw)

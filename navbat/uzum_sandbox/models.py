@@ -176,7 +176,15 @@ class AppTransaction(models.Model):
     )
     # Every call to the merchant and its answer, for the dashboard.
     exchange = models.JSONField(default=list)
+    # Who opened the link (navbat.kit.net.client_ip): openings are limited per address.
+    client_address = models.CharField(max_length=45, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["client_address", "created_at"], name="sandbox_app_opened_by"),
+            models.Index(fields=["service", "created_at"], name="sandbox_app_opened_for"),
+        ]
 
 
 class CallbackKind(models.TextChoices):
@@ -213,3 +221,12 @@ class CallbackAttempt(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class TokenGeneration(models.Model):
+    """An owner's sandbox token generation: bumping it revokes the owner's tokens
+    (navbat.kit.sandbox_tokens). An owner without a row is at generation 0."""
+
+    owner = models.CharField(max_length=64, unique=True)
+    generation = models.PositiveIntegerField(default=0)
+    rotated_at = models.DateTimeField(auto_now=True)

@@ -7,6 +7,7 @@ from . import app, dashboard, hosted
 
 urlpatterns = [
     path("", dashboard.index, name="sandbox-dashboard"),
+    path("token/rotate", dashboard.rotate_token, name="sandbox-token-rotate"),
     path("pay/<uuid:order_id>/", hosted.pay, name="sandbox-pay"),
     path("pay/<uuid:order_id>/3ds/", hosted.three_ds, name="sandbox-pay-3ds"),
     path("pay/<uuid:order_id>/done/", hosted.done, name="sandbox-pay-done"),

@@ -1,12 +1,14 @@
-"""The sandbox token: derived from the owner and SECRET_KEY, checked without a lookup."""
+"""The sandbox token: derived from the owner, its generation and SECRET_KEY (only)."""
 
 import pytest
 from django.test import RequestFactory
 
 from navbat.kit import sandbox_tokens
 from navbat.kit.sandbox_tokens import bearer_token, owner_of_token, token_for
+from navbat.uzum_sandbox.tokens import rotate
 
 
+@pytest.mark.django_db
 def test_a_token_names_its_owner_and_nothing_else(settings):
     settings.SECRET_KEY = "k" * 50
     token = token_for("business-7")
@@ -21,14 +23,34 @@ def test_a_token_names_its_owner_and_nothing_else(settings):
         assert owner_of_token(junk) is None
 
 
-def test_a_new_secret_revokes_tokens_unless_the_old_one_is_a_fallback(settings):
+@pytest.mark.django_db
+def test_a_new_secret_revokes_every_token_even_with_the_old_one_as_a_fallback(settings):
+    """SECRET_KEY_FALLBACKS keep sessions alive through a change of the secret; sandbox
+    tokens are revoked by it, as the module says."""
     settings.SECRET_KEY = "old" * 20
     token = token_for("business-7")
     settings.SECRET_KEY = "new" * 20
     settings.SECRET_KEY_FALLBACKS = []
     assert owner_of_token(token) is None
     settings.SECRET_KEY_FALLBACKS = ["old" * 20]
-    assert owner_of_token(token) == "business-7"
+    assert owner_of_token(token) is None
+    assert owner_of_token(token_for("business-7")) == "business-7"
+
+
+@pytest.mark.django_db
+def test_rotating_an_owners_generation_revokes_its_token_only(settings):
+    settings.SECRET_KEY = "k" * 50
+    old, other = token_for("business-7"), token_for("business-8")
+    assert sandbox_tokens.generation("business-7") == 0
+    assert rotate("business-7") == 1
+    assert sandbox_tokens.generation("business-7") == 1
+    new = token_for("business-7")
+    assert new != old and new.startswith("nbsbx_business-7.")
+    assert owner_of_token(old) is None
+    assert owner_of_token(new) == "business-7"
+    assert owner_of_token(other) == "business-8"
+    assert rotate("business-7") == 2
+    assert owner_of_token(new) is None
 
 
 @pytest.mark.parametrize("owner", ["", "a" * 65, "a.b", "a b", "ä"])

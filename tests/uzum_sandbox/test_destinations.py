@@ -139,3 +139,53 @@ def test_the_app_never_calls_a_merchant_url_outside_navbat(client, make_service,
     assert tx.exchange[0]["error"].startswith("not sent: http://10.0.0.1/uzum/check")
     outcome = client.get(response.url)
     assert "not sent" in html.unescape(outcome.content.decode())
+
+
+ESCAPES = [
+    "http://merchant.test:9000/merchant/%2e%2e/admin",
+    "http://merchant.test:9000/merchant/%2E%2E/admin",
+    "http://merchant.test:9000/merchant/.%2e/admin",
+    "http://merchant.test:9000/merchant/%2e./admin",
+    "http://merchant.test:9000/merchant/%2e/x",
+    "http://merchant.test:9000/merchant/..%2fadmin",
+    "http://merchant.test:9000/merchant/..%2Fadmin",
+    "http://merchant.test:9000/merchant/..%5cadmin",
+    "http://merchant.test:9000/merchant/..%5Cadmin",
+    "http://merchant.test:9000/merchant/x/../../admin",
+    "http://merchant.test:9000/merchant/./x",
+    "http://merchant.test:9000/merchant/..",
+]
+
+
+@pytest.mark.parametrize("url", ESCAPES)
+def test_a_path_limited_origin_cannot_be_left_by_dot_segments(control, settings, url):
+    """httpx decodes %2e%2e to ".." for the check but sends the raw path, which the merchant's
+    server resolves out of the allowed prefix: such paths are refused outright."""
+    settings.NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS = ["http://merchant.test:9000/merchant"]
+    assert destinations.is_allowed("http://merchant.test:9000/merchant/callback")
+    assert not destinations.is_allowed(url)
+    before = Terminal.objects.count()
+    assert control.post("terminals", {"paymentCallbackUrl": url}).status_code == 400
+    assert Terminal.objects.count() == before
+
+
+def test_dots_and_encodings_outside_the_path_are_fine(settings):
+    settings.NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS = ["http://merchant.test:9000/merchant"]
+    assert destinations.is_allowed("http://merchant.test:9000/merchant/v1.2/cb?next=%2e%2e%2f")
+    assert destinations.is_allowed("http://merchant.test:9000/merchant/a..b/cb")
+
+
+def test_an_escaping_callback_already_stored_is_never_posted(make_terminal, monkeypatch, settings):
+    settings.NAVBAT_SANDBOX_ALLOWED_CALLBACK_ORIGINS = ["http://merchant.test:9000/merchant"]
+    posted = []
+    monkeypatch.setattr(callbacks, "post", lambda url, body: posted.append(url) or (200, ""))
+    terminal = make_terminal(payment_callback_url="http://merchant.test:9000/merchant/cb")
+    Terminal.objects.filter(pk=terminal.pk).update(
+        payment_callback_url="http://merchant.test:9000/merchant/%2e%2e/admin"
+    )
+    terminal.refresh_from_db()
+    bank.pay(order_id=register_order(terminal).order_id, card_number=CARD)
+    assert callbacks.deliver_due() == 1
+    assert posted == []
+    callback = Callback.objects.get()
+    assert (callback.delivered, callback.refused, callback.attempts) == (False, True, 1)
