@@ -167,8 +167,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "booking:journal"
 LOGOUT_REDIRECT_URL = "accounts:login"
-# Login throttling (django-axes; navbat/accounts/throttle.py). Failures count per account
-# *and* client address together, so an attacker only ever slows their own guesses, never the
+# Login throttling (django-axes; navbat/accounts/throttle.py). An IPv6 client counts as its
+# /64. Failures count per account *and* client address together, so an attacker only ever slows their own guesses, never the
 # salon's logins from its own address. From the limit on, each failure doubles the wait (one
 # minute, two, four, … at most an hour); one address has a much higher ceiling across all
 # accounts (credential stuffing). Failures are forgotten a day after the last one.
@@ -180,6 +180,14 @@ AXES_HANDLER = "navbat.accounts.throttle.GrowingDelayHandler"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = int(os.environ.get("NAVBAT_LOGIN_FAILURES_PER_ACCOUNT", "5"))
 NAVBAT_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("NAVBAT_LOGIN_FAILURES_PER_ADDRESS", "100"))
+# Across all addresses (a botnet): from this many failures of one account in a day, every
+# attempt at it waits the growing way, except from the browsers that logged in to it before
+# (a signed, HttpOnly device cookie set at login); those also pass their address's ceiling.
+NAVBAT_LOGIN_FAILURES_PER_ACCOUNT_ANYWHERE = int(
+    os.environ.get("NAVBAT_LOGIN_FAILURES_PER_ACCOUNT_ANYWHERE", "20")
+)
+NAVBAT_LOGIN_DEVICE_COOKIE = "navbat_device"
+NAVBAT_LOGIN_DEVICE_COOKIE_AGE = timedelta(days=365)
 NAVBAT_LOGIN_FIRST_DELAY = timedelta(minutes=1)
 NAVBAT_LOGIN_LONGEST_DELAY = timedelta(hours=1)
 AXES_COOLOFF_TIME = timedelta(hours=24)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
+from .devices import remember_device
 from .forms import LoginForm
 from .throttle import client_address, retry_after, throttled_message
 
@@ -54,6 +55,7 @@ def login_view(request):
             # A user-given URL is never resolved as a view name: plain redirect only.
             target = _safe_next(request, resolve_url(settings.LOGIN_REDIRECT_URL))
             response = HttpResponseRedirect(target)
+            remember_device(request=request, response=response, email=user.email)
             return _with_language_cookie(response, user.preferred_language)
         if getattr(request, "axes_locked_out", False):
             error, status = throttled_message(retry_after(request)), 429
