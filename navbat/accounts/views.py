@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
 from .devices import remember_device
-from .forms import LoginForm
+from .forms import LoginForm, ThrottledPasswordChangeForm
 from .throttle import client_address, retry_after, throttled_message
 
 
@@ -99,6 +99,19 @@ def language_view(request):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled_for:
+            response.status_code = 429
+            response["Retry-After"] = str(form.throttled_for)
+            # The form says it already; axes's middleware would replace the page.
+            response.navbat_throttled = True
+        return response
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
