@@ -204,10 +204,13 @@ AXES_SENSITIVE_PARAMETERS = ["username", "email", "ip_address", "csrfmiddlewaret
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
-# Password reset: the link works once, for an hour; requests are limited per client address
-# and per e-mail (an hour's window) so that no one floods a mailbox.
+# Password reset: the link works once, for an hour. One e-mail goes to an address typed at
+# most once per interval (no one floods a mailbox, and a stranger asking often delays the
+# owner's link by that interval at most); one client address may ask so many times an hour.
 PASSWORD_RESET_TIMEOUT = 3600
-NAVBAT_PASSWORD_RESETS_PER_EMAIL = 3
+NAVBAT_PASSWORD_RESET_EMAIL_INTERVAL = timedelta(
+    seconds=int(os.environ.get("NAVBAT_PASSWORD_RESET_EMAIL_INTERVAL_SECONDS", "300"))
+)
 NAVBAT_PASSWORD_RESETS_PER_ADDRESS = 10
 
 # E-mail: files under var/mail in embedded mode, SMTP from the environment in production.

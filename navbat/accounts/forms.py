@@ -30,6 +30,4 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
         if getattr(self.request, "axes_locked_out", False):
             self.throttled_for = retry_after(self.request)
             raise ValidationError(throttled_message(self.throttled_for), code="throttled")
-        raise ValidationError(
-            self.error_messages["password_incorrect"], code="password_incorrect"
-        )
+        raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")

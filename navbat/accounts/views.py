@@ -127,15 +127,16 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_sent")
 
     def form_valid(self, form):
-        address = client_address(self.request)
-        if services.reset_requests_exhausted(address=address):
+        answer = services.request_password_reset(
+            email=form.cleaned_data["email"], address=client_address(self.request)
+        )
+        if answer is services.ResetAnswer.ADDRESS_EXHAUSTED:
             context = self.get_context_data(
                 form=form, error=_("Too many requests. Try again later.")
             )
             response = self.render_to_response(context, status=429)
             response["Retry-After"] = "3600"
             return response
-        services.request_password_reset(email=form.cleaned_data["email"], address=address)
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -152,7 +153,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        services.forget_failures(email=self.user.email, address=client_address(self.request))
+        services.forget_failures(email=self.user.email)
         return response
 
 

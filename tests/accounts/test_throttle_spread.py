@@ -37,7 +37,10 @@ def owner(db) -> User:
 
 def botnet(count: int, start: int = 0):
     """``count`` different addresses, none of them the owner's."""
-    return [f"192.0.2.{index}" if index < 250 else f"10.9.{index}.1" for index in range(start, start + count)]
+    return [
+        f"192.0.2.{index}" if index < 250 else f"10.9.{index}.1"
+        for index in range(start, start + count)
+    ]
 
 
 def device_of(email: str, address: str = OWNER) -> Client:
