@@ -168,10 +168,11 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "booking:journal"
 LOGOUT_REDIRECT_URL = "accounts:login"
 # Login throttling (django-axes; navbat/accounts/throttle.py). An IPv6 client counts as its
-# /64. Failures count per account *and* client address together, so an attacker only ever slows their own guesses, never the
-# salon's logins from its own address. From the limit on, each failure doubles the wait (one
-# minute, two, four, … at most an hour); one address has a much higher ceiling across all
-# accounts (credential stuffing). Failures are forgotten a day after the last one.
+# /64. Failures count per account *and* client address together, so an attacker only ever
+# slows their own guesses, never the salon's logins from its own address. From the limit on,
+# each failure doubles the wait (one minute, two, four, … at most an hour); one address has
+# a much higher ceiling across all accounts (credential stuffing). Failures are forgotten a
+# day after the last one.
 AUTHENTICATION_BACKENDS = [
     "navbat.accounts.throttle.ThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",

@@ -35,14 +35,13 @@ from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import router, transaction
 from django.db.models import F, Max, Q, Sum
 from django.shortcuts import render
 from django.utils.translation import ngettext
-
-from axes.signals import user_locked_out
 
 from navbat.kit.net import client_ip
 
