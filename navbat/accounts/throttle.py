@@ -51,16 +51,22 @@ security_log = logging.getLogger("navbat.security")
 _warned_untrusted_proxy = False
 
 
-def _warn_untrusted_proxy(request) -> None:
-    """A forwarded header in production with no trusted proxy: a proxy we were not told
-    about is in front, and every client looks like it (one client for all limits). Said
-    once per process; the request goes on (refusing would take the site down)."""
+def warn_untrusted_proxy(sender=None, environ=None, scope=None, **kwargs) -> None:
+    """On every request (``request_started``, WSGI or ASGI): a forwarded header in
+    production with no trusted proxy means a proxy we were not told about is in front, and
+    every client looks like it (one client for all limits). Said once per process; the
+    request goes on (refusing would take the site down)."""
     global _warned_untrusted_proxy  # noqa: PLW0603 - once per process
     if _warned_untrusted_proxy or getattr(settings, "NAVBAT_MODE", "") != "production":
         return
     if int(getattr(settings, "NAVBAT_TRUSTED_PROXIES", 0)) > 0:
         return
-    if not request.META.get("HTTP_X_FORWARDED_FOR"):
+    if environ is not None:
+        forwarded = bool(environ.get("HTTP_X_FORWARDED_FOR"))
+    else:
+        headers = (scope or {}).get("headers") or ()
+        forwarded = any(name.lower() == b"x-forwarded-for" and value for name, value in headers)
+    if not forwarded:
         return
     _warned_untrusted_proxy = True
     security_log.warning(
@@ -74,7 +80,6 @@ def client_address(request) -> str | None:
     """The client address behind the trusted proxies as throttling keys it: IPv4 exact,
     IPv6 its /64 (written as the network's address, so it still fits axes's IP column);
     None when nothing names one."""
-    _warn_untrusted_proxy(request)
     try:
         address = ipaddress.ip_address(client_ip(request))
     except ValueError:

@@ -219,7 +219,7 @@ def test_a_megabyte_of_junk_does_not_grow_the_failure_row(client, owner):
 def fresh_warning(monkeypatch):
     from navbat.accounts import throttle
 
-    monkeypatch.setattr(throttle, "_warned_untrusted_proxy", False)
+    monkeypatch.setattr(throttle, "_warned_untrusted_proxy", False, raising=False)
 
 
 @override_settings(NAVBAT_MODE="production", NAVBAT_TRUSTED_PROXIES=0)
@@ -237,6 +237,34 @@ def test_production_warns_once_of_a_forwarded_header_with_no_trusted_proxy(
     assert warnings[0].levelno == logging.WARNING
     assert "NAVBAT_TRUSTED_PROXIES" in warnings[0].getMessage()
     assert failures(owner.email, OWNER) == 3
+
+
+@override_settings(NAVBAT_MODE="production", NAVBAT_TRUSTED_PROXIES=0)
+def test_any_request_with_a_forwarded_header_warns_not_only_a_login(caplog, fresh_warning):
+    caplog.set_level(logging.WARNING, logger="navbat.security")
+    response = Client().get(
+        "/api/v1/services",
+        HTTP_AUTHORIZATION="Bearer nbt_wrong",
+        HTTP_X_FORWARDED_FOR="192.0.2.1",
+    )
+    assert response.status_code == 401
+    assert len([r for r in caplog.records if r.name == "navbat.security"]) == 1
+
+
+@override_settings(NAVBAT_MODE="production", NAVBAT_TRUSTED_PROXIES=0)
+def test_an_asgi_request_with_a_forwarded_header_warns(caplog, fresh_warning):
+    """What ``request_started`` passes under ASGI (a scope, not an environ)."""
+    from django.core.handlers.asgi import ASGIHandler
+    from django.core.signals import request_started
+
+    caplog.set_level(logging.WARNING, logger="navbat.security")
+    plain = {"type": "http", "headers": [(b"host", b"salon.example.uz")]}
+    request_started.send(sender=ASGIHandler, scope=plain)
+    assert [r for r in caplog.records if r.name == "navbat.security"] == []
+    forwarded = {"type": "http", "headers": [(b"x-forwarded-for", b"192.0.2.1")]}
+    request_started.send(sender=ASGIHandler, scope=forwarded)
+    request_started.send(sender=ASGIHandler, scope=forwarded)
+    assert len([r for r in caplog.records if r.name == "navbat.security"]) == 1
 
 
 @pytest.mark.parametrize(
