@@ -188,11 +188,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "booking:journal"
 LOGOUT_REDIRECT_URL = "accounts:login"
-# Login throttling (django-axes; navbat/accounts/throttle.py). Failures count per account
-# *and* client address together, so an attacker only ever slows their own guesses, never the
-# salon's logins from its own address. From the limit on, each failure doubles the wait (one
-# minute, two, four, … at most an hour); one address has a much higher ceiling across all
-# accounts (credential stuffing). Failures are forgotten a day after the last one.
+# Login throttling (django-axes; navbat/accounts/throttle.py). An IPv6 client counts as its
+# /64. Failures count per account *and* client address together, so an attacker only ever
+# slows their own guesses, never the salon's logins from its own address. From the limit on,
+# each failure doubles the wait (one minute, two, four, … at most an hour); one address has
+# a much higher ceiling across all accounts (credential stuffing). Failures are forgotten a
+# day after the last one.
 AUTHENTICATION_BACKENDS = [
     "navbat.accounts.throttle.ThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -201,6 +202,14 @@ AXES_HANDLER = "navbat.accounts.throttle.GrowingDelayHandler"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_FAILURE_LIMIT = int(os.environ.get("NAVBAT_LOGIN_FAILURES_PER_ACCOUNT", "5"))
 NAVBAT_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("NAVBAT_LOGIN_FAILURES_PER_ADDRESS", "100"))
+# Across all addresses (a botnet): from this many failures of one account in a day, every
+# attempt at it waits the growing way, except from the browsers that logged in to it before
+# (a signed, HttpOnly device cookie set at login); those also pass their address's ceiling.
+NAVBAT_LOGIN_FAILURES_PER_ACCOUNT_ANYWHERE = int(
+    os.environ.get("NAVBAT_LOGIN_FAILURES_PER_ACCOUNT_ANYWHERE", "20")
+)
+NAVBAT_LOGIN_DEVICE_COOKIE = "navbat_device"
+NAVBAT_LOGIN_DEVICE_COOKIE_AGE = timedelta(days=365)
 NAVBAT_LOGIN_FIRST_DELAY = timedelta(minutes=1)
 NAVBAT_LOGIN_LONGEST_DELAY = timedelta(hours=1)
 AXES_COOLOFF_TIME = timedelta(hours=24)
@@ -217,10 +226,13 @@ AXES_SENSITIVE_PARAMETERS = ["username", "email", "ip_address", "csrfmiddlewaret
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
-# Password reset: the link works once, for an hour; requests are limited per client address
-# and per e-mail (an hour's window) so that no one floods a mailbox.
+# Password reset: the link works once, for an hour. One e-mail goes to an address typed at
+# most once per interval (no one floods a mailbox, and a stranger asking often delays the
+# owner's link by that interval at most); one client address may ask so many times an hour.
 PASSWORD_RESET_TIMEOUT = 3600
-NAVBAT_PASSWORD_RESETS_PER_EMAIL = 3
+NAVBAT_PASSWORD_RESET_EMAIL_INTERVAL = timedelta(
+    seconds=int(os.environ.get("NAVBAT_PASSWORD_RESET_EMAIL_INTERVAL_SECONDS", "300"))
+)
 NAVBAT_PASSWORD_RESETS_PER_ADDRESS = 10
 
 # E-mail: files under var/mail in embedded mode, SMTP from the environment in production.

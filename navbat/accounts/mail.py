@@ -1,6 +1,7 @@
 """The password-reset e-mail, in the user's own language, with a link to the public URL."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
@@ -11,11 +12,20 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 
-def send_password_reset_links(*, email: str) -> int:
-    """Send the reset link to each active user with a usable password whose e-mail is
-    ``email``; returns how many were sent."""
+def _recipients(*, email: str | None, user_ids: list[int] | None):
+    if user_ids is not None:
+        users = get_user_model()._default_manager.filter(pk__in=user_ids, is_active=True)
+        return [user for user in users.order_by("pk") if user.has_usable_password()]
+    return list(PasswordResetForm().get_users(email or ""))
+
+
+def send_password_reset_links(
+    *, email: str | None = None, user_ids: list[int] | None = None
+) -> int:
+    """Send the reset link to each of ``user_ids`` (or, for an old job, each user of
+    ``email``) that is active and has a usable password; returns how many were sent."""
     sent = 0
-    for user in PasswordResetForm().get_users(email):
+    for user in _recipients(email=email, user_ids=user_ids):
         path = reverse(
             "accounts:password_reset_confirm",
             kwargs={

@@ -99,9 +99,11 @@ class ApiToken(TenantModel):
 
 
 class PasswordResetRequest(models.Model):
-    """A password-reset e-mail queued, kept an hour to limit requests per e-mail and per
-    client address. The e-mail is kept only as a digest: most requests name strangers."""
+    """One counter of the reset limits, locked while it is read and moved so that two
+    simultaneous requests cannot both pass: ``email:<digest>`` (one e-mail per interval per
+    address typed; the e-mail only as a digest, most requests name strangers) and
+    ``address:<client>`` (so many an hour per client address)."""
 
-    email_digest = models.CharField(max_length=64, db_index=True)
-    address = models.GenericIPAddressField(null=True, db_index=True)
-    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+    key = models.CharField(max_length=80, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField(default=timezone.now, db_index=True)

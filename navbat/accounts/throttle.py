@@ -8,6 +8,15 @@ account, client address and user agent. This handler decides from those rows:
   … at most ``NAVBAT_LOGIN_LONGEST_DELAY``). The owner at another address is not affected;
 - one address may fail ``NAVBAT_LOGIN_FAILURES_PER_ADDRESS`` times across all accounts
   (credential stuffing) before it waits the same growing way;
+- an account may fail ``NAVBAT_LOGIN_FAILURES_PER_ACCOUNT_ANYWHERE`` times across all
+  addresses (guessing from a botnet) before every new attempt at it waits the same growing
+  way — except from a device that logged in to it before (the device cookie, devices.py),
+  so that an attacker cannot lock the owner out of their usual browsers. Such a device also
+  passes its address's ceiling for that account;
+- an IPv6 client is its /64 (one subscriber's network hands out addresses from a whole /64,
+  so counting each address would give an attacker 2**64 fresh starts); IPv4 is exact;
+- no request data is stored with a failure (axes would append every posted field to the
+  row on each failure: junk fields would fill the database);
 - attempts refused while waiting are not checked and not counted;
 - failures are forgotten ``AXES_COOLOFF_TIME`` after the last one.
 
@@ -18,6 +27,7 @@ is computed per account and address.
 """
 
 import ipaddress
+import logging
 import math
 from datetime import timedelta
 
@@ -25,22 +35,60 @@ from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Max, Q, Sum
+from django.db import router, transaction
+from django.db.models import F, Max, Q, Sum
 from django.shortcuts import render
 from django.utils.translation import ngettext
 
 from navbat.kit.net import client_ip
 
+from .devices import device_knows
+
+security_log = logging.getLogger("navbat.security")
+_warned_untrusted_proxy = False
+
+
+def warn_untrusted_proxy(sender=None, environ=None, scope=None, **kwargs) -> None:
+    """On every request (``request_started``, WSGI or ASGI): a forwarded header in
+    production with no trusted proxy means a proxy we were not told about is in front, and
+    every client looks like it (one client for all limits). Said once per process; the
+    request goes on (refusing would take the site down)."""
+    global _warned_untrusted_proxy  # noqa: PLW0603 - once per process
+    if _warned_untrusted_proxy or getattr(settings, "NAVBAT_MODE", "") != "production":
+        return
+    if int(getattr(settings, "NAVBAT_TRUSTED_PROXIES", 0)) > 0:
+        return
+    if environ is not None:
+        forwarded = bool(environ.get("HTTP_X_FORWARDED_FOR"))
+    else:
+        headers = (scope or {}).get("headers") or ()
+        forwarded = any(name.lower() == b"x-forwarded-for" and value for name, value in headers)
+    if not forwarded:
+        return
+    _warned_untrusted_proxy = True
+    security_log.warning(
+        "A request came with X-Forwarded-For but NAVBAT_TRUSTED_PROXIES is 0: if a proxy or "
+        "load balancer is in front of navbat, every client looks like it to the login and "
+        "reset limits. Set NAVBAT_TRUSTED_PROXIES to the number of proxies in front."
+    )
+
 
 def client_address(request) -> str | None:
-    """The client address behind the trusted proxies; None when nothing names one (axes
-    stores addresses in an IP column)."""
+    """The client address behind the trusted proxies as throttling keys it: IPv4 exact,
+    IPv6 its /64 (written as the network's address, so it still fits axes's IP column);
+    None when nothing names one."""
     try:
-        return str(ipaddress.ip_address(client_ip(request)))
+        address = ipaddress.ip_address(client_ip(request))
     except ValueError:
         return None
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
 
 
 def normalized_email(value) -> str | None:
@@ -71,25 +119,30 @@ def delay(failures: int, limit: int) -> timedelta:
 
 class GrowingDelayHandler(AxesDatabaseHandler):
     def wait_seconds(self, request, credentials: dict | None = None) -> int:
-        """Seconds before this account may be tried again from this address (0: now)."""
+        """Seconds before this account may be tried again from this client (0: now)."""
         username = get_client_username(request, credentials)
         now = request.axes_attempt_time
-        recent = AccessAttempt.objects.filter(
-            ip_address=request.axes_ip_address,
-            attempt_time__gt=now - settings.AXES_COOLOFF_TIME,
-        )
+        recent = AccessAttempt.objects.filter(attempt_time__gt=now - settings.AXES_COOLOFF_TIME)
+        here = Q(ip_address=request.axes_ip_address)
         same_account = Q(username=username)
-        seen = recent.aggregate(
-            address_failures=Sum("failures_since_start"),
-            address_last=Max("attempt_time"),
-            pair_failures=Sum("failures_since_start", filter=same_account),
-            pair_last=Max("attempt_time", filter=same_account),
+        seen = recent.filter(here | same_account).aggregate(
+            address_failures=Sum("failures_since_start", filter=here),
+            address_last=Max("attempt_time", filter=here),
+            pair_failures=Sum("failures_since_start", filter=here & same_account),
+            pair_last=Max("attempt_time", filter=here & same_account),
+            account_failures=Sum("failures_since_start", filter=same_account),
+            account_last=Max("attempt_time", filter=same_account),
         )
+        limits = [("pair", settings.AXES_FAILURE_LIMIT)]
+        # A device its owner logged in from before is judged only by its own address's
+        # failures at this account: neither a botnet's nor the address's other accounts'.
+        if not device_knows(request, username):
+            limits += [
+                ("address", settings.NAVBAT_LOGIN_FAILURES_PER_ADDRESS),
+                ("account", settings.NAVBAT_LOGIN_FAILURES_PER_ACCOUNT_ANYWHERE),
+            ]
         waits = [0.0]
-        for prefix, limit in (
-            ("pair", settings.AXES_FAILURE_LIMIT),
-            ("address", settings.NAVBAT_LOGIN_FAILURES_PER_ADDRESS),
-        ):
+        for prefix, limit in limits:
             failures = seen[f"{prefix}_failures"] or 0
             if failures >= limit:
                 until = seen[f"{prefix}_last"] + delay(failures, limit)
@@ -100,6 +153,46 @@ class GrowingDelayHandler(AxesDatabaseHandler):
         wait = self.wait_seconds(request, credentials)
         request.navbat_retry_after = wait
         return wait > 0
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        """axes's recording of a failure, less the request data it appends to the row each
+        time (every posted field but the masked ones: a stranger's megabyte per failure).
+        Only the bounded fields stay: user agent, Accept header and path, as axes cuts them."""
+        if request is None:
+            return
+        self.clean_expired_user_attempts(request, credentials)
+        username = get_client_username(request, credentials)
+        if request.axes_locked_out:
+            # Refused unchecked: not counted (settings: no reset of the wait either).
+            request.axes_credentials = credentials
+            user_locked_out.send(
+                "axes", request=request, username=username, ip_address=request.axes_ip_address
+            )
+            return
+        if self.is_whitelisted(request, credentials):
+            return
+        with transaction.atomic(using=router.db_for_write(AccessAttempt)):
+            attempt, created = AccessAttempt.objects.select_for_update().get_or_create(
+                username=username,
+                ip_address=request.axes_ip_address,
+                user_agent=request.axes_user_agent,
+                defaults={
+                    "get_data": "",
+                    "post_data": "",
+                    "http_accept": request.axes_http_accept,
+                    "path_info": request.axes_path_info,
+                    "failures_since_start": 1,
+                    "attempt_time": request.axes_attempt_time,
+                },
+            )
+            if not created:
+                AccessAttempt.objects.filter(pk=attempt.pk).update(
+                    http_accept=request.axes_http_accept,
+                    path_info=request.axes_path_info,
+                    failures_since_start=F("failures_since_start") + 1,
+                    attempt_time=request.axes_attempt_time,
+                )
+        request.axes_failures_since_start = self.get_failures(request, credentials)
 
 
 class ThrottleBackend(AxesStandaloneBackend):

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
-from .forms import LoginForm
+from .devices import remember_device
+from .forms import LoginForm, ThrottledPasswordChangeForm
 from .throttle import client_address, retry_after, throttled_message
 
 
@@ -54,6 +55,7 @@ def login_view(request):
             # A user-given URL is never resolved as a view name: plain redirect only.
             target = _safe_next(request, resolve_url(settings.LOGIN_REDIRECT_URL))
             response = HttpResponseRedirect(target)
+            remember_device(request=request, response=response, email=user.email)
             return _with_language_cookie(response, user.preferred_language)
         if getattr(request, "axes_locked_out", False):
             error, status = throttled_message(retry_after(request)), 429
@@ -97,6 +99,19 @@ def language_view(request):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled_for:
+            response.status_code = 429
+            response["Retry-After"] = str(form.throttled_for)
+            # The form says it already; axes's middleware would replace the page.
+            response.navbat_throttled = True
+        return response
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
@@ -112,15 +127,16 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_sent")
 
     def form_valid(self, form):
-        address = client_address(self.request)
-        if services.reset_requests_exhausted(address=address):
+        answer = services.request_password_reset(
+            email=form.cleaned_data["email"], address=client_address(self.request)
+        )
+        if answer is services.ResetAnswer.ADDRESS_EXHAUSTED:
             context = self.get_context_data(
                 form=form, error=_("Too many requests. Try again later.")
             )
             response = self.render_to_response(context, status=429)
             response["Retry-After"] = "3600"
             return response
-        services.request_password_reset(email=form.cleaned_data["email"], address=address)
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -137,7 +153,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        services.forget_failures(email=self.user.email, address=client_address(self.request))
+        services.forget_failures(email=self.user.email)
         return response
 
 

@@ -112,6 +112,46 @@ def test_a_wrong_old_password_changes_nothing(person):
     assert is_logged_in(here)
 
 
+def test_guessing_the_old_password_is_throttled_like_a_login(person):
+    from axes.models import AccessAttempt
+
+    here = log_in(person.email, PASSWORD)
+    before = User.objects.get(pk=person.pk).password
+    for _guess in range(5):
+        response = here.post(
+            CHANGE, {"old_password": "not-it", "new_password1": NEW, "new_password2": NEW}
+        )
+        assert response.status_code == 200
+        assert "Your old password was entered incorrectly." in response.content.decode()
+    counted = AccessAttempt.objects.filter(username=person.email, ip_address="127.0.0.1")
+    assert sum(counted.values_list("failures_since_start", flat=True)) == 5
+    # Past the limit even the right old password is refused unchecked, on the form's page.
+    response = here.post(
+        CHANGE, {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW}
+    )
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
+    page = response.content.decode()
+    assert "Too many failed attempts. Try again in 1 minute." in page
+    assert 'name="old_password"' in page
+    assert User.objects.get(pk=person.pk).password == before
+    assert sum(counted.values_list("failures_since_start", flat=True)) == 5
+    assert is_logged_in(here)
+
+
+def test_the_right_old_password_changes_it_and_counts_nothing(person):
+    from axes.models import AccessAttempt
+
+    here = log_in(person.email, PASSWORD)
+    here.post(CHANGE, {"old_password": "not-it", "new_password1": NEW, "new_password2": NEW})
+    response = here.post(
+        CHANGE, {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW}
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=person.pk).check_password(NEW)
+    assert AccessAttempt.objects.get().failures_since_start == 1
+
+
 def test_a_weak_new_password_is_refused(person):
     here = log_in(person.email, PASSWORD)
     response = here.post(
@@ -225,11 +265,12 @@ def test_the_link_expires_after_an_hour(person, settings, monkeypatch):
 def test_reset_requests_are_throttled_per_email(person):
     for _request in range(3):
         assert request_reset(Client(), person.email, address="192.0.2.1").url == SENT
-    # The fourth looks the same but sends nothing: a mailbox cannot be flooded.
+    # The others look the same but send nothing: a mailbox cannot be flooded
+    # (test_reset_limits.py: one per five minutes, whoever asks).
     assert request_reset(Client(), person.email, address="192.0.2.2").url == SENT
-    assert waiting(RESET_JOB).count() == 3
-    assert run_due(RESET_JOB) == 3
-    assert len(mail.outbox) == 3
+    assert waiting(RESET_JOB).count() == 1
+    assert run_due(RESET_JOB) == 1
+    assert len(mail.outbox) == 1
 
 
 def test_reset_requests_are_throttled_per_address(person):
