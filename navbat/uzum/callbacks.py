@@ -30,7 +30,7 @@ from navbat.payments.models import PaymentOrder
 from navbat.payments.providers import ProviderError, ProviderUnavailable
 from navbat.payments.services import apply_bank_view
 
-from .ingest import LIVE_STATES, receive
+from .ingest import LIVE_STATES, STALE_PULL, WAITING, receive
 from .models import Callback, CallbackKind, Connection, RateCounter, StatusPull
 from .provider import NAME, UzumProvider
 from .tasks import PRIORITY_CLOSED, PRIORITY_OURS, PRIORITY_RETRY
@@ -52,9 +52,6 @@ NOT_FOUND_WAITS = (2, 5, 15)
 UNAVAILABLE_WAITS = (10, 30, 120, 600)
 # The connection's pull budget was used up: a pull waits for the next window this often.
 MAX_BUDGET_WAITS = 3
-WAITING = "waiting for the status pull"
-# A pending pull older than this lost its job (a worker that failed it): start afresh.
-STALE_PULL = timedelta(minutes=15)
 
 
 @csrf_exempt
@@ -210,7 +207,14 @@ def _ask_bank(connection: Connection, callback: Callback, order: PaymentOrder, b
     reopens = _take_budget(connection.pk, live=live)
     if reopens is not None:
         return _pend(
-            connection, order, bank_order_id, [callback.pk], due=reopens, live=live, budget_waits=1
+            connection,
+            order,
+            bank_order_id,
+            [callback.pk],
+            due=reopens,
+            live=live,
+            budget_waits=1,
+            outcome="pull budget used up: later",
         )
     return _pull(connection, order, bank_order_id, [callback.pk], attempt=0)
 

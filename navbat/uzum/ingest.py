@@ -5,7 +5,7 @@ in the database so that every web process counts against one limit: per source a
 and per connection, or per order when it names a live order of this connection (a flood of
 forged callbacks then cannot shut out the bank's callbacks about a payment in progress).
 Past the limit: 429, nothing stored. Then the body (bounded in size and depth) is stored
-once per identical body, with its job, in one transaction of two statements.
+once per identical body, with its job, in the same transaction as the count: one commit.
 """
 
 import hashlib
@@ -15,11 +15,12 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.utils import timezone
 
@@ -29,7 +30,7 @@ from navbat.kit.net import client_ip
 from navbat.payments.models import PaymentOrder, State
 from navbat.payments.states import OPEN_STATES
 
-from .models import Callback, CallbackKind, Connection, RateCounter
+from .models import Callback, CallbackKind, Connection, RateCounter, StatusPull
 from .provider import NAME
 from .tasks import PRIORITY_FRESH, PRIORITY_OURS
 
@@ -44,6 +45,9 @@ LIMIT_WINDOW = 60
 PER_ADDRESS, PER_CONNECTION, PER_ORDER = 300, 120, 300
 # Orders a callback can still change: open, or declined with the payment form still open.
 LIVE_STATES = OPEN_STATES | {State.DECLINED}
+WAITING = "waiting for the status pull"
+# A pending pull older than this lost its job (a worker that failed it): start afresh.
+STALE_PULL = timedelta(minutes=15)
 
 # public id → (valid until, monotonic seconds; the connection or None), per process.
 CONNECTION_CACHE_SECONDS = 60.0
@@ -152,21 +156,26 @@ def _limit(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
-def _named_order(entry: Entry, references: tuple[str, str]) -> tuple[int, str] | None:
-    """(id, state) of this connection's order the callback names, by the bank's id first."""
+def _named_order(entry: Entry, references: tuple[str, str]) -> tuple[int, str, bool] | None:
+    """(id, state, has a pending status pull) of this connection's order the callback
+    names, by the bank's id first."""
     bank_order_id, number = references
     named = Q(pk__in=[])
     if bank_order_id:
         named |= Q(bank_order_id=bank_order_id)
     if number:
         named |= Q(reference=number)
+    pending = StatusPull.objects.filter(
+        order_id=OuterRef("pk"), requested_at__gte=timezone.now() - STALE_PULL
+    )
     rows = (
         PaymentOrder.objects.filter(named)
         .filter(business_id=entry.business_id, provider=NAME, account_id=entry.id)
-        .values_list("pk", "state", "bank_order_id")[:2]
+        .annotate(pending=Exists(pending))
+        .values_list("pk", "state", "bank_order_id", "pending")[:2]
     )
     found = sorted(rows, key=lambda row: row[2] != bank_order_id)
-    return (found[0][0], found[0][1]) if found else None
+    return (found[0][0], found[0][1], found[0][3]) if found else None
 
 
 def _too_many(verdict: ratelimit.Verdict, limits: list[ratelimit.Limit], what: str):
@@ -207,7 +216,25 @@ def receive(request: HttpRequest, public_id: uuid.UUID, kind: str):
     else:
         per_connection = _limit("NAVBAT_CALLBACK_LIMIT_PER_CONNECTION", PER_CONNECTION)
         limits = [per_address, ratelimit.Limit(f"cb:conn:{entry.id}", per_connection)]
-    verdict = ratelimit.hit(RateCounter, limits, window=LIMIT_WINDOW)
+    # One transaction, one commit: the count, and the callback with its job when it is
+    # under the limits. A connection's counter row stays locked until the commit, which
+    # orders that connection's callbacks; its limit is far below what that costs.
+    try:
+        with transaction.atomic():
+            verdict = ratelimit.hit(RateCounter, limits, window=LIMIT_WINDOW)
+            if verdict.allowed and references is not None:
+                store(
+                    entry=entry,
+                    kind=kind,
+                    body=body,
+                    references=references,
+                    order_id=order[0] if order else None,
+                    priority=PRIORITY_OURS if live else PRIORITY_FRESH,
+                    join_pull=bool(order and order[2]) and kind != CallbackKind.RECEIPT,
+                )
+    except IntegrityError:
+        _connections.pop(public_id, None)  # the connection went away under the cache
+        raise
     if not verdict.allowed:
         return _too_many(verdict, limits, f"{', '.join(verdict.over)} from {address}")
     if references is None:
@@ -220,18 +247,6 @@ def receive(request: HttpRequest, public_id: uuid.UUID, kind: str):
             problem,
         )
         return _error(400, problem)
-    try:
-        store(
-            entry=entry,
-            kind=kind,
-            body=body,
-            references=references,
-            order_id=order[0] if order else None,
-            priority=PRIORITY_OURS if live else PRIORITY_FRESH,
-        )
-    except IntegrityError:
-        _connections.pop(public_id, None)  # the connection went away under the cache
-        raise
     return JsonResponse({"ok": True})
 
 
@@ -243,9 +258,14 @@ def store(
     references: tuple[str, str],
     order_id: int | None = None,
     priority: int = PRIORITY_FRESH,
+    join_pull: bool = False,
 ) -> int | None:
     """Keep the callback once and queue its job with it; a repeat only counts. Returns the
-    new row's id, or None for a repeat. One statement stores or counts (no savepoint)."""
+    new row's id, or None for a repeat. One statement stores or counts (no savepoint).
+
+    ``join_pull``: the order has a pending status pull; then the callback waits for it and
+    needs no job of its own (the pull's row is locked until the commit, so the pull cannot
+    start between and miss it)."""
     from .tasks import handle_callback
 
     alias = router.db_for_write(Callback)
@@ -277,9 +297,9 @@ def store(
         references[1],
         field("received_at").get_db_prep_save(timezone.now(), connection),
         0,
-        "",
+        WAITING,
         order_id,
-        False,
+        True,
     ]
     sql = (
         f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
@@ -288,13 +308,22 @@ def store(
         f"DO UPDATE SET {quote('repeats')} = {table}.{quote('repeats')} + 1 "
         f"RETURNING {quote('id')}, {quote('repeats')}"
     )
-    with transaction.atomic(using=alias):
+    # Inside the caller's transaction when there is one, never in a savepoint of its own.
+    with transaction.atomic(using=alias, savepoint=False):
+        joined = join_pull and bool(
+            StatusPull.objects.filter(
+                order_id=order_id, requested_at__gte=timezone.now() - STALE_PULL
+            ).update(attempt=F("attempt"))
+        )
+        if not joined:
+            params[-3], params[-1] = "", False
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             callback_id, repeats = cursor.fetchone()
-        if repeats:
-            # The same body again (the bank repeats until it hears 200, maybe in parallel).
-            return None
+        if repeats or joined:
+            # The same body again (the bank repeats until it hears 200, maybe in parallel),
+            # or one that the pending pull of its order answers.
+            return None if repeats else callback_id
         # The job row commits with the callback or not at all (the queue is in the database).
         handle_callback.using(priority=priority).enqueue(callback_id)
     return callback_id
