@@ -3,10 +3,11 @@
 from django_tasks import task
 
 # Priorities (django-tasks-db runs higher first, then by due time, then by age): a callback
-# naming a live order of ours and its status pull first, other fresh callbacks next, pulls
-# of closed orders beside the other jobs, re-queued callbacks and pulls last, so that fresh
-# work never waits behind retries.
-PRIORITY_OURS, PRIORITY_FRESH, PRIORITY_CLOSED, PRIORITY_RETRY = 20, 10, 0, -10
+# naming a live order of ours and its status pull first; other fresh callbacks next, beside
+# the first pull of a closed order (one pull answers every callback waiting for it, and
+# those pulls have a small budget); re-queued callbacks and pulls last, so that fresh work
+# never waits behind retries.
+PRIORITY_OURS, PRIORITY_FRESH, PRIORITY_CLOSED, PRIORITY_RETRY = 20, 10, 10, -10
 
 
 @task()
