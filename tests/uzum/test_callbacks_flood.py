@@ -209,7 +209,7 @@ def test_many_callbacks_naming_one_order_cost_one_status_pull(
 def test_callbacks_that_come_while_a_pull_is_pending_wait_for_it(
     salon_a, connect_uzum, client, monkeypatch
 ):
-    monkeypatch.setattr(callbacks, "MIN_PULL_GAP", timedelta(seconds=2))
+    monkeypatch.setattr(callbacks, "MIN_PULL_GAP", timedelta(seconds=60))
     connection = connect_uzum(salon_a)
     order = start_payment(salon_a)
     bank.pay(order_id=order.bank_order_id, card_number=UZCARD)
@@ -228,7 +228,7 @@ def test_callbacks_that_come_while_a_pull_is_pending_wait_for_it(
         assert post(client, connection, success_body(order, nonce=n)).status_code == 200
     assert waiting(CALLBACK_JOB).count() == 0
     assert Callback.objects.filter(awaiting_pull=True, outcome=callbacks.WAITING).count() == 30
-    assert run_due(PULL_JOB, now=later(3)) == 1
+    assert run_due(PULL_JOB, now=later(61)) == 1
     order.refresh_from_db()
     assert order.checks == 2
     first = Callback.objects.order_by("pk").first()
@@ -308,11 +308,14 @@ def test_a_pull_put_off_by_the_budget_is_re_queued_a_bounded_number_of_times(
 # ------------------------------------------------------------------ fresh before retries
 
 
-def test_fresh_callbacks_are_handled_before_re_queued_ones(salon_a, connect_uzum, client, settings):
+def test_fresh_callbacks_are_handled_before_re_queued_ones(
+    salon_a, connect_uzum, client, settings, monkeypatch
+):
     settings.NAVBAT_CALLBACK_LIMIT_PER_CONNECTION = 1000
     settings.NAVBAT_CALLBACK_LIMIT_PER_ADDRESS = 1000
+    monkeypatch.setattr(callbacks, "NOT_FOUND_WAITS", (60, 60, 60))
     connection = connect_uzum(salon_a)
-    for n in range(20):  # no order number: looked for again in 2 s (a retry)
+    for n in range(20):  # not found: looked for again in a minute (a retry)
         assert post(client, connection, forged(n, number="")).status_code == 200
     assert run_due(CALLBACK_JOB) == 20
     retries = set(waiting(CALLBACK_JOB).values_list("pk", flat=True))
@@ -320,7 +323,7 @@ def test_fresh_callbacks_are_handled_before_re_queued_ones(salon_a, connect_uzum
     for n in range(300):
         assert post(client, connection, forged(100 + n)).status_code == 200
     # The retries are due as well; of the next 300 jobs none is one of them.
-    assert run_due(CALLBACK_JOB, now=later(3), limit=300) == 300
+    assert run_due(CALLBACK_JOB, now=later(61), limit=300) == 300
     assert retries <= set(waiting(CALLBACK_JOB).values_list("pk", flat=True))
     fresh = Callback.objects.filter(order_number__startswith="forged-")
     assert fresh.count() == 300
