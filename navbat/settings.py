@@ -91,6 +91,14 @@ CSRF_TRUSTED_ORIGINS = [NAVBAT_PUBLIC_URL]
 # How many reverse proxies we run in front of navbat (each appends to X-Forwarded-For);
 # the client address is read from the last of their entries (navbat.kit.net.client_ip).
 NAVBAT_TRUSTED_PROXIES = int(os.environ.get("NAVBAT_TRUSTED_PROXIES", "0"))
+# Bank callbacks accepted per minute (navbat.uzum.callbacks), and how many days stored
+# callbacks and finished jobs are kept (navbat.payments.retention).
+NAVBAT_CALLBACK_LIMIT_PER_ADDRESS = int(os.environ.get("NAVBAT_CALLBACK_LIMIT_PER_ADDRESS", "300"))
+NAVBAT_CALLBACK_LIMIT_PER_CONNECTION = int(
+    os.environ.get("NAVBAT_CALLBACK_LIMIT_PER_CONNECTION", "120")
+)
+NAVBAT_CALLBACK_LIMIT_PER_ORDER = int(os.environ.get("NAVBAT_CALLBACK_LIMIT_PER_ORDER", "300"))
+NAVBAT_RETENTION_DAYS = int(os.environ.get("NAVBAT_RETENTION_DAYS", "30"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
