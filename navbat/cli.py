@@ -1,13 +1,17 @@
 """The `navbat` console command.
 
-navbat run [--host H] [--port P]   migrate, load the demo on an empty database, serve the
-                                   web, the API and the background worker in one process
+navbat run [--host H] [--port P]   migrate, collect static files, load the demo on an empty
+                                   database, serve the web, the API and the background
+                                   worker in one process
+navbat serve [--host H] [--port P] [--workers N] [--threads T]
+                                   the web tier alone (production; no migrate, no worker)
 navbat worker                      background workers alone (production)
 navbat demo [--json]               load the demo salon (idempotent) and print its logins
 navbat <django command> ...        any Django management command (migrate, createsuperuser…)
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -41,18 +45,38 @@ def _demo_text(info: dict) -> str:
     ]
     uzum = info.get("uzum")
     if uzum:
-        # The API key is left out on purpose: it is a secret, shown masked on the page.
+        # The API key and the Merchant API password are left out on purpose: this text ends
+        # up in logs. The page shows them masked; `navbat demo --json` gives scripts the
+        # password.
         lines += [
             f"Uzum Bank ({uzum['environment']}), connection {uzum['connection_id']}",
             f"  terminal id          {uzum['terminal_id']}",
             f"  Merchant API service {uzum['merchant_service_id']}, "
-            f"login {uzum['merchant_login']} / {uzum['merchant_password']}",
+            f"login {uzum['merchant_login']} (password: navbat demo --json)",
             f"  payment callback     {uzum['callback_urls']['payment']}",
             f"  event callback       {uzum['callback_urls']['event']}",
             f"  receipt callback     {uzum['callback_urls']['receipt']}",
             f"  Merchant API         {uzum['merchant_api_url']}",
         ]
     return "\n".join(lines)
+
+
+DEMO_REFUSED = (
+    "navbat demo: the demo salon is for the embedded mode only; production never loads it."
+)
+
+
+def _first_run_demo() -> str | None:
+    """The embedded mode loads the demo on an empty database and returns what to print;
+    production never loads it (no demo owner, token or sandbox connection)."""
+    from django.conf import settings
+
+    from navbat.demo import load_demo
+    from navbat.salons.models import Business
+
+    if not settings.EMBEDDED or Business.objects.exists():
+        return None
+    return _demo_text(load_demo())
 
 
 def _make_worker(*, interval: float, worker_id: str):
@@ -80,6 +104,26 @@ def _supervised_worker(*, interval: float, worker_id: str):
     return Supervisor(
         make_worker=lambda: _make_worker(interval=interval, worker_id=worker_id),
         worker_id=worker_id,
+    )
+
+
+def _collectstatic() -> None:
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def _serve_in_process(sock, *, threads: int | None) -> None:
+    """navbat's WSGI application on waitress in this process, until Ctrl-C or SIGTERM."""
+    from django.db import connections
+
+    from navbat import server
+    from navbat.wsgi import application
+
+    # Connections opened by migrate or the demo are not the serving threads' to reuse.
+    connections.close_all()
+    server.serve_forever(
+        server.make_server(application, sock, server.limits_from_settings(threads))
     )
 
 
@@ -112,16 +156,15 @@ def cmd_run(args) -> int:
     # Printed links, CSRF origins and the sandbox bank's callbacks follow the port served.
     os.environ.setdefault("NAVBAT_PUBLIC_URL", _public_url(args.host, args.port))
     _setup()
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.core.servers.basehttp import WSGIServer, run
-
-    from navbat.demo import load_demo
-    from navbat.salons.models import Business
+    from navbat.server import listening_socket
 
     _migrate()
-    if not Business.objects.exists():
-        print(_demo_text(load_demo()), flush=True)
+    _collectstatic()
+    # Bound before anything else starts, so a taken port stops `navbat run` at once.
+    sock = listening_socket(args.host, args.port)
+    demo_text = _first_run_demo()
+    if demo_text:
+        print(demo_text, flush=True)
     from navbat.worker import new_worker_id
 
     worker = _supervised_worker(interval=1.0, worker_id=new_worker_id(f"embedded-{os.getpid()}"))
@@ -129,17 +172,36 @@ def cmd_run(args) -> int:
     print(f"navbat serves http://{args.host}:{args.port}/ (Ctrl-C stops everything)", flush=True)
     _stop_on_signals()
     try:
-        run(
-            args.host,
-            args.port,
-            StaticFilesHandler(WSGIHandler()),
-            threading=True,
-            server_cls=WSGIServer,
-        )
+        _serve_in_process(sock, threads=args.threads)
     except KeyboardInterrupt:
         pass
     finally:
         worker.stop(timeout=5)  # the job in hand gets a moment; an unfinished one is reclaimed
+    print("navbat stopped.", flush=True)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    """The web tier alone: no migrations, no demo, no worker (run `navbat worker`)."""
+    # Settings are checked once, here, before any process is forked.
+    _setup()
+    from django.conf import settings
+
+    from navbat.server import listening_socket, run_workers
+
+    workers = args.workers or settings.NAVBAT_WEB_WORKERS
+    if workers > 1:
+        return run_workers(
+            workers=workers,
+            host=args.host,
+            port=args.port,
+            child_main=lambda sock: _serve_in_process(sock, threads=args.threads),
+        )
+    sock = listening_socket(args.host, args.port)
+    print(f"navbat serves http://{args.host}:{args.port}/", flush=True)
+    _stop_on_signals()
+    with contextlib.suppress(KeyboardInterrupt):
+        _serve_in_process(sock, threads=args.threads)
     print("navbat stopped.", flush=True)
     return 0
 
@@ -157,8 +219,13 @@ def cmd_worker(args) -> int:
 
 def cmd_demo(args) -> int:
     _setup()
+    from django.conf import settings
+
     from navbat.demo import load_demo
 
+    if not settings.EMBEDDED:
+        print(DEMO_REFUSED, file=sys.stderr)
+        return 2
     _migrate()
     info = load_demo()
     print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else _demo_text(info))
@@ -174,19 +241,27 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = sub.add_parser("run", help="serve everything in one process")
     run_parser.add_argument("--host", default=os.environ.get("NAVBAT_HOST", "127.0.0.1"))
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("NAVBAT_PORT", "8000")))
+    run_parser.add_argument("--threads", type=int, default=None, help="NAVBAT_WEB_THREADS")
+    serve_parser = sub.add_parser("serve", help="serve the web tier alone (production)")
+    serve_parser.add_argument("--host", default=os.environ.get("NAVBAT_HOST", "127.0.0.1"))
+    serve_parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("NAVBAT_PORT", "8000"))
+    )
+    serve_parser.add_argument("--workers", type=int, default=None, help="NAVBAT_WEB_WORKERS")
+    serve_parser.add_argument("--threads", type=int, default=None, help="NAVBAT_WEB_THREADS")
     worker_parser = sub.add_parser("worker", help="run background workers only")
     worker_parser.add_argument("--interval", type=float, default=1.0)
     demo_parser = sub.add_parser("demo", help="load the demo salon and print its logins")
     demo_parser.add_argument("--json", action="store_true")
 
-    if argv and argv[0] not in ("run", "worker", "demo", "-h", "--help"):
+    if argv and argv[0] not in ("run", "serve", "worker", "demo", "-h", "--help"):
         _setup()
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(["navbat", *argv])
         return 0
     args = parser.parse_args(argv)
-    handlers = {"run": cmd_run, "worker": cmd_worker, "demo": cmd_demo}
+    handlers = {"run": cmd_run, "serve": cmd_serve, "worker": cmd_worker, "demo": cmd_demo}
     if args.command is None:
         parser.print_help()
         return 2

@@ -109,6 +109,10 @@ LAST_NAMES = ["Toshmatova", "Ergashev", "Saidova", "Nazarov", "Qodirova", "Xolma
 OPERATOR_CODES = ["90", "91", "93", "94", "97", "99", "33", "88"]
 
 
+class DemoRefused(Exception):
+    """Production mode never loads the demo: its owner's password and token are public."""
+
+
 def demo_token() -> str:
     """The demo API token, the same on every run of this installation (derived, demo data only)."""
     digest = hmac.new(settings.SECRET_KEY.encode(), b"navbat-demo-api-token", hashlib.sha256)
@@ -120,7 +124,12 @@ def demo_business() -> Business | None:
 
 
 def load_demo() -> dict:
-    """Load the demo salon unless it is there already; return what a newcomer needs."""
+    """Load the demo salon unless it is there already; return what a newcomer needs.
+
+    Embedded mode only. Without the built-in sandbox (``NAVBAT_SANDBOX`` off) the demo is
+    connected to no bank: a sandbox connection would point at pages that do not exist."""
+    if not settings.EMBEDDED:
+        raise DemoRefused("the demo salon is for the embedded mode only")
     business = demo_business()
     created = business is None
     if created:
@@ -131,16 +140,16 @@ def load_demo() -> dict:
         token_hash=hash_token(token),
         defaults={"business": business, "name": "Demo", "prefix": token[:12]},
     )
-    connection = _ensure_uzum(business)
+    connection = _ensure_uzum(business) if settings.NAVBAT_SANDBOX else None
     return {
         "created": created,
         "business": {"id": business.pk, "name": business.name},
         "login": {"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
         "api_token": token,
         "public_url": settings.NAVBAT_PUBLIC_URL,
-        "uzum": uzum_info(connection),
+        "uzum": uzum_info(connection) if connection else None,
         # The control API's and the sandbox dashboard's key to the demo's own terminals.
-        "sandbox_token": token_for(sandbox_owner(business.pk)),
+        "sandbox_token": token_for(sandbox_owner(business.pk)) if settings.NAVBAT_SANDBOX else None,
     }
 
 

@@ -5,6 +5,7 @@ a secret key and encryption keys generated once. Production mode
 (``NAVBAT_MODE=production``) refuses to start without its secrets.
 """
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -14,8 +15,11 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from navbat.kit.varfiles import PRIVATE_UMASK, make_private, private_dir
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("NAVBAT_VAR_DIR", Path.cwd() / "var")).resolve()
@@ -24,6 +28,10 @@ NAVBAT_MODE = os.environ.get("NAVBAT_MODE", "embedded")
 if NAVBAT_MODE not in ("embedded", "production"):
     raise ImproperlyConfigured("NAVBAT_MODE must be 'embedded' or 'production'")
 EMBEDDED = NAVBAT_MODE == "embedded"
+if EMBEDDED:
+    # What navbat writes under var/ (the SQLite database, the keys) is its user's alone.
+    os.umask(PRIVATE_UMASK)
+    make_private(VAR_DIR)
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -40,7 +48,7 @@ def _kept_secret(name: str, filename: str, make) -> str:
         return value
     if not EMBEDDED:
         raise ImproperlyConfigured(f"{name} must be set in production mode")
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(VAR_DIR)
     path = VAR_DIR / filename
     if not path.exists():
         # Write aside, then link into place: two processes starting together on a fresh var/
@@ -54,6 +62,7 @@ def _kept_secret(name: str, filename: str, make) -> str:
             pass
         finally:
             os.unlink(temporary)
+    make_private(path)
     return path.read_text().strip()
 
 
@@ -107,6 +116,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files are answered here, before sessions, the database or the body read.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Bodies are read (size limit, deadline) before any view opens its transaction.
+    "navbat.kit.middleware.RequestBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -141,7 +154,15 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("NAVBAT_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'navbat.sqlite3'}"
 if DATABASE_URL.startswith("sqlite:///") and ":memory:" not in DATABASE_URL:
     Path(DATABASE_URL.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Connections stay open between requests (each server thread keeps its own): opening one
+# costs about 10 ms on PostgreSQL, more than most of navbat's requests.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=int(os.environ.get("NAVBAT_DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so two requests can
     # never both read "slot is free" and then both write; WAL lets readers go on.
@@ -232,18 +253,103 @@ TIME_ZONE = "Asia/Tashkent"
 NAVBAT_DEFAULT_TIMEZONE = "Asia/Tashkent"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("NAVBAT_STATIC_ROOT", VAR_DIR / "static")).resolve()
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# `navbat collectstatic` (done by `navbat run`) writes hashed, compressed copies; WhiteNoise
+# serves them with a year's caching, since a changed file gets a new name.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
+
+# The web server (navbat.server, waitress): threads per process, processes for
+# `navbat serve`, and the limits every request meets before a view runs.
+NAVBAT_WEB_THREADS = int(os.environ.get("NAVBAT_WEB_THREADS", "8"))
+NAVBAT_WEB_WORKERS = int(os.environ.get("NAVBAT_WEB_WORKERS", "1"))
+NAVBAT_MAX_REQUEST_BYTES = int(os.environ.get("NAVBAT_MAX_REQUEST_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = NAVBAT_MAX_REQUEST_BYTES
+NAVBAT_HEADER_TIMEOUT = float(os.environ.get("NAVBAT_HEADER_TIMEOUT", "10"))
+NAVBAT_BODY_TIMEOUT = float(os.environ.get("NAVBAT_BODY_TIMEOUT", "30"))
+
+# --- Security: production refuses plain http, and every response carries its headers ---------
+# (README, "Production mode"). Embedded mode serves http on this computer or a local network.
+NAVBAT_ALLOW_HTTP = _env_bool("NAVBAT_ALLOW_HTTP", False)  # production on a private network only
+_public = urlsplit(NAVBAT_PUBLIC_URL)
+if not EMBEDDED:
+    if not os.environ.get("NAVBAT_PUBLIC_URL", "").strip():
+        raise ImproperlyConfigured("NAVBAT_PUBLIC_URL must be set in production mode")
+    if not _public.hostname or not (
+        _public.scheme == "https" or (_public.scheme == "http" and NAVBAT_ALLOW_HTTP)
+    ):
+        raise ImproperlyConfigured(
+            "NAVBAT_PUBLIC_URL must be an https:// address in production mode "
+            "(NAVBAT_ALLOW_HTTP=1 allows http on a private network only)"
+        )
+    if not ALLOWED_HOSTS:
+        ALLOWED_HOSTS = [_public.hostname]
+_HTTPS = not EMBEDDED and _public.scheme == "https"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = _HTTPS
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-if not EMBEDDED:
-    SESSION_COOKIE_SECURE = NAVBAT_PUBLIC_URL.startswith("https://")
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A /pay/ token in a Referer would hand the client's bill to whatever site a link leads to.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_SSL_REDIRECT = _HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("NAVBAT_HSTS_SECONDS", str(365 * 24 * 3600))) if _HTTPS else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("NAVBAT_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading binds the whole domain in browsers for months: the domain owner's decision, so it
+# is off unless asked for, and Django's deploy check that asks for it is silenced meanwhile.
+SECURE_HSTS_PRELOAD = _env_bool("NAVBAT_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# The scheme a proxy reports is believed only when the operator says proxies are in front
+# (anyone can send X-Forwarded-Proto straight to an exposed port).
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if NAVBAT_TRUSTED_PROXIES > 0 else None
+)
+
+# django-csp: scripts and styles from navbat's own static files only (no inline script, no
+# eval; the journal's computed positions come in a <style> carrying the request's nonce).
+# navbat.kit.headers adds NAVBAT_PUBLIC_URL's origin to form-action (the sandbox's pages send
+# the client back there) and, on the Quick Payment pages, NAVBAT_PAY_FORM_ACTION.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+# Where the Quick Payment page's "Pay by card" may be redirected: the bank's payment page.
+NAVBAT_PAY_FORM_ACTION = [
+    source.strip()
+    for source in os.environ.get("NAVBAT_PAY_FORM_ACTION", "https:").split()
+    if source.strip()
+]
+# django-ninja's API docs page from its own static files: without the app it loads Swagger UI
+# from a CDN with an inline script, which the policy refuses.
+INSTALLED_APPS += ["ninja"]
+# Right after SecurityMiddleware: responses other middleware answers early get them too.
+_after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE[_after_security:_after_security] = [
+    "navbat.kit.headers.ContentSecurityPolicyMiddleware",
+    "navbat.kit.headers.NoStoreMiddleware",
+]
 
 TASKS = {
     "default": {
@@ -260,6 +366,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("NAVBAT_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # waitress warns at every request that waits for a free thread: load, not a fault.
+        "waitress.queue": {"level": "ERROR"},
         "navbat.security": {"level": "INFO"},
     },
 }

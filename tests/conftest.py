@@ -181,6 +181,16 @@ def quick_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["tests.hashers.QuickArgon2PasswordHasher", *others]
 
 
+@pytest.fixture(autouse=True)
+def static_files_without_collectstatic(settings):
+    """Pages render without `collectstatic` having run: plain static names here; the hashed
+    names and WhiteNoise are tested over a real `navbat run` (tests/test_server.py)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def salon_a(db) -> Salon:
     return build_salon("A")

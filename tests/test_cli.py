@@ -199,7 +199,7 @@ def test_no_arguments_prints_help_and_returns_2(capsys):
     assert main([]) == 2
     out = capsys.readouterr().out
     assert out.startswith("usage: navbat")
-    for command in ("run", "worker", "demo"):
+    for command in ("run", "serve", "worker", "demo"):
         assert command in out
 
 
@@ -270,6 +270,7 @@ def test_production_with_its_secrets_starts(tmp_path):
         NAVBAT_VAR_DIR=str(tmp_path / "var"),
         NAVBAT_SECRET_KEY="s" * 50,
         NAVBAT_ENCRYPTION_KEYS=f" {key} ,",
+        NAVBAT_PUBLIC_URL="https://salon.example.uz",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["s" * 50, key]

@@ -125,10 +125,12 @@ def test_demo_text_names_the_connection_without_the_key(capsys):
     public_id = connection.public_id
     assert f"Uzum Bank (sandbox), connection {public_id}" in out
     assert f"  terminal id          {connection.terminal_id}" in out
+    # The password is left out of text that ends up in logs; --json gives it to scripts.
     assert (
         f"  Merchant API service {connection.merchant_service_id}, "
-        f"login {connection.merchant_login} / {connection.merchant_password}"
+        f"login {connection.merchant_login} (password: navbat demo --json)"
     ) in out
+    assert connection.merchant_password not in out
     assert f"  payment callback     {ROOT}/uzum/checkout/{public_id}/callback" in out
     assert f"  event callback       {ROOT}/uzum/checkout/{public_id}/event" in out
     assert f"  receipt callback     {ROOT}/uzum/checkout/{public_id}/receipt" in out

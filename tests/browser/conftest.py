@@ -35,6 +35,38 @@ def browser():
         instance.close()
 
 
+# Reports each Content-Security-Policy violation on the console (Chrome also logs its own
+# "Refused to ..." line); init scripts are injected by the browser, outside the page's policy.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " " + event.blockedURI);
+});
+"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(browser, monkeypatch):
+    """Every browser context a test opens is watched: anything the Content-Security-Policy
+    blocked fails the test. A test that provokes a violation on purpose empties the list."""
+    violations = []
+    new_context = browser.new_context
+
+    def record(message):
+        text = message.text
+        if "Content Security Policy" in text or text.startswith("CSP violation: "):
+            violations.append(text)
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.add_init_script(REPORT_VIOLATIONS)
+        context.on("console", record)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", watched_context)
+    yield violations
+    assert violations == [], "\n".join(violations)
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900})

@@ -58,6 +58,7 @@ def test_default_follows_the_mode(tmp_path):
         "NAVBAT_MODE": "production",
         "NAVBAT_SECRET_KEY": "x" * 50,
         "NAVBAT_ENCRYPTION_KEYS": "q" * 43 + "=",
+        "NAVBAT_PUBLIC_URL": "https://salon.example.uz",
         "PATH": "/usr/bin:/bin",
     }
     out = subprocess.run(  # noqa: S603
