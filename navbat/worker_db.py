@@ -226,14 +226,19 @@ def worker_sessions() -> Iterator[None]:
 
 def hold_job(job: DBTaskResult) -> object | None:
     """On PostgreSQL: lock the job in this session for as long as it runs, so no other
-    worker takes it back while this session lives; the session it was taken on, or None.
-    A reclaimer that just queued the job again may hold the lock an instant longer."""
+    worker takes it back while this session lives; the session it was taken on, or None."""
     if connection.vendor != "postgresql":
         return None
+    key = job_lock_key(job.id)
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = '5s'")
-            cursor.execute("SELECT pg_advisory_lock(%s)", [job_lock_key(job.id)])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            taken = cursor.fetchone()[0]
+        if not taken:
+            # A reclaimer that just queued the job again may hold it an instant longer.
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '5s'")
+                cursor.execute("SELECT pg_advisory_lock(%s)", [key])
     except DatabaseError as exc:
         logger.warning("job %s (%s): cannot lock it, run unlocked: %s", job.id, job.task_path, exc)
         connection.close_if_unusable_or_obsolete()

@@ -17,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from navbat.cli import _make_worker
 from navbat.kit.models import WorkerHeartbeat
 from navbat.worker import Supervisor, is_transient_db_error, reclaim, reclaim_orphans
+from navbat.worker_db import job_lock_key
 from tests import worker_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -355,6 +356,46 @@ def test_a_slow_job_whose_worker_stops_beating_is_not_run_twice(settings, caplog
     assert job.worker_ids == ["slow-worker"]
     assert worker_tasks.CALLS == {"slow": 1}
     assert any("still held by a live database session" in r.getMessage() for r in caplog.records)
+
+
+@postgres_only
+@pytest.mark.postgres
+def test_a_worker_locks_its_job_once_a_reclaimer_lets_go_and_frees_it_after():
+    result = gated.enqueue("locked")
+    key = job_lock_key(result.id)
+
+    def try_lock() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            return cursor.fetchone()[0]
+
+    def worker_waits() -> bool:
+        unsigned = key & 0xFFFFFFFFFFFFFFFF
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND classid = %s::oid AND objid = %s::oid AND objsubid = 1",
+                [unsigned >> 32, unsigned & 0xFFFFFFFF],
+            )
+            return cursor.fetchone()[0] == 1
+
+    assert try_lock()  # as a reclaimer does for an instant after queuing the job again
+    first = start_worker("locker")
+    try:
+        wait_for(worker_waits)
+        assert not STARTED.is_set()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        assert STARTED.wait(10)
+        assert not try_lock()  # the worker's session holds it while the job runs
+    finally:
+        GO.set()
+        first.join(10)
+    assert job_of(result).status == TaskResultStatus.SUCCESSFUL
+    assert try_lock()  # and lets go when it is done
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 @pytest.mark.parametrize("outcome", ["ok", "broken", "transient"])
