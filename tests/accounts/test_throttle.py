@@ -7,6 +7,9 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client, override_settings
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext, ngettext
 
 from navbat.accounts.models import User
 
@@ -31,8 +34,18 @@ def admin_attempt(client, email, password, address=ATTACKER):
 
 
 def waited(response, minutes: int) -> str:
-    unit = "minute" if minutes == 1 else "minutes"
-    return f"Too many failed attempts. Try again in {minutes} {unit}."
+    """The wait as the page says it: a client that logged in as a user gets that user's
+    language, so the message is the translated one, with the plural form of ``minutes``."""
+    if response["Content-Language"] == "en":
+        unit = "minute" if minutes == 1 else "minutes"
+        return f"Too many failed attempts. Try again in {minutes} {unit}."
+    with translation.override(response["Content-Language"]):
+        message = ngettext(
+            "Too many failed attempts. Try again in %(minutes)d minute.",
+            "Too many failed attempts. Try again in %(minutes)d minutes.",
+            minutes,
+        )
+    return message % {"minutes": minutes}
 
 
 def attempts():
@@ -83,8 +96,9 @@ def assert_throttled(response, minutes: int, seconds: int):
     assert response.status_code == 429
     assert response["Retry-After"] == str(seconds)
     page = response.content.decode()
-    assert waited(response, minutes) in page
-    assert WRONG not in page
+    assert escape(waited(response, minutes)) in page
+    with translation.override(response["Content-Language"]):
+        assert escape(gettext(WRONG)) not in page
     assert 'role="alert"' in page
 
 
