@@ -1,8 +1,11 @@
 """Appointments: list, read, book, change, change status, cancel."""
 
+import json
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
@@ -161,13 +164,24 @@ def list_appointments(request: HttpRequest, query: Query[AppointmentQuery]):
     items = list(rows[query.offset : query.offset + query.limit])
     count, exact = _bounded_count(rows, query, len(items))
     zones = dict(salons.locations(business=business).values_list("pk", "timezone"))
-    return {
+    page = {
         "count": count,
         "count_exact": exact,
         "limit": query.limit,
         "offset": query.offset,
         "items": [_out(row, zones) for row in items],
     }
+    # Built from plain values of known types: validating them again against the schema cost
+    # a fifth of the request (the tests hold the list's items equal to the validated read).
+    return HttpResponse(json.dumps(page, default=_json_moment), content_type="application/json")
+
+
+def _json_moment(value):
+    """Moments as the schema writes them (ISO 8601, ``Z`` for UTC)."""
+    if isinstance(value, datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _bounded_count(rows, query: AppointmentQuery, got: int) -> tuple[int, bool]:

@@ -52,9 +52,26 @@ def _day(raw: str | None, tz_name: str) -> date:
     return local_today(tz_name)
 
 
+def _one_of(request, rows: list[Location]) -> Location:
+    """The location asked for among the business's (already read for the picker), else the
+    first; one that is not the business's is not found."""
+    wanted = request.GET.get("location")
+    if wanted:
+        if not str(wanted).isdigit():
+            raise Http404
+        for row in rows:
+            if row.pk == int(wanted):
+                return row
+        raise Http404
+    if not rows:
+        raise Http404
+    return rows[0]
+
+
 @business_required
 def journal_view(request):
-    location = _location(request)
+    all_locations = list(locations(business=request.business))
+    location = _one_of(request, all_locations)
     day = _day(request.GET.get("date"), location.timezone)
     grid = selectors.journal(
         business=request.business,
@@ -70,9 +87,14 @@ def journal_view(request):
             "nav": "journal",
             "grid": grid,
             "day": day,
+            # Formatted once here, not once per specialist and hour in the template (the
+            # grid's empty slots were most of the page's rendering time).
+            "day_iso": day.isoformat(),
+            "hour_labels": [hour.strftime("%H:%M") for hour in grid.hours],
+            "new_url": reverse("booking:appointment_new"),
             "previous_day": previous_day,
             "next_day": next_day,
-            "locations": locations(business=request.business),
+            "locations": all_locations,
             "today": local_today(location.timezone),
         },
     )
