@@ -37,6 +37,7 @@ class Result:
     statuses: Counter = field(default_factory=Counter)
     failures: Counter = field(default_factory=Counter)  # exceptions by name
     bad: int = 0  # answered with an unexpected status
+    cpu_ms: float = float("nan")  # CPU per answered request, when the caller measures it
 
     @property
     def errors(self) -> int:

@@ -123,19 +123,29 @@ class Server:
             self.stop()
             raise RuntimeError(f"{command} did not start: see {self.log.name}") from None
 
-    def rss(self) -> list[int]:
-        """Resident memory (bytes) of every process of the server's session."""
-        sizes = []
-        for status in Path("/proc").glob("[0-9]*/stat"):
+    def pids(self) -> list[int]:
+        """Every process of the server's session (the arbiter and its workers)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                fields = status.read_text().rsplit(")", 1)[1].split()
+                fields = stat.read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
             if int(fields[3]) == self.process.pid:  # the session id
-                with open(status.parent / "status") as handle:
+                found.append(int(stat.parent.name))
+        return found
+
+    def rss(self) -> list[int]:
+        """Resident memory (bytes) of every process of the server's session."""
+        sizes = []
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/status") as handle:
                     for line in handle:
                         if line.startswith("VmRSS:"):
                             sizes.append(int(line.split()[1]) * 1024)
+            except OSError:
+                continue
         return sizes
 
     def stop(self) -> None:
@@ -145,6 +155,49 @@ class Server:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """User + system CPU time of each process so far."""
+    times = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        times[pid] = (int(fields[11]) + int(fields[12])) / TICK
+    return times
+
+
+@dataclass
+class Target:
+    """What a request costs is counted on the server's processes and on the PostgreSQL
+    backends serving its database: CPU time per request does not depend on what else runs
+    on the machine nearly as much as requests per second do."""
+
+    server: Server
+    database_url: str
+
+    def backends(self) -> list[int]:
+        import psycopg
+
+        parts = urlsplit(self.database_url)
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                (parts.path.lstrip("/"),),
+            ).fetchall()
+        return [pid for (pid,) in rows]
+
+    def snapshot(self) -> dict[int, float]:
+        return cpu_seconds([*self.server.pids(), *self.backends()])
+
+
+TARGETS: dict[int, Target] = {}
 
 
 def run_python(args: list[str], env: dict) -> dict:
@@ -243,7 +296,14 @@ PAIRS = [
 
 def measure(port: int, scenario: tuple, args) -> load.Result:
     make, ok = scenario
-    return load.closed_loop(HOST, port, make, clients=args.clients, duration=args.seconds, ok=ok)
+    target = TARGETS.get(port)
+    before = target.snapshot() if target else {}
+    result = load.closed_loop(HOST, port, make, clients=args.clients, duration=args.seconds, ok=ok)
+    if target and result.latencies:
+        after = target.snapshot()
+        spent = sum(after[pid] - before.get(pid, 0.0) for pid in after)
+        result.cpu_ms = spent * 1000 / len(result.latencies)
+    return result
 
 
 def warm(port: int, scenario: tuple, count: int = 30) -> None:
@@ -274,14 +334,18 @@ def side_by_side(args, navbat_cases: dict, report: Report, label_suffix: str = "
         ours_rps = statistics.median(r.rps for r in mine)
         theirs_rps = statistics.median(r.rps for r in bare)
         ratio = ours_rps / theirs_rps if theirs_rps else float("nan")
-        ratios[ours] = ratio
+        ours_cpu = statistics.median(r.cpu_ms for r in mine)
+        ratios[ours] = (ratio, ours_cpu)
+        theirs_cpu = statistics.median(r.cpu_ms for r in bare)
         report.rows.append(
             (
                 label + label_suffix,
                 f"**{ratio:.2f}×**",
+                f"{theirs_cpu / ours_cpu:.2f}×",
                 f"≥ {goal}×",
                 "met" if ratio >= goal else "**not met**",
                 f"{ours_rps:.0f} vs {theirs_rps:.0f} ({theirs.upper()})",
+                f"{ours_cpu:.1f} vs {theirs_cpu:.1f}",
                 f"{statistics.median(r.median for r in mine):.1f} / "
                 f"{statistics.median(r.percentile(0.99) for r in mine):.1f}",
                 f"{statistics.median(r.median for r in bare):.1f} / "
@@ -352,23 +416,24 @@ def history(args, navbat_cases: dict, env: dict, report: Report, before: dict) -
         rps = statistics.median(r.rps for r in mine)
         ratio = rps / statistics.median(r.rps for r in bare)
         after[name] = ratio
-        small, big = before[name], ratio
-        change = big / small if small else float("nan")
+        (small, small_cpu), big = before[name], ratio
+        big_cpu = statistics.median(r.cpu_ms for r in mine)
+        change = big_cpu / small_cpu if small_cpu else float("nan")
         report.history_rows.append(
             (
                 label,
                 f"{small:.2f}×",
                 f"{big:.2f}×",
-                f"{change:.2f}",
-                f"{statistics.median(r.median for r in mine):.1f}",
+                f"{small_cpu:.1f}",
+                f"{big_cpu:.1f}",
+                f"**{change:.2f}**",
             )
         )
-        flat = change >= 0.85
         report.goals.append(
             Goal(
                 f"{label}: the same cost with {args.history[0]:,} and "
-                f"{args.history[1]:,} appointments (ratio kept within 15 %)",
-                flat,
+                f"{args.history[1]:,} appointments (CPU per request within +15 %)",
+                change <= 1.15,
             )
         )
         print(report.history_rows[-1], flush=True)
@@ -429,7 +494,9 @@ def render(report: Report, args, context: dict) -> str:
     lines = [
         f"## {context['stamp']} — side by side with bare Django",
         "",
-        f"Commit {context['commit']}; {context['machine']}; PostgreSQL "
+        f"Commit {context['commit']}; {context['machine']}; load average "
+        f"{context['load_before']} before the run, {context['load_after']} after (other "
+        "work shares these cores: compare ratios, not absolute numbers); PostgreSQL "
         f"{context['postgres']} on {HOST}; Django {django.get_version()}.",
         f"Server (both apps, same options): `{context['server']}`.",
         f"Persistent database connections for both (CONN_MAX_AGE=600 with health checks). "
@@ -438,9 +505,10 @@ def render(report: Report, args, context: dict) -> str:
         "generator shares the cores). History at the start: "
         f"{args.history[0]:,} appointments.",
         "",
-        "| Scenario | navbat ÷ bare | Goal | | req/s navbat vs bare | navbat ms median / p99 "
+        "| Scenario | navbat ÷ bare (req/s) | by CPU per request | Goal | | req/s navbat vs "
+        "bare | CPU ms per request navbat vs bare (web + PostgreSQL) | navbat ms median / p99 "
         "| bare ms median / p99 | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
         *["| " + " | ".join(row) + " |" for row in report.rows],
     ]
     if report.rate_rows:
@@ -459,9 +527,9 @@ def render(report: Report, args, context: dict) -> str:
             f"History: {args.history[0]:,} → {args.history[1]:,} appointments (ratio to SELECT "
             "at each size):",
             "",
-            f"| Page | at {args.history[0]:,} | at {args.history[1]:,} | change | navbat ms "
-            "median after |",
-            "|---|---|---|---|---|",
+            f"| Page | ratio at {args.history[0]:,} | ratio at {args.history[1]:,} | CPU ms per "
+            f"request at {args.history[0]:,} | at {args.history[1]:,} | CPU change |",
+            "|---|---|---|---|---|---|",
             *["| " + " | ".join(row) + " |" for row in report.history_rows],
         ]
     if report.memory_rows:
@@ -525,6 +593,7 @@ def parse(argv: list[str] | None = None):
 
 def main(argv: list[str] | None = None) -> str:
     args = parse(argv)
+    load_before = "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
     navbat_url, reference_url = database_urls()
     recreate(navbat_url)
     recreate(reference_url)
@@ -559,6 +628,8 @@ def main(argv: list[str] | None = None) -> str:
         "navbat": Server(args.server, NAVBAT_APP, NAVBAT_PORT, navbat_env),
         "bare Django": Server(args.server, REFERENCE_APP, REFERENCE_PORT, reference_env),
     }
+    TARGETS[NAVBAT_PORT] = Target(servers["navbat"], navbat_url)
+    TARGETS[REFERENCE_PORT] = Target(servers["bare Django"], reference_url)
     try:
         cases = navbat_scenarios(info)
         for name, case in cases.items():
@@ -578,6 +649,8 @@ def main(argv: list[str] | None = None) -> str:
     context = {
         "stamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit(),
+        "load_before": load_before,
+        "load_after": "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg()),
         "machine": machine(),
         "postgres": server_version(navbat_url),
         "server": args.server.format(python="python", app="<app>", host=HOST, port="<port>"),
