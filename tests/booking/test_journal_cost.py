@@ -57,6 +57,15 @@ def test_slots_link_to_a_new_appointment_at_their_hour(salon_a, login):
     assert '<div class="hour">09:00</div>' in html
 
 
+def test_a_specialist_sees_plain_slots_without_links(salon_a, login):
+    html = login(salon_a.specialist_user).get(reverse("booking:journal"), {"date": day(1)})
+    html = html.content.decode()
+    assert 'class="slot" style="display:block"' not in html
+    assert reverse("booking:appointment_new") not in html
+    hours = html.count('<div class="hour">')
+    assert hours > 0 and html.count('<div class="slot"></div>') == hours  # one lane: their own
+
+
 def test_another_location_of_the_business_is_shown_and_a_strangers_is_not(salon_a, salon_b, login):
     second = create_location(
         business=salon_a.business,
