@@ -84,7 +84,9 @@ def main() -> None:
         print(json.dumps(rows[-1][:3]), " ".join(statements), flush=True)
         if profiler:
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profiler, stream=out).sort_stats(
+                os.environ.get("BENCH_SORT", "cumulative")
+            ).print_stats(40)
             print(out.getvalue())
             for sql in seen:
                 print("   ", sql[:400])

@@ -88,6 +88,7 @@ def _one_of(request, rows: list[Location]) -> Location:
     return rows[0]
 
 
+@transaction.non_atomic_requests  # reads only: no BEGIN and COMMIT round trips
 @business_required
 def journal_view(request):
     all_locations = list(locations(business=request.business))

@@ -98,6 +98,9 @@ def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
     }
 
 
+# Reads only: no request transaction, whose BEGIN and COMMIT were two of the page's few
+# round trips to the database (the page and its watch are what clients' phones poll).
+@transaction.non_atomic_requests
 @require_safe
 def pay_view(request, token: str):
     link = _link(token)
@@ -225,6 +228,7 @@ def pay_status_view(request, token: str, reference: str):
     )
 
 
+@transaction.non_atomic_requests  # reads only, as the page
 @require_safe
 def pay_watch_view(request, token: str):
     """htmx, every few seconds while the page offers the app: the app pays without coming
