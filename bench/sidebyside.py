@@ -580,6 +580,7 @@ def parse(argv: list[str] | None = None):
     )
     parser.add_argument("--only", nargs="*", help="navbat scenarios to run (default: all)")
     parser.add_argument("--no-rate", action="store_true")
+    parser.add_argument("--no-history", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md")
     parser.add_argument(
         "--quick", action="store_true", help="short: 3 s, 1 round, 5 s rate, 50,000 history"
@@ -641,7 +642,7 @@ def main(argv: list[str] | None = None) -> str:
         if not args.no_rate and not args.only:
             fixed_rate(args, cases, report)
         memory(servers, report)
-        if not args.only or {"journal", "api"} <= set(args.only):
+        if not args.no_history and (not args.only or {"journal", "api"} <= set(args.only)):
             history(args, cases, navbat_env, report, before)
     finally:
         for server in servers.values():
