@@ -41,8 +41,11 @@ messages: $(STAMP)
 compile-messages: $(STAMP)
 	cd navbat && ../$(BIN)/navbat compilemessages
 
+# navbat side by side with a bare Django app on PostgreSQL (BENCH_DATABASE_URL or
+# NAVBAT_DATABASE_URL names the server); BENCH_SERVER changes the WSGI server of both apps,
+# BENCH_ARGS passes options (e.g. --quick). Results: bench/RESULTS.md.
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

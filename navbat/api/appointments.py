@@ -1,8 +1,11 @@
 """Appointments: list, read, book, change, change status, cancel."""
 
+import json
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
@@ -20,6 +23,7 @@ from navbat.salons import selectors as salons
 
 from .errors import error_response
 from .schemas import (
+    APPOINTMENT_COUNT_LIMIT,
     READ_ERRORS,
     WRITE_ERRORS,
     AppointmentIn,
@@ -31,10 +35,30 @@ from .schemas import (
     PaymentLinkOut,
     StatusIn,
     id_path,
-    paginate,
 )
 
 router = Router(tags=["appointments"])
+
+LIST_FIELDS = (
+    "location",
+    "specialist",
+    "client",
+    "starts_at",
+    "ends_at",
+    "status",
+    "comment",
+    "total",
+)
+LINE_FIELDS = (
+    "appointment",
+    "kind",
+    "service",
+    "product",
+    "title",
+    "unit_price",
+    "quantity",
+    "discount_percent",
+)
 
 
 def _with_lines(rows, business):
@@ -57,9 +81,9 @@ def _line_out(line: AppointmentLine) -> dict:
     }
 
 
-def _out(appointment) -> dict:
+def _out(appointment, zones: dict[int, str] | None = None) -> dict:
     money = booking.money_of(appointment)
-    tz_name = appointment.location.timezone
+    tz_name = zones[appointment.location_id] if zones else appointment.location.timezone
     return {
         "id": appointment.pk,
         "location_id": appointment.location_id,
@@ -132,9 +156,43 @@ def list_appointments(request: HttpRequest, query: Query[AppointmentQuery]):
         status=query.status or "",
         tz_name=_zone_for(business, query),
     )
-    page = paginate(_with_lines(rows, business), query)
-    page["items"] = [_out(row) for row in page["items"]]
-    return page
+    # Only what the answer holds: no client, specialist or document rows, and each
+    # location's zone read once rather than joined into every row.
+    rows = rows.select_related(None).only(*LIST_FIELDS)
+    lines = scoped(AppointmentLine, business).only(*LINE_FIELDS)
+    rows = rows.prefetch_related(Prefetch("lines", queryset=lines))
+    items = list(rows[query.offset : query.offset + query.limit])
+    count, exact = _bounded_count(rows, query, len(items))
+    zones = dict(salons.locations(business=business).values_list("pk", "timezone"))
+    page = {
+        "count": count,
+        "count_exact": exact,
+        "limit": query.limit,
+        "offset": query.offset,
+        "items": [_out(row, zones) for row in items],
+    }
+    # Built from plain values of known types: validating them again against the schema cost
+    # a fifth of the request (the tests hold the list's items equal to the validated read).
+    return HttpResponse(json.dumps(page, default=_json_moment), content_type="application/json")
+
+
+def _json_moment(value):
+    """Moments as the schema writes them (ISO 8601, ``Z`` for UTC)."""
+    if isinstance(value, datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _bounded_count(rows, query: AppointmentQuery, got: int) -> tuple[int, bool]:
+    """How many rows match, counted only up to APPOINTMENT_COUNT_LIMIT past this page:
+    counting every appointment of a salon with years of history was the one cost of the list
+    that grew with the history. A short page is the last one and needs no count at all."""
+    if got < query.limit and (got or query.offset == 0):
+        return query.offset + got, True
+    bound = query.offset + query.limit + APPOINTMENT_COUNT_LIMIT
+    counted = rows.order_by().values("pk")[: bound + 1].count()
+    return min(counted, bound), counted <= bound
 
 
 @router.get("/appointments/{appointment_id}", response={200: AppointmentOut, **READ_ERRORS})

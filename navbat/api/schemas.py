@@ -336,7 +336,16 @@ class AppointmentOut(Schema):
     payment_state: PaymentStateName
 
 
+APPOINTMENT_COUNT_LIMIT = 10_000
+
+
 class AppointmentPage(PageMeta):
+    count: int = Field(
+        description=f"How many rows match, across all pages, counted up to "
+        f"{APPOINTMENT_COUNT_LIMIT:,} rows past this page; `count_exact` is false when there "
+        "are more."
+    )
+    count_exact: bool
     items: list[AppointmentOut]
 
 

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from navbat.finance.selectors import paid_amount
+from navbat.finance.selectors import paid_subquery
 from navbat.kit.tenancy import scoped
 from navbat.payments.payables import PayableLine, PayableView
 
@@ -15,9 +15,12 @@ class AppointmentPayable:
     kind = KIND
 
     def describe(self, *, business, payable_id: int) -> PayableView | None:
+        # What was paid comes in the same query (the Quick Payment page and its polls ask
+        # this on every view).
         appointment = (
             scoped(Appointment, business)
             .select_related("business", "location", "specialist", "client", "document")
+            .annotate(paid=paid_subquery(business=business, document_ref="document_id"))
             .filter(pk=payable_id)
             .first()
         )
@@ -53,7 +56,7 @@ class AppointmentPayable:
             starts_at=appointment.starts_at,
             time_zone=appointment.location.timezone,
             total=appointment.total,
-            paid=paid_amount(document=appointment.document),
+            paid=appointment.paid,
             lines=tuple(lines),
             is_open=not cancelled,
             closed_reason=_("This appointment was cancelled.") if cancelled else "",

@@ -7,6 +7,8 @@ from django.db import transaction
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -57,9 +59,45 @@ def _day(raw: str | None, tz_name: str) -> date:
     return check_day(day)
 
 
+def _slots(request, grid, lane, day: date, hour_labels: list[str]) -> str:
+    """A lane's empty hour slots (links to a new appointment there for managers), built once
+    here: as template tags, once per specialist and hour, they were most of the page's
+    rendering time."""
+    if not (request.membership and request.membership.manages):
+        return mark_safe('<div class="slot"></div>' * len(hour_labels))  # noqa: S308
+    new_url = reverse("booking:appointment_new")
+    return format_html_join(
+        "",
+        '<a class="slot" href="{}?location={}&specialist={}&start={}T{}"'
+        ' aria-label="{}"></a>',
+        (
+            (new_url, grid.location.pk, lane.specialist.pk, day.isoformat(), label, label)
+            for label in hour_labels
+        ),
+    )
+
+
+def _one_of(request, rows: list[Location]) -> Location:
+    """The location asked for among the business's (already read for the picker), else the
+    first; one that is not the business's is not found."""
+    wanted = request.GET.get("location")
+    if wanted:
+        if not str(wanted).isdigit():
+            raise Http404
+        for row in rows:
+            if row.pk == int(wanted):
+                return row
+        raise Http404
+    if not rows:
+        raise Http404
+    return rows[0]
+
+
+@transaction.non_atomic_requests  # reads only: no BEGIN and COMMIT round trips
 @business_required
 def journal_view(request):
-    location = _location(request)
+    all_locations = list(locations(business=request.business))
+    location = _one_of(request, all_locations)
     try:
         day = _day(request.GET.get("date"), location.timezone)
     except ValidationError as exc:
@@ -71,6 +109,7 @@ def journal_view(request):
         only_specialist_id=own_specialist_id(request),
     )
     previous_day, next_day = selectors.neighbour_days(day)
+    hour_labels = [hour.strftime("%H:%M") for hour in grid.hours]
     return render(
         request,
         "booking/journal.html",
@@ -78,9 +117,11 @@ def journal_view(request):
             "nav": "journal",
             "grid": grid,
             "day": day,
+            "hour_labels": hour_labels,
+            "lanes": [(lane, _slots(request, grid, lane, day, hour_labels)) for lane in grid.lanes],
             "previous_day": previous_day,
             "next_day": next_day,
-            "locations": locations(business=request.business),
+            "locations": all_locations,
             "today": local_today(location.timezone),
         },
     )

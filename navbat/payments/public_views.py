@@ -8,14 +8,17 @@ answer (``services.refresh``) or from what callbacks and reconciliation already 
 import logging
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local, zone
 
 from . import links, payables, providers, selectors, services
@@ -65,6 +68,14 @@ def _not_found(request):
     return render(request, "payments/quick/not_found.html", {}, status=404)
 
 
+@lru_cache(maxsize=256)
+def _app_qr(app_url: str) -> str:
+    """Drawing a QR code was more than half of the page's time; the open-service link (and so
+    its picture) changes only with the link's code, the amount due and the connection, all
+    part of the URL. 256 pictures of a few KB each at most."""
+    return links.qr_svg(app_url, scale=3)
+
+
 def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
     account = providers.active_account(business=link.business)
     app_url, card_hold_until = "", None
@@ -81,12 +92,15 @@ def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
         "card": bool(account and Method.CARD in account.methods),
         "app_url": app_url,
         # While a card payment is open at the bank the app would be refused: say until when.
-        "app_qr": links.qr_svg(app_url, scale=3) if app_url and not card_hold_until else "",
+        "app_qr": _app_qr(app_url) if app_url and not card_hold_until else "",
         "card_hold_until": card_hold_until if app_url else None,
         "installments": bool(app_url and account.installments),
     }
 
 
+# Reads only: no request transaction, whose BEGIN and COMMIT were two of the page's few
+# round trips to the database (the page and its watch are what clients' phones poll).
+@transaction.non_atomic_requests
 @require_safe
 def pay_view(request, token: str):
     link = _link(token)
@@ -133,18 +147,31 @@ def pay_card_view(request, token: str):
     return _render(request, "payments/quick/page.html", context)
 
 
-def _pull(order: PaymentOrder) -> PaymentOrder:
+def _pull(order: PaymentOrder, *, business) -> PaymentOrder:
     """Ask the bank about an order still open, at most once per ``PULL_PAUSE``; when the
     bank cannot say, the page keeps waiting (reconciliation settles it later)."""
     if order.state not in OPEN_STATES or not order.bank_order_id:
         return order
-    if order.checked_at and timezone.now() - order.checked_at < PULL_PAUSE:
+    if not _claim_pull(order, business=business):
         return order
     try:
         return services.refresh(order=order)
     except ProviderError as error:
         log.info("status of %s not known yet: %s", order.reference, error.message)
         return order
+
+
+def _claim_pull(order: PaymentOrder, *, business) -> bool:
+    """Take this pause's one question to the bank. A single UPDATE, so that of many polls at
+    once (in any number of web processes) exactly one wins; the others show what is known."""
+    now = timezone.now()
+    claimed = (
+        scoped(PaymentOrder, business)
+        .filter(pk=order.pk)
+        .filter(Q(checked_at__isnull=True) | Q(checked_at__lte=now - PULL_PAUSE))
+        .update(checked_at=now)
+    )
+    return claimed == 1
 
 
 def _outcome(order: PaymentOrder, *, failed_hint: bool) -> str:
@@ -173,7 +200,7 @@ def _settle(request, token: str, reference: str, *, template: str, failed_hint: 
     order = _order(link, reference) if link else None
     if order is None:
         return _not_found(request)
-    order = _pull(order)
+    order = _pull(order, business=link.business)
     view = _describe(link)  # after the pull: a payment just recorded shows as paid
     if view is None:
         return _not_found(request)
@@ -201,6 +228,7 @@ def pay_status_view(request, token: str, reference: str):
     )
 
 
+@transaction.non_atomic_requests  # reads only, as the page
 @require_safe
 def pay_watch_view(request, token: str):
     """htmx, every few seconds while the page offers the app: the app pays without coming

@@ -78,7 +78,10 @@ def link_by_code(*, business, code: str):
     code = "".join((code or "").split()).upper()
     if not code or len(code) > 16:
         return None
-    return scoped(PaymentLink, business).filter(code=code).first()
+    link = scoped(PaymentLink, business).filter(code=code).first()
+    if link is not None:
+        link.business = business  # the caller's, already loaded: not read again per call
+    return link
 
 
 def order_of_link(*, link, reference: str) -> PaymentOrder | None:

@@ -79,6 +79,7 @@ def booking(salon, hour=14, minute=0, days=1, **changes):
 def test_list_and_read(api_a, salon_a):
     assert api_a.get("/appointments").json() == {
         "count": 2,
+        "count_exact": True,
         "limit": 50,
         "offset": 0,
         "items": [first_json(salon_a), second_json(salon_a)],
@@ -86,6 +87,54 @@ def test_list_and_read(api_a, salon_a):
     response = api_a.get(f"/appointments/{salon_a.appointments[0].pk}")
     assert response.status_code == 200
     assert response.json() == first_json(salon_a)
+
+
+def test_the_list_counts_only_a_bounded_way_past_the_page(api_a, salon_a, monkeypatch):
+    """Counting every appointment of a long history was the one cost that grew with it."""
+    from navbat.api import appointments
+
+    monkeypatch.setattr(appointments, "APPOINTMENT_COUNT_LIMIT", 1)
+    for hour in (14, 16, 18):
+        salon_a.book(hour=hour)
+    first, second, *_rest = sorted(salon_a.appointments, key=lambda a: a.starts_at)
+
+    page = api_a.get("/appointments", {"limit": 1}).json()
+    assert (page["count"], page["count_exact"], [row["id"] for row in page["items"]]) == (
+        2,
+        False,
+        [first.pk],
+    )
+    page = api_a.get("/appointments", {"limit": 1, "offset": 1}).json()
+    assert (page["count"], page["count_exact"], [row["id"] for row in page["items"]]) == (
+        3,
+        False,
+        [second.pk],
+    )
+    page = api_a.get("/appointments", {"limit": 2, "offset": 2}).json()
+    assert (page["count"], page["count_exact"]) == (5, True)  # the last page counts itself
+    page = api_a.get("/appointments", {"limit": 2, "offset": 3}).json()
+    assert (page["count"], page["count_exact"]) == (5, True)
+    page = api_a.get("/appointments", {"limit": 2, "offset": 9}).json()
+    assert (page["count"], page["count_exact"], page["items"]) == (5, True, [])
+
+
+def test_the_list_costs_the_same_queries_for_1_or_14_rows(api_a, salon_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(limit: int) -> int:
+        with CaptureQueriesContext(connection) as seen:
+            assert len(ids(api_a.get("/appointments", {"limit": limit}))) == min(limit, 14)
+        return len([q for q in seen if q["sql"].startswith("SELECT")])
+
+    for hour in range(14, 20):
+        for specialist in salon_a.specialists[:2]:
+            salon_a.book(specialist=specialist, hour=hour, days=2)
+    api_a.get("/appointments")  # the token's first use of the day is written once
+    few, many = queries(1), queries(50)
+    # The token, the rows, their lines, the locations' zones; a full page also counts
+    # (bounded), the last page does not.
+    assert (few, many) == (5, 4)
 
 
 def test_money_after_a_desk_payment(api_a, salon_a):

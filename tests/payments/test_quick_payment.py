@@ -474,7 +474,24 @@ def test_the_views_that_call_the_bank_are_outside_the_request_transaction():
 
     for path in ("/pay/t/card", "/pay/t/return/r", "/pay/t/status/r"):
         assert resolve(path).func._non_atomic_requests == {"default"}
-    assert not getattr(resolve("/pay/t").func, "_non_atomic_requests", set())
+
+
+def test_the_page_and_its_watch_only_read_outside_a_request_transaction(
+    client, salon_a, connect_uzum
+):
+    """They are what phones poll: no BEGIN and COMMIT round trips, and nothing written."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import resolve
+
+    for path in ("/pay/t", "/pay/t/watch"):
+        assert resolve(path).func._non_atomic_requests == {"default"}
+    connect_uzum(salon_a)
+    link = link_of(salon_a)
+    with CaptureQueriesContext(connection) as seen:
+        assert client.get(page_url(link)).status_code == 200
+        assert client.get(f"/pay/{link.token}/watch").status_code == 204
+    assert {q["sql"].split()[0] for q in seen} == {"SELECT"}
 
 
 def test_link_previews_may_ask_for_the_head(client, salon_a, connect_uzum):
