@@ -65,6 +65,9 @@ def served(tmp_path_factory):
         NAVBAT_BODY_TIMEOUT=str(BODY_TIMEOUT),
         NAVBAT_HEADER_TIMEOUT=str(HEADER_TIMEOUT),
         NAVBAT_MAX_REQUEST_BYTES=str(MAX_BODY),
+        # These tests load the server, not the callback limits (tests/uzum/test_callbacks_flood.py).
+        NAVBAT_CALLBACK_LIMIT_PER_ADDRESS="100000",
+        NAVBAT_CALLBACK_LIMIT_PER_CONNECTION="100000",
         PYTHONUNBUFFERED="1",
     )
     log_path = tmp_path / "navbat-run.log"
