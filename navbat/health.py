@@ -1,14 +1,21 @@
 """/healthz: the database is reachable and background work is moving.
 
-The answer names the age (whole seconds) of the newest worker heartbeat and of the oldest
-due job (READY with its time come); ``null`` when there is none. Work is not moving when
-jobs are due and no worker has beaten for ``NAVBAT_HEALTH_WORKER_SILENCE_SECONDS``
-("worker_silent"), or when the oldest due job has waited longer than
-``NAVBAT_HEALTH_QUEUE_DELAY_SECONDS`` ("queue_stalled"). That is a 503 unless
+Work is not moving when jobs are due and no worker has beaten for
+``NAVBAT_HEALTH_WORKER_SILENCE_SECONDS`` ("worker_silent"), when the oldest due job (READY
+with its time come) has waited longer than ``NAVBAT_HEALTH_QUEUE_DELAY_SECONDS``
+("queue_stalled"), or when a job has been RUNNING longer than
+``NAVBAT_WORKER_JOB_TIMEOUT_SECONDS`` ("job_overrunning": hung). That is a 503 unless
 ``NAVBAT_HEALTH_REQUIRE_WORKER`` is off (then the problems are listed with a 200), and
 ``?require=worker`` asks for the strict answer whatever the setting.
+
+Everyone gets the status, the database and the problem codes (a load balancer needs no
+more). The ages in whole seconds (newest heartbeat, oldest due job, oldest running job;
+``null`` when there is none) tell how busy and how late the platform is, so only a caller
+on this machine (after the trusted proxies: ``navbat.kit.net.client_ip``) or one sending
+``Authorization: Bearer <NAVBAT_HEALTH_TOKEN>`` sees them.
 """
 
+import ipaddress
 from datetime import datetime
 
 from django.conf import settings
@@ -16,8 +23,11 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from navbat.kit.net import client_ip
 
 DOWN = {"status": "error", "database": "unavailable"}
 
@@ -43,18 +53,39 @@ def work_report(*, now: datetime) -> dict:
         (moment for moment in (deferred, immediate["oldest"]) if moment is not None),
         default=None,
     )
+    # Read through the partial index on RUNNING jobs' started_at (kit migration 0002).
+    running_since = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).aggregate(
+        oldest=Min("started_at")
+    )["oldest"]
     beat_age, due_age = _age(now, newest_beat), _age(now, due_since)
+    running_age = _age(now, running_since)
     problems = []
     silence = settings.NAVBAT_HEALTH_WORKER_SILENCE_SECONDS
     if due_since is not None and (beat_age is None or beat_age > silence):
         problems.append("worker_silent")
     if due_age is not None and due_age > settings.NAVBAT_HEALTH_QUEUE_DELAY_SECONDS:
         problems.append("queue_stalled")
+    if running_age is not None and running_age > settings.NAVBAT_WORKER_JOB_TIMEOUT_SECONDS:
+        problems.append("job_overrunning")
     return {
         "worker_heartbeat_age": beat_age,
         "oldest_due_job_age": due_age,
+        "oldest_running_job_age": running_age,
         "problems": problems,
     }
+
+
+def may_see_ages(request) -> bool:
+    token = settings.NAVBAT_HEALTH_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme == "Bearer" and constant_time_compare(given.strip(), token):
+        return True
+    try:
+        address = ipaddress.ip_address(client_ip(request))
+    except ValueError:  # "?": nothing trustworthy names the client
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
 
 
 @transaction.non_atomic_requests
@@ -71,5 +102,7 @@ def healthz(request):
         return JsonResponse(DOWN, status=503)
     strict = settings.NAVBAT_HEALTH_REQUIRE_WORKER or request.GET.get("require") == "worker"
     failing = bool(strict and report["problems"])
+    if not may_see_ages(request):
+        report = {"problems": report["problems"]}
     body = {"status": "error" if failing else "ok", "database": "ok", **report}
     return JsonResponse(body, status=503 if failing else 200)

@@ -91,6 +91,14 @@ CSRF_TRUSTED_ORIGINS = [NAVBAT_PUBLIC_URL]
 # How many reverse proxies we run in front of navbat (each appends to X-Forwarded-For);
 # the client address is read from the last of their entries (navbat.kit.net.client_ip).
 NAVBAT_TRUSTED_PROXIES = int(os.environ.get("NAVBAT_TRUSTED_PROXIES", "0"))
+# Bank callbacks accepted per minute (navbat.uzum.callbacks), and how many days stored
+# callbacks and finished jobs are kept (navbat.payments.retention).
+NAVBAT_CALLBACK_LIMIT_PER_ADDRESS = int(os.environ.get("NAVBAT_CALLBACK_LIMIT_PER_ADDRESS", "300"))
+NAVBAT_CALLBACK_LIMIT_PER_CONNECTION = int(
+    os.environ.get("NAVBAT_CALLBACK_LIMIT_PER_CONNECTION", "120")
+)
+NAVBAT_CALLBACK_LIMIT_PER_ORDER = int(os.environ.get("NAVBAT_CALLBACK_LIMIT_PER_ORDER", "300"))
+NAVBAT_RETENTION_DAYS = int(os.environ.get("NAVBAT_RETENTION_DAYS", "30"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -415,11 +423,28 @@ NAVBAT_WORKER_RETRY_DELAYS = [
     for seconds in os.environ.get("NAVBAT_WORKER_RETRY_DELAYS", "1,5,15,60").split(",")
     if seconds.strip()
 ]
+# A job running longer than this is logged by its worker's supervisor and shown by /healthz
+# ("job_overrunning"); it is not stopped (a thread cannot be) nor taken by another worker.
+NAVBAT_WORKER_JOB_TIMEOUT_SECONDS = float(
+    os.environ.get("NAVBAT_WORKER_JOB_TIMEOUT_SECONDS", "600")
+)
+# PostgreSQL, worker sessions only: a statement past this is cancelled (the job fails), a
+# lock wait past this gives up (the job is tried again later); 0 turns a limit off.
+NAVBAT_WORKER_STATEMENT_TIMEOUT_SECONDS = float(
+    os.environ.get("NAVBAT_WORKER_STATEMENT_TIMEOUT_SECONDS", "60")
+)
+NAVBAT_WORKER_LOCK_TIMEOUT_SECONDS = float(
+    os.environ.get("NAVBAT_WORKER_LOCK_TIMEOUT_SECONDS", "10")
+)
 # /healthz answers 503 when work is not moving: jobs are due and no worker has beaten for
-# WORKER_SILENCE seconds, or the oldest due job has waited QUEUE_DELAY seconds. Off: the same
+# WORKER_SILENCE seconds, the oldest due job has waited QUEUE_DELAY seconds, or a job has run
+# past NAVBAT_WORKER_JOB_TIMEOUT_SECONDS. Off: the same
 # numbers are reported, never a 503 for them (a web node a load balancer must keep).
 NAVBAT_HEALTH_REQUIRE_WORKER = _env_bool("NAVBAT_HEALTH_REQUIRE_WORKER", True)
 NAVBAT_HEALTH_WORKER_SILENCE_SECONDS = int(
     os.environ.get("NAVBAT_HEALTH_WORKER_SILENCE_SECONDS", "60")
 )
 NAVBAT_HEALTH_QUEUE_DELAY_SECONDS = int(os.environ.get("NAVBAT_HEALTH_QUEUE_DELAY_SECONDS", "300"))
+# Anyone may read /healthz's status, database and problem codes; the ages (heartbeat, queue,
+# running job) only callers on this machine or sending "Authorization: Bearer <this token>".
+NAVBAT_HEALTH_TOKEN = os.environ.get("NAVBAT_HEALTH_TOKEN", "").strip()

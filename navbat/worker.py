@@ -6,9 +6,18 @@ error (locked, connection lost, serialization failure, deadlock) goes back to th
 a growing delay, a bounded number of times, instead of being marked FAILED; and its idle
 sleep wakes at once when it is told to stop.
 
+A worker writes a job's outcome only while the job is still its own (RUNNING, and last
+claimed by it): a job queued again behind its back belongs to whoever claimed it next, and
+a late outcome is logged and dropped. On PostgreSQL the worker's session holds an advisory
+lock on the job while it runs, and its sessions carry ``statement_timeout`` and
+``lock_timeout``.
+
 ``Supervisor`` runs a JobWorker in a thread and starts a new one, with a log line and a
-short growing pause, whenever it dies. Every few seconds it beats the worker's heartbeat
-and puts the RUNNING jobs of dead workers (no fresh heartbeat names them) back in the queue.
+short growing pause, whenever it dies. Every few seconds it beats the worker's heartbeat,
+logs a job running past ``NAVBAT_WORKER_JOB_TIMEOUT_SECONDS`` (with where it is stuck), and
+puts the RUNNING jobs of dead workers back in the queue, oldest first: no fresh heartbeat
+names them and, on PostgreSQL, no live session holds their lock (a live session proves the
+worker alive, however late its heartbeat).
 ``navbat run`` runs one inside the web process; ``navbat worker`` runs one per process
 (``run_worker_process``: SIGTERM or Ctrl-C finish the current job, then the process exits).
 """
@@ -19,27 +28,26 @@ import logging
 import os
 import signal
 import socket
-import sqlite3
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import timedelta
 from functools import partial
 from secrets import token_hex
-from traceback import format_exception
 from uuid import UUID
 
-from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.db import (
     InterfaceError,
     OperationalError,
     close_old_connections,
     connection,
-    connections,
     transaction,
 )
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.compat import TaskContext, task_finished, task_started
@@ -48,119 +56,26 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from navbat.kit.models import WorkerHeartbeat
+from navbat.worker_db import (
+    fail,
+    hold_job,
+    is_transient_db_error,
+    job_lock_key,
+    let_go,
+    requeue,
+    retry_delay,
+    setting,
+    settled,
+    sound_connections,
+    succeed,
+    worker_sessions,
+)
 
 logger = logging.getLogger("navbat.worker")
-
-try:  # the driver's own classes, for errors raised past Django's wrappers
-    import psycopg
-
-    _DRIVER_ERRORS: tuple[type[BaseException], ...] = (
-        sqlite3.OperationalError,
-        psycopg.OperationalError,
-        psycopg.InterfaceError,
-    )
-except ImportError:  # pragma: no cover - psycopg is a dependency
-    _DRIVER_ERRORS = (sqlite3.OperationalError,)
-
-# Serialization failure, deadlock, lock not available, too many connections, and the
-# server going away (admin/crash shutdown, cannot connect now); class 08 is connections.
-_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03", "53300", "57P01", "57P02", "57P03"}
-_TRANSIENT_WORDS = (
-    "database is locked",
-    "database table is locked",
-    "server closed the connection",
-    "connection already closed",
-    "terminating connection",
-    "could not connect",
-    "connection refused",
-    "connection is lost",
-    "connection is closed",
-    "consuming input failed",
-    "could not serialize access",
-    "deadlock detected",
-)
 
 
 class WorkerLost(Exception):
     """Recorded on a job whose worker died under it too many times."""
-
-
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
-def is_transient_db_error(exc: BaseException | None) -> bool:
-    """True for database errors that a later attempt of the same work can get past."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, (InterfaceError, OperationalError, *_DRIVER_ERRORS)):
-            sqlstate = getattr(exc, "sqlstate", None)
-            if sqlstate and (sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith("08")):
-                return True
-            if isinstance(exc, InterfaceError) or type(exc).__name__ == "InterfaceError":
-                return True  # the connection is gone: a new one will do
-            message = str(exc).lower()
-            if any(words in message for words in _TRANSIENT_WORDS):
-                return True
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
-def _retry_delay(attempt: int) -> float:
-    """Seconds before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
-    delays = list(_setting("NAVBAT_WORKER_RETRY_DELAYS", [1, 5, 15, 60])) or [0]
-    return float(delays[min(attempt, len(delays)) - 1])
-
-
-def _with_retries(write: Callable[[], None], *, tries: int = 5) -> None:
-    """A small write that must land: try again on transient errors, on a sound connection."""
-    for attempt in range(1, tries + 1):
-        try:
-            write()
-            return
-        except Exception as exc:
-            if attempt == tries or not is_transient_db_error(exc):
-                raise
-            connection.close_if_unusable_or_obsolete()
-            time.sleep(0.2 * attempt)
-
-
-def requeue(job: DBTaskResult, *, delay: float, reason: BaseException) -> None:
-    """Put a job back in the queue, due ``delay`` seconds from now; the reason is kept on it
-    (and replaced when it succeeds)."""
-    job.status = TaskResultStatus.READY
-    job.run_after = timezone.now() + timedelta(seconds=delay)
-    job.started_at = None
-    job.finished_at = None
-    job.exception_class_path = f"{type(reason).__module__}.{type(reason).__qualname__}"
-    job.traceback = "".join(format_exception(reason))
-    job.save(
-        update_fields=[
-            "status",
-            "run_after",
-            "started_at",
-            "finished_at",
-            "exception_class_path",
-            "traceback",
-        ]
-    )
-
-
-def sound_connections() -> None:
-    """Between jobs: drop a connection that failed (the next query opens a new one) or was
-    left in a transaction; keep a sound one, whatever CONN_MAX_AGE says (a worker is one
-    long request, and a new PostgreSQL connection per job costs more than most jobs)."""
-    for conn in connections.all(initialized_only=True):
-        if conn.connection is None:
-            continue
-        if conn.in_atomic_block or not conn.get_autocommit():
-            conn.close()
-        elif conn.errors_occurred:
-            if conn.is_usable():
-                conn.errors_occurred = False
-            else:
-                conn.close()
 
 
 class JobWorker(Worker):
@@ -168,8 +83,15 @@ class JobWorker(Worker):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.current_job_id: UUID | None = None
+        # (id, task path, time.monotonic() when it started), replaced in one assignment so
+        # that the supervisor reads a consistent triple.
+        self.current: tuple[UUID, str, float] | None = None
         self._wake = threading.Event()
+
+    @property
+    def current_job_id(self) -> UUID | None:
+        current = self.current
+        return current[0] if current else None
 
     def stop(self) -> None:
         """Finish the job in hand (if any), then return from ``run``."""
@@ -206,20 +128,34 @@ class JobWorker(Worker):
 
     def run(self) -> None:
         logger.info("worker %s starts", self.worker_id)
-        while self.running:
-            sound_connections()
-            job, read = self.claim_next()
-            if job is not None:
-                self.current_job_id = job.id
-                self.run_task(job)
-                self.current_job_id = None
-            if self.batch and read and job is None:
-                return
-            if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
-                return
-            if self.running and job is None:
-                self._wake.wait(self.interval)
+        with worker_sessions():
+            while self.running:
+                sound_connections()
+                job, read = self.claim_next()
+                if job is not None:
+                    self.current = (job.id, job.task_path, time.monotonic())
+                    session = hold_job(job)
+                    try:
+                        self.run_task(job)
+                    finally:
+                        let_go(job, session)
+                    # Not on the way out of a dying thread: the supervisor reads what it held.
+                    self.current = None
+                if self.batch and read and job is None:
+                    return
+                if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                    return
+                if self.running and job is None:
+                    self._wake.wait(self.interval)
         logger.info("worker %s stops", self.worker_id)
+
+    def _dropped(self, job: DBTaskResult) -> None:
+        logger.warning(
+            "job %s (%s) is no longer this worker's (%s): its outcome is dropped",
+            job.id,
+            job.task_path,
+            self.worker_id,
+        )
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
         """Run one claimed job: SUCCESSFUL, FAILED, or (a transient database error, below
@@ -235,13 +171,15 @@ class JobWorker(Worker):
                 value = task.call(TaskContext(task_result=result), *result.args, **result.kwargs)
             else:
                 value = task.call(*result.args, **result.kwargs)
-            _with_retries(lambda: job.set_successful(value))
+            if not settled(partial(succeed, job, value)):
+                self._dropped(job)
+                return
             task_finished.send(sender=backend_type, task_result=job.task_result)
         except Exception as exc:
             attempt = len(job.worker_ids)
-            limit = int(_setting("NAVBAT_WORKER_MAX_ATTEMPTS", 5))
+            limit = int(setting("NAVBAT_WORKER_MAX_ATTEMPTS", 5))
             if is_transient_db_error(exc) and attempt < limit:
-                delay = _retry_delay(attempt)
+                delay = retry_delay(attempt)
                 logger.warning(
                     "job %s (%s) hit a transient database error (%s): attempt %d of %d, "
                     "again in %g s",
@@ -253,10 +191,13 @@ class JobWorker(Worker):
                     delay,
                 )
                 connection.close_if_unusable_or_obsolete()
-                _with_retries(partial(requeue, job, delay=delay, reason=exc))
+                if not settled(partial(requeue, job, delay=delay, reason=exc)):
+                    self._dropped(job)
                 return
             connection.close_if_unusable_or_obsolete()
-            _with_retries(partial(job.set_failed, exc))
+            if not settled(partial(fail, job, exc)):
+                self._dropped(job)
+                return
             try:
                 task_finished.send(sender=type(job.task.get_backend()), task_result=job.task_result)
             except (ImportError, SuspiciousOperation):
@@ -308,9 +249,28 @@ def unregister(*, worker_id: str) -> None:
     WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
 
 
-def reclaim(*, job_id: UUID, holder: str | None, reason: str) -> bool:
-    """Put one RUNNING job back in the queue (or fail it past the attempt limit)."""
-    limit = int(_setting("NAVBAT_WORKER_MAX_ATTEMPTS", 5))
+def _stale_cutoff(now=None):
+    now = now or timezone.now()
+    return now - timedelta(seconds=float(setting("NAVBAT_WORKER_STALE_SECONDS", 30)))
+
+
+def _lock_if_unheld(job: DBTaskResult) -> bool:
+    """On PostgreSQL, inside the reclaiming transaction: False while a live session (its
+    worker's) holds the job; otherwise we hold it until the job is back in the queue."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [job_lock_key(job.id)])
+        return bool(cursor.fetchone()[0])
+
+
+def reclaim(*, job_id: UUID, holder: str | None, reason: str, stale_before=None) -> bool:
+    """Put one RUNNING job back in the queue (or fail it past the attempt limit).
+
+    ``holder``: the worker known to be dead (its thread died); None for a sweep, which
+    looks again with the row locked: the job must have started before ``stale_before``
+    (default: the stale limit ago) and no heartbeat seen since may name it."""
+    limit = int(setting("NAVBAT_WORKER_MAX_ATTEMPTS", 5))
     with transaction.atomic():
         job = (
             DBTaskResult.objects.select_for_update(skip_locked=True)
@@ -319,10 +279,24 @@ def reclaim(*, job_id: UUID, holder: str | None, reason: str) -> bool:
         )
         if job is None or (holder is not None and job.worker_ids[-1:] != [holder]):
             return False
+        if holder is None:
+            cutoff = stale_before or _stale_cutoff()
+            named = WorkerHeartbeat.objects.filter(job_id=job.id, seen_at__gte=cutoff)
+            if job.started_at is None or job.started_at >= cutoff or named.exists():
+                return False
+        if not _lock_if_unheld(job):
+            logger.warning(
+                "job %s (%s) is still held by a live database session of worker %s, though "
+                "its heartbeat is late: left to it",
+                job.id,
+                job.task_path,
+                (job.worker_ids or ["?"])[-1],
+            )
+            return False
         attempt = len(job.worker_ids)
         lost = WorkerLost(f"{reason} while running this job (attempt {attempt} of {limit})")
         if attempt >= limit:
-            job.set_failed(lost)
+            fail(job, lost)
             logger.error("job %s (%s) failed: %s", job.id, job.task_path, lost)
         else:
             requeue(job, delay=0, reason=lost)
@@ -330,25 +304,29 @@ def reclaim(*, job_id: UUID, holder: str | None, reason: str) -> bool:
     return True
 
 
+# At most this many orphans per sweep (each is one short transaction); the rest next time.
+SWEEP_SIZE = 100
+
+
 def reclaim_orphans(*, now=None, keep: set | frozenset = frozenset()) -> int:
     """RUNNING jobs that no fresh heartbeat names (their worker died, or was killed) go back
-    to the queue. ``keep``: jobs this process is running (its own beat may be late)."""
+    to the queue, those that have waited longest first. ``keep``: jobs this process is
+    running (its own beat may be late)."""
     now = now or timezone.now()
-    cutoff = now - timedelta(seconds=float(_setting("NAVBAT_WORKER_STALE_SECONDS", 30)))
-    held = set(
-        WorkerHeartbeat.objects.filter(seen_at__gte=cutoff, job_id__isnull=False).values_list(
-            "job_id", flat=True
-        )
+    cutoff = _stale_cutoff(now)
+    named = WorkerHeartbeat.objects.filter(job_id=OuterRef("pk"), seen_at__gte=cutoff)
+    orphans = (
+        DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=cutoff)
+        .exclude(pk__in=keep)
+        .exclude(Exists(named))
+        .order_by("started_at")
+        .values_list("id", "worker_ids")[:SWEEP_SIZE]
     )
-    running = DBTaskResult.objects.filter(
-        status=TaskResultStatus.RUNNING, started_at__lt=cutoff
-    ).values_list("id", "worker_ids")[:100]
     count = 0
-    for job_id, worker_ids in running:
-        if job_id in held or job_id in keep:
-            continue
+    for job_id, worker_ids in orphans:
         holder = worker_ids[-1] if worker_ids else "?"
-        if reclaim(job_id=job_id, holder=None, reason=f"worker {holder} stopped beating"):
+        reason = f"worker {holder} stopped beating"
+        if reclaim(job_id=job_id, holder=None, reason=reason, stale_before=cutoff):
             count += 1
     # Rows of workers gone for a day tell nothing any more.
     WorkerHeartbeat.objects.filter(seen_at__lt=now - timedelta(days=1)).delete()
@@ -381,11 +359,12 @@ class Supervisor:
         self.worker_id = worker_id
         self.name = name
         self.heartbeat_seconds = float(
-            heartbeat_seconds or _setting("NAVBAT_WORKER_HEARTBEAT_SECONDS", 5)
+            heartbeat_seconds or setting("NAVBAT_WORKER_HEARTBEAT_SECONDS", 5)
         )
         self.backoff = backoff
         self.worker: JobWorker | None = None
         self.restarts = 0
+        self._overrun_logged: UUID | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -418,6 +397,10 @@ class Supervisor:
             connection.close()
 
     def _supervise(self) -> None:
+        with worker_sessions():
+            self._supervise_sessions()
+
+    def _supervise_sessions(self) -> None:
         self._housekeeping(register_first=True)
         crashes = 0
         last_sweep = 0.0
@@ -432,6 +415,7 @@ class Supervisor:
                     break
                 sweep = time.monotonic() - last_sweep > self.heartbeat_seconds * 3
                 self._housekeeping(sweep=sweep)
+                self._watch_the_clock(thread)
                 last_sweep = time.monotonic() if sweep else last_sweep
             if self._stopping.is_set():
                 break
@@ -459,6 +443,32 @@ class Supervisor:
             worker = self.worker
             keep = {worker.current_job_id} if worker and worker.current_job_id else set()
             self._quietly(lambda: reclaim_orphans(keep=keep))
+
+    def _watch_the_clock(self, thread: threading.Thread) -> None:
+        """A job past its time limit is logged once, with where it is stuck. It goes on:
+        a thread cannot be stopped from outside, and other workers leave it alone while
+        this process lives (/healthz shows ``job_overrunning``; restart the worker)."""
+        current = self.worker.current if self.worker else None
+        limit = float(setting("NAVBAT_WORKER_JOB_TIMEOUT_SECONDS", 600))
+        if current is None or current[0] == self._overrun_logged:
+            return
+        job_id, task_path, since = current
+        ran = time.monotonic() - since
+        if ran <= limit:
+            return
+        self._overrun_logged = job_id
+        frame = sys._current_frames().get(thread.ident)
+        where = "".join(traceback.format_stack(frame)) if frame else "(unknown)\n"
+        logger.error(
+            "job %s (%s) on worker %s has run for %.0f s, past its time limit of %g s "
+            "(NAVBAT_WORKER_JOB_TIMEOUT_SECONDS); it is here:\n%s",
+            job_id,
+            task_path,
+            self.worker_id,
+            ran,
+            limit,
+            where.rstrip(),
+        )
 
     def _quietly(self, work: Callable[[], object]) -> None:
         """Bookkeeping never kills the supervisor: a failure is logged and tried next time."""

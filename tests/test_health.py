@@ -26,6 +26,7 @@ def test_healthy(client):
         "database": "ok",
         "worker_heartbeat_age": None,
         "oldest_due_job_age": None,
+        "oldest_running_job_age": None,
         "problems": [],
     }
     assert "no-cache" in response["Cache-Control"]
@@ -109,9 +110,9 @@ def job(*, queued_ago: int, due_in: int | None = None):
     return result
 
 
-def health(client, query=""):
+def health(client, query="", **extra):
     with mock.patch("navbat.health.timezone.now", return_value=NOW):
-        return client.get(URL + query)
+        return client.get(URL + query, **extra)
 
 
 @pytest.mark.django_db
@@ -128,6 +129,7 @@ def test_ok_names_the_heartbeat_and_the_oldest_due_job(client):
         "database": "ok",
         "worker_heartbeat_age": 3,
         "oldest_due_job_age": 12,
+        "oldest_running_job_age": None,
         "problems": [],
     }
 
@@ -151,6 +153,7 @@ def test_silent_workers_while_jobs_are_due_is_503(client):
         "database": "ok",
         "worker_heartbeat_age": 61,
         "oldest_due_job_age": 5,
+        "oldest_running_job_age": None,
         "problems": ["worker_silent"],
     }
 
@@ -165,6 +168,7 @@ def test_no_worker_ever_while_jobs_are_due_is_503(client):
         "database": "ok",
         "worker_heartbeat_age": None,
         "oldest_due_job_age": 0,
+        "oldest_running_job_age": None,
         "problems": ["worker_silent"],
     }
 
@@ -180,6 +184,7 @@ def test_a_due_job_waiting_too_long_is_503_even_with_a_live_worker(client):
         "database": "ok",
         "worker_heartbeat_age": 1,
         "oldest_due_job_age": 301,
+        "oldest_running_job_age": None,
         "problems": ["queue_stalled"],
     }
 
@@ -209,6 +214,7 @@ def test_a_web_node_that_need_not_have_workers_reports_but_stays_up(client, sett
         "database": "ok",
         "worker_heartbeat_age": None,
         "oldest_due_job_age": 400,
+        "oldest_running_job_age": None,
         "problems": ["worker_silent", "queue_stalled"],
     }
     # A monitor asks for the strict answer from any node.
@@ -226,3 +232,91 @@ def test_finished_and_running_jobs_are_not_due(client):
     response = health(client)
     assert response.status_code == 200
     assert response.json()["oldest_due_job_age"] is None
+
+
+# ------------------------------------------------------------------ jobs that hang
+
+
+def running(*, started_ago: int):
+    result = job(queued_ago=started_ago + 1)
+    DBTaskResult.objects.filter(pk=result.id).update(
+        status="RUNNING", worker_ids=["w1"], started_at=NOW - timedelta(seconds=started_ago)
+    )
+    return result
+
+
+@pytest.mark.django_db
+def test_a_job_running_past_its_time_limit_is_a_problem(client, settings):
+    settings.NAVBAT_WORKER_JOB_TIMEOUT_SECONDS = 600
+    heartbeat(2)
+    running(started_ago=30)
+    running(started_ago=601)
+    response = health(client)
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "error",
+        "database": "ok",
+        "worker_heartbeat_age": 2,
+        "oldest_due_job_age": None,
+        "oldest_running_job_age": 601,
+        "problems": ["job_overrunning"],
+    }
+    settings.NAVBAT_WORKER_JOB_TIMEOUT_SECONDS = 601
+    within = health(client)
+    assert within.status_code == 200
+    assert within.json()["problems"] == []
+    assert within.json()["oldest_running_job_age"] == 601
+
+
+# ------------------------------------------------------------------ who sees the ages
+
+PUBLIC = {"REMOTE_ADDR": "203.0.113.7"}
+
+
+@pytest.mark.django_db
+def test_strangers_see_the_status_and_problems_but_not_the_ages(client):
+    heartbeat(61)
+    job(queued_ago=5)
+    response = health(client, **PUBLIC)
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "ok", "problems": ["worker_silent"]}
+    relaxed = health(client, "?require=worker", **PUBLIC)
+    assert relaxed.json() == {"status": "error", "database": "ok", "problems": ["worker_silent"]}
+
+
+@pytest.mark.django_db
+def test_a_monitor_with_the_health_token_sees_the_ages(client, settings):
+    settings.NAVBAT_HEALTH_TOKEN = "monitor-secret-1234567890"
+    heartbeat(4)
+    job(queued_ago=9)
+    full = health(client, HTTP_AUTHORIZATION="Bearer monitor-secret-1234567890", **PUBLIC)
+    assert full.json() == {
+        "status": "ok",
+        "database": "ok",
+        "worker_heartbeat_age": 4,
+        "oldest_due_job_age": 9,
+        "oldest_running_job_age": None,
+        "problems": [],
+    }
+    for wrong in ("Bearer monitor-secret", "monitor-secret-1234567890", "Bearer ", ""):
+        response = health(client, HTTP_AUTHORIZATION=wrong, **PUBLIC)
+        assert response.json() == {"status": "ok", "database": "ok", "problems": []}, wrong
+
+
+@pytest.mark.django_db
+def test_no_token_set_means_no_token_works(client, settings):
+    settings.NAVBAT_HEALTH_TOKEN = ""
+    response = health(client, HTTP_AUTHORIZATION="Bearer ", **PUBLIC)
+    assert response.json() == {"status": "ok", "database": "ok", "problems": []}
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_only_the_real_client_address_counts(client, settings):
+    settings.NAVBAT_TRUSTED_PROXIES = 1
+    local_proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    # A stranger claims to be loopback; our proxy appends the real address.
+    spoofed = health(client, HTTP_X_FORWARDED_FOR="127.0.0.1, 203.0.113.7", **local_proxy)
+    assert spoofed.json() == {"status": "ok", "database": "ok", "problems": []}
+    # A monitor on the proxy's own machine.
+    local = health(client, HTTP_X_FORWARDED_FOR="::1", **local_proxy)
+    assert "worker_heartbeat_age" in local.json()

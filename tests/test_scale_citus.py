@@ -52,6 +52,10 @@ LOCAL = {
         "jobs carry ids, never tenant joins"
     ),
     "kit.WorkerHeartbeat": "one row per worker process",
+    "uzum.RateCounter": (
+        "callback limits per address, connection and order for one minute; keyed by those, "
+        "kept a day, never joined with tenant rows"
+    ),
     "uzum_sandbox.*": "the sandbox bank: a test double of Uzum Bank, off in production",
     "axes.*": "login throttling (django-axes), keyed by user name and address",
 }

@@ -8,14 +8,16 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection
 from django.utils import timezone
+from django_tasks import task
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from navbat.cli import _make_worker
 from navbat.kit.models import WorkerHeartbeat
-from navbat.worker import Supervisor, is_transient_db_error, reclaim_orphans
+from navbat.worker import Supervisor, is_transient_db_error, reclaim, reclaim_orphans
+from navbat.worker_db import job_lock_key
 from tests import worker_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -214,6 +216,10 @@ def test_the_supervisor_beats_while_the_worker_lives():
 # --------------------------------------------------------------- jobs of dead workers
 
 
+def beat_of(worker_id):
+    return WorkerHeartbeat.objects.get(worker_id=worker_id).seen_at
+
+
 def held_by(worker_id, *, seen_ago, started_ago, result=None):
     """A RUNNING job claimed by ``worker_id``, whose heartbeat was last seen ``seen_ago``."""
     result = result or worker_tasks.flaky.enqueue(f"held-{worker_id}", failures=0)
@@ -283,3 +289,263 @@ def test_claiming_names_the_job_in_the_heartbeat():
     beat = WorkerHeartbeat.objects.get(worker_id="namer")
     assert beat.job_id == job.pk
     assert job_of(result).status == TaskResultStatus.RUNNING
+
+
+# ------------------------------------------------ a slow worker's job is never run twice
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL advisory locks and timeouts"
+)
+STARTED = threading.Event()
+GO = threading.Event()
+
+
+@pytest.fixture(autouse=True)
+def gate():
+    STARTED.clear()
+    GO.clear()
+    yield
+    GO.set()  # a test that failed half-way leaves no job waiting
+
+
+@task()
+def gated(key: str, outcome: str = "ok") -> str:
+    """Its first run waits for the test to say GO; then ends as ``outcome`` says."""
+    worker_tasks.CALLS[key] = worker_tasks.CALLS.get(key, 0) + 1
+    if worker_tasks.CALLS[key] == 1:
+        STARTED.set()
+        assert GO.wait(10)
+    if outcome == "broken":
+        raise ValueError("a bug")
+    if outcome == "transient":
+        raise OperationalError("database is locked")
+    return f"{key} run {worker_tasks.CALLS[key]}"
+
+
+def start_worker(worker_id: str) -> threading.Thread:
+    """A worker in its own thread that runs what is due, then returns."""
+    worker = _make_worker(interval=0, worker_id=worker_id)
+    worker.batch = True
+    thread = threading.Thread(target=worker.run, name=f"test-{worker_id}")
+    thread.start()
+    return thread
+
+
+@postgres_only
+@pytest.mark.postgres
+def test_a_slow_job_whose_worker_stops_beating_is_not_run_twice(settings, caplog):
+    settings.NAVBAT_WORKER_STALE_SECONDS = 30
+    result = gated.enqueue("slow")
+    first = start_worker("slow-worker")
+    try:
+        assert STARTED.wait(10)
+        # Two minutes on: the job is past the stale limit and the heartbeat naming it is
+        # silent, but the worker's connection still holds the job.
+        later = timezone.now() + timedelta(seconds=120)
+        with caplog.at_level(logging.WARNING, logger="navbat.worker"):
+            assert reclaim_orphans(now=later) == 0
+        assert job_of(result).status == TaskResultStatus.RUNNING
+        drain("second-worker")
+        assert worker_tasks.CALLS == {"slow": 1}
+    finally:
+        GO.set()
+        first.join(10)
+    job = job_of(result)
+    assert job.status == TaskResultStatus.SUCCESSFUL
+    assert job.return_value == "slow run 1"
+    assert job.worker_ids == ["slow-worker"]
+    assert worker_tasks.CALLS == {"slow": 1}
+    assert any("still held by a live database session" in r.getMessage() for r in caplog.records)
+
+
+@postgres_only
+@pytest.mark.postgres
+def test_a_worker_locks_its_job_once_a_reclaimer_lets_go_and_frees_it_after():
+    result = gated.enqueue("locked")
+    key = job_lock_key(result.id)
+
+    def try_lock() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            return cursor.fetchone()[0]
+
+    def worker_waits() -> bool:
+        unsigned = key & 0xFFFFFFFFFFFFFFFF
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND classid = %s::oid AND objid = %s::oid AND objsubid = 1",
+                [unsigned >> 32, unsigned & 0xFFFFFFFF],
+            )
+            return cursor.fetchone()[0] == 1
+
+    assert try_lock()  # as a reclaimer does for an instant after queuing the job again
+    first = start_worker("locker")
+    try:
+        wait_for(worker_waits)
+        assert not STARTED.is_set()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        assert STARTED.wait(10)
+        assert not try_lock()  # the worker's session holds it while the job runs
+    finally:
+        GO.set()
+        first.join(10)
+    assert job_of(result).status == TaskResultStatus.SUCCESSFUL
+    assert try_lock()  # and lets go when it is done
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+@pytest.mark.parametrize("outcome", ["ok", "broken", "transient"])
+@pytest.mark.parametrize("taken_over", [TaskResultStatus.RUNNING, TaskResultStatus.SUCCESSFUL])
+def test_a_late_finish_of_a_job_taken_over_changes_nothing(outcome, taken_over, caplog):
+    result = gated.enqueue("late", outcome=outcome)
+    first = start_worker("late-worker")
+    assert STARTED.wait(10)
+    # Meanwhile the job was queued again and claimed (or done) by another worker.
+    DBTaskResult.objects.filter(pk=result.id).update(
+        status=taken_over,
+        worker_ids=["late-worker", "other-worker"],
+        return_value="the other's" if taken_over == TaskResultStatus.SUCCESSFUL else None,
+    )
+    before = DBTaskResult.objects.filter(pk=result.id).values().get()
+    with caplog.at_level(logging.WARNING, logger="navbat.worker"):
+        GO.set()
+        first.join(10)
+    assert not first.is_alive()
+    assert DBTaskResult.objects.filter(pk=result.id).values().get() == before
+    assert worker_tasks.CALLS == {"late": 1}
+    dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
+    assert dropped == [
+        f"job {result.id} (tests.test_worker.gated) is no longer this worker's "
+        f"(late-worker): its outcome is dropped"
+    ]
+
+
+def test_reclaim_rechecks_the_heartbeat_with_the_row_locked(settings):
+    """A sweep read the job as an orphan; by the time it reclaims it, a live worker holds
+    it (another sweep queued it again and a worker claimed it)."""
+    settings.NAVBAT_WORKER_STALE_SECONDS = 30
+    result = held_by("live-claimer", seen_ago=1, started_ago=1)
+    assert reclaim(job_id=result.id, holder=None, reason="worker dead stopped beating") is False
+    job = job_of(result)
+    assert job.status == TaskResultStatus.RUNNING
+    assert job.worker_ids == ["live-claimer"]
+
+
+def test_a_sweep_takes_the_oldest_orphans_first(settings):
+    settings.NAVBAT_WORKER_STALE_SECONDS = 30
+    now = timezone.now()
+    # 101 orphans; the one that has waited longest was queued last.
+    jobs = [worker_tasks.flaky.enqueue(f"orphan-{n}", failures=0) for n in range(101)]
+    for n, result in enumerate(jobs):
+        DBTaskResult.objects.filter(pk=result.id).update(
+            status=TaskResultStatus.RUNNING,
+            worker_ids=["gone"],
+            started_at=now - timedelta(seconds=100 + n),
+        )
+    assert reclaim_orphans(now=now) == 100
+    assert job_of(jobs[-1]).status == TaskResultStatus.READY
+    assert job_of(jobs[0]).status == TaskResultStatus.RUNNING  # the youngest waits its turn
+    assert reclaim_orphans(now=now) == 1
+    assert job_of(jobs[0]).status == TaskResultStatus.READY
+
+
+# ------------------------------------------------------------------ hung jobs
+
+
+def test_the_supervisor_logs_a_job_past_its_time_limit_once(settings, caplog):
+    settings.NAVBAT_WORKER_JOB_TIMEOUT_SECONDS = 0.1
+    result = gated.enqueue("hung")
+    supervisor = Supervisor(
+        make_worker=lambda: _make_worker(interval=0.02, worker_id="x"),
+        worker_id="sup-hung",
+        heartbeat_seconds=0.05,
+    )
+    with caplog.at_level(logging.WARNING, logger="navbat.worker"):
+        supervisor.start()
+        try:
+            assert STARTED.wait(10)
+            wait_for(lambda: any("time limit" in r.getMessage() for r in caplog.records))
+            for _ in range(3):  # three more beats, each looking at the job again
+                seen = beat_of("sup-hung")
+                wait_for(lambda seen=seen: beat_of("sup-hung") > seen)
+        finally:
+            GO.set()
+            wait_for(lambda: job_of(result).status == TaskResultStatus.SUCCESSFUL)
+            supervisor.stop(timeout=5)
+    overrun = [r.getMessage() for r in caplog.records if "time limit" in r.getMessage()]
+    assert len(overrun) == 1
+    assert overrun[0].startswith(
+        f"job {result.id} (tests.test_worker.gated) on worker sup-hung has run for "
+    )
+    assert "past its time limit of 0.1 s (NAVBAT_WORKER_JOB_TIMEOUT_SECONDS)" in overrun[0]
+    assert "in gated" in overrun[0]  # where the job is stuck
+
+
+@task()
+def slow_query(seconds: float) -> list:
+    """A job stuck in the database: it reports its session's timeouts, then sleeps there."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        statement = cursor.fetchone()[0]
+        cursor.execute("SHOW lock_timeout")
+        lock = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_sleep(%s)", [seconds])
+    return [statement, lock]
+
+
+@postgres_only
+@pytest.mark.postgres
+def test_worker_connections_time_out_a_hung_statement_and_web_ones_do_not(settings):
+    settings.NAVBAT_WORKER_STATEMENT_TIMEOUT_SECONDS = 0.5
+    settings.NAVBAT_WORKER_LOCK_TIMEOUT_SECONDS = 2
+    hung = slow_query.enqueue(5)
+    started = time.monotonic()
+    first = start_worker("timeouts")
+    first.join(10)
+    assert time.monotonic() - started < 4
+    job = job_of(hung)
+    assert job.status == TaskResultStatus.FAILED
+    assert "canceling statement due to statement timeout" in job.traceback
+    # A quick statement passes, and the session says what it was given.
+    settings.NAVBAT_WORKER_STATEMENT_TIMEOUT_SECONDS = 3
+    quick = slow_query.enqueue(0)
+    second = start_worker("timeouts-2")
+    second.join(10)
+    assert job_of(quick).return_value == ["3s", "2s"]
+    # This thread is like a web request's: no limits.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone()[0] == "0"
+
+
+# ------------------------------------------------ the index on django_tasks_db's table
+
+
+@postgres_only
+@pytest.mark.postgres
+def test_the_running_jobs_index_is_built_concurrently_on_postgresql():
+    from django.core.management import call_command
+    from django.test.utils import CaptureQueriesContext
+
+    call_command("migrate", "kit", "0001", verbosity=0)
+    with CaptureQueriesContext(connection) as queries:
+        call_command("migrate", "kit", verbosity=0)
+    creates = [q["sql"] for q in queries if "CREATE INDEX" in q["sql"]]
+    assert creates == [
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS navbat_tasks_running_idx"
+        " ON django_tasks_database_dbtaskresult (started_at) WHERE status = 'RUNNING'"
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'navbat_tasks_running_idx'"
+        )
+        [(valid, definition)] = cursor.fetchall()
+    assert valid is True
+    assert definition.endswith("(started_at) WHERE ((status)::text = 'RUNNING'::text)")

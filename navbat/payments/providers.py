@@ -94,6 +94,10 @@ class Provider(Protocol):
         """Where the client pays ``amount`` for the link ``code`` in the bank's app, or ""
         when the account does not take app payments (or not this amount)."""
 
+    def purge_before(self, *, before: datetime) -> dict[str, int]:
+        """Delete what the provider kept of strangers' requests (callbacks, counters) from
+        before ``before``; how many rows of each kind went."""
+
 
 _PROVIDERS: dict[str, Provider] = {}
 
@@ -116,3 +120,7 @@ def active_account(*, business) -> Account | None:
         if account is not None:
             return account
     return None
+
+
+def registered() -> list[Provider]:
+    return list(_PROVIDERS.values())

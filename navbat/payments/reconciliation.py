@@ -213,5 +213,9 @@ def schedule_next_daily(*, now: datetime | None = None) -> bool:
 
 
 def ensure_daily_scheduled() -> bool:
-    """Seed the daily job once (the worker calls this at start); True when it seeded."""
+    """Seed the nightly jobs once (the worker calls this at start): this check and the
+    retention purge (payments.retention). True when it seeded the check."""
+    from .retention import schedule_next_purge
+
+    schedule_next_purge()
     return schedule_next_daily()

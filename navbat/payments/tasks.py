@@ -22,3 +22,15 @@ def daily_reconciliation() -> None:
         reconciliation.run_daily()
     finally:
         reconciliation.schedule_next_daily()
+
+
+@task()
+def purge_old_records() -> None:
+    """Delete stored callbacks and finished jobs past the retention period; reschedules
+    itself for the next night, whatever happened tonight."""
+    from . import retention
+
+    try:
+        retention.purge()
+    finally:
+        retention.schedule_next_purge()

@@ -1,198 +1,85 @@
 """Checkout callbacks: what Uzum Bank POSTs to ``uzum/checkout/<connection>/...``.
 
 A callback carries no signature, no amount and no status (uzum-bank.md §1), so it is only a
-trigger. The view stores it once per identical body and queues one job in the same
-transaction, then answers 200 at once (else the bank repeats it). The job finds our order
-of *this* connection and asks the bank for the order's status; only that answer is applied.
+trigger, and its address (the connection's public id) is no secret: anyone can send one.
+The views count, bound and store it (:mod:`navbat.uzum.ingest`: 429 past the limits,
+nothing stored then) and queue one job in the same transaction.
+
+The job asks the bank about the order the callback names (only that answer is applied),
+at most once per order at a time: callbacks for an order whose status pull is pending wait
+for that pull (:class:`~navbat.uzum.models.StatusPull`). Callbacks naming no order of this
+connection never cost a status pull. Every retry is bounded; what is left over is settled
+by reconciliation, which checks every open order anyway.
 """
 
-import hashlib
-import json
 import logging
 import random
 import uuid
 from datetime import datetime, timedelta
 
-from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
-from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
+from django.db.models.functions import Greatest
+from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from navbat.kit import ratelimit
 from navbat.kit.tenancy import scoped
 from navbat.payments.models import PaymentOrder
 from navbat.payments.providers import ProviderError, ProviderUnavailable
 from navbat.payments.services import apply_bank_view
 
-from .models import Callback, CallbackKind, Connection
+from .ingest import LIVE_STATES, STALE_PULL, WAITING, receive
+from .models import Callback, CallbackKind, Connection, RateCounter, StatusPull
 from .provider import NAME, UzumProvider
-from .services import connection_at
+from .tasks import PRIORITY_CLOSED, PRIORITY_OURS, PRIORITY_RETRY
 
 log = logging.getLogger("navbat.uzum")
 security_log = logging.getLogger("navbat.security")
 
-MAX_BODY_BYTES = 64 * 1024
-# Status pulls caused by callbacks, per connection: a flood of (forged or real) callbacks
-# must not turn into a flood of calls to the bank with the salon's keys.
-PULLS_PER_WINDOW = 60
-PULL_WINDOW = timedelta(minutes=1)
-# The same order asked about this recently: the answer is fresh, ask again a little later.
+# Status pulls per connection and minute: for live orders and for the others (settled,
+# expired, cancelled: only a late success matters there).
+PULL_WINDOW = 60
+PULLS_PER_WINDOW, CLOSED_PULLS_PER_WINDOW = 60, 10
+# One order is asked at most once per this gap; a callback meanwhile waits for the next pull.
 MIN_PULL_GAP = timedelta(seconds=2)
 # The order may not be committed yet (a callback overtaking our register call); waits in
-# seconds before each new look.
+# seconds before each new look, then the callback is ignored.
 NOT_FOUND_WAITS = (2, 5, 15)
-# The bank did not answer the status pull; after these waits the order is left to the
-# reconciliation job (pending orders) and the daily check.
+# The bank did not answer the status pull: waits before asking again; then the order is
+# left to reconciliation (pending orders) and the daily check.
 UNAVAILABLE_WAITS = (10, 30, 120, 600)
-
-
-# ------------------------------------------------------------------------------ views
-
-
-def _error(status: int, error: str) -> JsonResponse:
-    return JsonResponse({"ok": False, "error": error}, status=status)
-
-
-def _client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "?")
-
-
-def _order_id(value) -> str | None:
-    """The bank's order id as we store it (canonical UUID), or None when it is not one."""
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
-
-
-def _references(kind: str, body: dict) -> tuple[str, str] | None:
-    """(bank order id, our order number) named by the body, or None when it is malformed."""
-    raw_id, number = body.get("orderId"), body.get("orderNumber")
-    order_id = _order_id(raw_id) if raw_id is not None else ""
-    if order_id is None:
-        return None
-    if number is None:
-        number = ""
-    if not isinstance(number, str) or len(number) > 64:
-        return None
-    if kind == CallbackKind.RECEIPT:
-        return (order_id, number) if order_id else None
-    return (order_id, number) if (order_id or number) else None
-
-
-def _parse(request: HttpRequest) -> dict | str:
-    """The JSON object of the body, or what is wrong with it."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return "bad Content-Length"
-    if declared > MAX_BODY_BYTES:
-        return "body too large"
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        return "body too large"
-    if len(raw) > MAX_BODY_BYTES:
-        return "body too large"
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return "body is not JSON"
-    if not isinstance(body, dict):
-        return "body is not a JSON object"
-    return body
-
-
-def digest_of(body: dict) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _receive(request: HttpRequest, public_id: uuid.UUID, kind: str):
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    connection = connection_at(public_id)
-    if connection is None:
-        security_log.warning(
-            "uzum %s callback for unknown connection %s from %s",
-            kind,
-            public_id,
-            _client_address(request),
-        )
-        return _error(404, "unknown connection")
-    body = _parse(request)
-    references = _references(kind, body) if isinstance(body, dict) else None
-    if references is None:
-        problem = body if isinstance(body, str) else "no valid orderId / orderNumber"
-        security_log.warning(
-            "uzum %s callback on connection %s from %s refused: %s",
-            kind,
-            connection.public_id,
-            _client_address(request),
-            problem,
-        )
-        return _error(400, problem)
-    store(connection=connection, kind=kind, body=body, references=references)
-    return JsonResponse({"ok": True})
-
-
-def store(
-    *, connection: Connection, kind: str, body: dict, references: tuple[str, str]
-) -> Callback | None:
-    """Keep the callback once and queue its job with it; a repeat only counts. Returns the
-    new row, or None for a repeat."""
-    from .tasks import handle_callback
-
-    digest = digest_of(body)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                callback = Callback.objects.create(
-                    business=connection.business,
-                    connection=connection,
-                    kind=kind,
-                    digest=digest,
-                    body=body,
-                    bank_order_id=references[0],
-                    order_number=references[1],
-                )
-        except IntegrityError:
-            # The same body again (the bank repeats until it hears 200, maybe in parallel).
-            scoped(Callback, connection.business).filter(
-                connection=connection, kind=kind, digest=digest
-            ).update(repeats=F("repeats") + 1)
-            return None
-        # The job row commits with the callback or not at all (the queue is in the database).
-        handle_callback.enqueue(callback.pk)
-    return callback
+# The connection's pull budget was used up: a pull waits for the next window this often.
+MAX_BUDGET_WAITS = 3
 
 
 @csrf_exempt
+@transaction.non_atomic_requests
 def payment_view(request: HttpRequest, connection: uuid.UUID):
-    return _receive(request, connection, CallbackKind.PAYMENT)
+    return receive(request, connection, CallbackKind.PAYMENT)
 
 
 @csrf_exempt
+@transaction.non_atomic_requests
 def event_view(request: HttpRequest, connection: uuid.UUID):
-    return _receive(request, connection, CallbackKind.EVENT)
+    return receive(request, connection, CallbackKind.EVENT)
 
 
 @csrf_exempt
+@transaction.non_atomic_requests
 def receipt_view(request: HttpRequest, connection: uuid.UUID):
-    return _receive(request, connection, CallbackKind.RECEIPT)
+    return receive(request, connection, CallbackKind.RECEIPT)
 
 
 # ------------------------------------------------------------------------------ the job
 
 
-def _note(callback: Callback, outcome: str, *, handled: bool) -> str:
-    changes: dict = {"outcome": outcome[:200]}
+def _note(callback_ids, outcome: str, *, handled: bool) -> str:
+    changes: dict = {"outcome": outcome[:200], "awaiting_pull": False}
     if handled:
         changes["handled_at"] = timezone.now()
-    Callback.objects.filter(pk=callback.pk).update(**changes)
+    Callback.objects.filter(pk__in=list(callback_ids)).update(**changes)
     return outcome
 
 
@@ -200,8 +87,10 @@ def _later(callback: Callback, *, attempt: int, run_after: datetime, outcome: st
     from .tasks import handle_callback
 
     with transaction.atomic():
-        handle_callback.using(run_after=run_after).enqueue(callback.pk, attempt=attempt)
-        return _note(callback, outcome, handled=False)
+        handle_callback.using(run_after=run_after, priority=PRIORITY_RETRY).enqueue(
+            callback.pk, attempt=attempt
+        )
+        return _note([callback.pk], outcome, handled=False)
 
 
 def _orders_of(connection: Connection):
@@ -229,27 +118,10 @@ def _names_foreign_order(connection: Connection, callback: Callback) -> bool:
     return others.exists()
 
 
-def take_pull(connection: Connection) -> datetime | None:
-    """Count one status pull against the connection's window: None when allowed, else the
-    moment the window reopens."""
-    with transaction.atomic():
-        row = Connection.objects.select_for_update().get(pk=connection.pk)
-        now = timezone.now()
-        started = row.pull_window_started_at
-        if started is None or now >= started + PULL_WINDOW:
-            row.pull_window_started_at, row.pull_window_count = now, 1
-        elif row.pull_window_count >= PULLS_PER_WINDOW:
-            return started + PULL_WINDOW
-        else:
-            row.pull_window_count += 1
-        row.save(update_fields=["pull_window_started_at", "pull_window_count"])
-    return None
-
-
 def handle(*, callback_id: int, attempt: int = 0) -> str:
     """The body of the ``handle_callback`` job; returns the outcome it recorded."""
     callback = (
-        Callback.objects.select_related("connection", "connection__business")
+        Callback.objects.select_related("connection", "connection__business", "order")
         .filter(pk=callback_id)
         .first()
     )
@@ -257,8 +129,8 @@ def handle(*, callback_id: int, attempt: int = 0) -> str:
         return ""
     connection = callback.connection
     if callback.kind == CallbackKind.RECEIPT:
-        return _note(callback, "receipt stored", handled=True)
-    order = _find_order(connection, callback)
+        return _note([callback.pk], "receipt stored", handled=True)
+    order = callback.order or _find_order(connection, callback)
     if order is None:
         return _no_order(connection, callback, attempt)
     if callback.bank_order_id and order.bank_order_id not in ("", callback.bank_order_id):
@@ -270,7 +142,7 @@ def handle(*, callback_id: int, attempt: int = 0) -> str:
             order.bank_order_id,
             callback.bank_order_id,
         )
-        return _note(callback, "order id does not match: ignored", handled=True)
+        return _note([callback.pk], "order id does not match: ignored", handled=True)
     if callback.order_number and callback.order_number != order.reference:
         # Found by the bank's id; the bank's answer below is about that order only.
         security_log.warning(
@@ -285,45 +157,7 @@ def handle(*, callback_id: int, attempt: int = 0) -> str:
     if not bank_order_id:
         # Named by our reference only, before our register call stored the bank's id.
         return _no_order(connection, callback, attempt, what="bank order id not known yet")
-    now = timezone.now()
-    if order.checked_at and now - order.checked_at < MIN_PULL_GAP:
-        return _later(
-            callback,
-            attempt=attempt,
-            run_after=order.checked_at + MIN_PULL_GAP,
-            outcome="asked the bank just now: later",
-        )
-    reopens = take_pull(connection)
-    if reopens is not None:
-        # Spread the waiting jobs a little so they do not all wake in the same second.
-        jitter = timedelta(milliseconds=random.randrange(5000))  # noqa: S311 - not a secret
-        return _later(
-            callback, attempt=attempt, run_after=reopens + jitter, outcome="rate limited: later"
-        )
-    try:
-        view = UzumProvider().fetch_bank_order(connection=connection, bank_order_id=bank_order_id)
-    except ProviderUnavailable:
-        if attempt < len(UNAVAILABLE_WAITS):
-            return _later(
-                callback,
-                attempt=attempt + 1,
-                run_after=now + timedelta(seconds=UNAVAILABLE_WAITS[attempt]),
-                outcome="bank unreachable: later",
-            )
-        log.warning("bank unreachable for callback %s; left to reconciliation", callback.pk)
-        return _note(callback, "bank unreachable: left to reconciliation", handled=True)
-    except ProviderError as error:
-        security_log.warning(
-            "uzum callback %s on connection %s names bank order %s; the bank says: %s",
-            callback.pk,
-            connection.public_id,
-            bank_order_id,
-            error.code,
-        )
-        return _note(callback, f"bank refused the status query ({error.code})", handled=True)
-    before = order.state
-    order = apply_bank_view(order_id=order.pk, view=view)
-    return _note(callback, f"{before} → {order.state}", handled=True)
+    return _ask_bank(connection, callback, order, bank_order_id)
 
 
 def _no_order(
@@ -338,7 +172,7 @@ def _no_order(
             callback.bank_order_id,
             callback.order_number,
         )
-        return _note(callback, "order of another connection: ignored", handled=True)
+        return _note([callback.pk], "order of another connection: ignored", handled=True)
     if attempt < len(NOT_FOUND_WAITS):
         return _later(
             callback,
@@ -354,4 +188,200 @@ def _no_order(
         callback.bank_order_id,
         callback.order_number,
     )
-    return _note(callback, f"{what}: ignored", handled=True)
+    return _note([callback.pk], f"{what}: ignored", handled=True)
+
+
+# ------------------------------------------------------------------- status pulls
+
+
+def _ask_bank(connection: Connection, callback: Callback, order: PaymentOrder, bank_order_id):
+    """Join the order's pending pull, or ask the bank now when the order's gap and the
+    connection's budget allow, or leave one pending pull for later."""
+    if _join_pending(order.pk, [callback.pk]):
+        return WAITING
+    now = timezone.now()
+    live = order.state in LIVE_STATES
+    if order.checked_at and now < order.checked_at + MIN_PULL_GAP:
+        due = order.checked_at + MIN_PULL_GAP
+        return _pend(connection, order, bank_order_id, [callback.pk], due=due, live=live)
+    reopens = _take_budget(connection.pk, live=live)
+    if reopens is not None:
+        return _pend(
+            connection,
+            order,
+            bank_order_id,
+            [callback.pk],
+            due=reopens,
+            live=live,
+            budget_waits=1,
+            outcome="pull budget used up: later",
+        )
+    return _pull(connection, order, bank_order_id, [callback.pk], attempt=0)
+
+
+def _take_budget(connection_id: int, *, live: bool) -> datetime | None:
+    """Count one status pull against the connection's budget: None when allowed, else
+    when the window reopens (with a little jitter, so that waiting pulls do not all wake
+    in the same second)."""
+    kind, limit = ("live", PULLS_PER_WINDOW) if live else ("closed", CLOSED_PULLS_PER_WINDOW)
+    verdict = ratelimit.hit(
+        RateCounter,
+        [ratelimit.Limit(f"uzum:pulls:{connection_id}:{kind}", limit)],
+        window=PULL_WINDOW,
+    )
+    if verdict.allowed:
+        return None
+    jitter = timedelta(milliseconds=random.randrange(5000))  # noqa: S311 - not a secret
+    return timezone.now() + timedelta(seconds=verdict.retry_after) + jitter
+
+
+def _join_pending(order_id: int, callback_ids: list[int], *, attempt: int = 0) -> bool:
+    """Wait for the order's pending pull, if there is one (its row is locked while the
+    callbacks join, so the pull's start cannot slip between)."""
+    fresh_since = timezone.now() - STALE_PULL
+    with transaction.atomic():
+        joined = StatusPull.objects.filter(order_id=order_id, requested_at__gte=fresh_since).update(
+            attempt=Greatest(F("attempt"), attempt)
+        )
+        if joined:
+            Callback.objects.filter(pk__in=callback_ids).update(awaiting_pull=True, outcome=WAITING)
+    return bool(joined)
+
+
+def _pend(
+    connection: Connection,
+    order: PaymentOrder,
+    bank_order_id: str,
+    callback_ids: list[int],
+    *,
+    due: datetime,
+    live: bool,
+    attempt: int = 0,
+    budget_waits: int = 0,
+    outcome: str = WAITING,
+) -> str:
+    """Leave one pending pull of the order, due at ``due``, with its job; or join the one
+    that is there already."""
+    from .tasks import pull_status
+
+    retry = attempt > 0 or budget_waits > 0
+    priority = PRIORITY_RETRY if retry else (PRIORITY_OURS if live else PRIORITY_CLOSED)
+    for _round in range(3):
+        if _join_pending(order.pk, callback_ids, attempt=attempt):
+            return outcome
+        with transaction.atomic():
+            stale = timezone.now() - STALE_PULL
+            StatusPull.objects.filter(order_id=order.pk, requested_at__lt=stale).delete()
+            pull = StatusPull.objects.bulk_create(
+                [
+                    StatusPull(
+                        business_id=connection.business_id,
+                        connection=connection,
+                        order=order,
+                        bank_order_id=bank_order_id,
+                        requested_at=timezone.now(),
+                        attempt=attempt,
+                        budget_waits=budget_waits,
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+            created = StatusPull.objects.filter(
+                order_id=order.pk, requested_at=pull[0].requested_at
+            )
+            row = created.first()
+            if row is None:
+                continue  # another job left one first: join it
+            Callback.objects.filter(pk__in=callback_ids).update(
+                awaiting_pull=True, outcome=outcome[:200]
+            )
+            pull_status.using(run_after=due, priority=priority).enqueue(row.pk)
+        return outcome
+    raise RuntimeError(f"no pending status pull could be left for order {order.pk}")
+
+
+def _pull(
+    connection: Connection,
+    order: PaymentOrder,
+    bank_order_id: str,
+    callback_ids: list[int],
+    *,
+    attempt: int,
+) -> str:
+    """Ask the bank now (no row lock is held) and apply its answer."""
+    live = order.state in LIVE_STATES
+    try:
+        view = UzumProvider().fetch_bank_order(connection=connection, bank_order_id=bank_order_id)
+    except ProviderUnavailable:
+        if attempt < len(UNAVAILABLE_WAITS):
+            due = timezone.now() + timedelta(seconds=UNAVAILABLE_WAITS[attempt])
+            return _pend(
+                connection,
+                order,
+                bank_order_id,
+                callback_ids,
+                due=due,
+                live=live,
+                attempt=attempt + 1,
+                outcome="bank unreachable: later",
+            )
+        log.warning("bank unreachable about order %s; left to reconciliation", order.reference)
+        return _note(callback_ids, "bank unreachable: left to reconciliation", handled=True)
+    except ProviderError as error:
+        security_log.warning(
+            "uzum callbacks %s on connection %s name bank order %s; the bank says: %s",
+            callback_ids,
+            connection.public_id,
+            bank_order_id,
+            error.code,
+        )
+        return _note(callback_ids, f"bank refused the status query ({error.code})", handled=True)
+    before = order.state
+    order = apply_bank_view(order_id=order.pk, view=view)
+    return _note(callback_ids, f"{before} → {order.state}", handled=True)
+
+
+def run_pull(*, pull_id: int) -> str:
+    """The body of the ``pull_status`` job: start the pending pull (the callbacks waiting
+    for it are answered by it; those that come later leave the next one), then ask."""
+    from .tasks import pull_status
+
+    pull = StatusPull.objects.select_related("connection", "order").filter(pk=pull_id).first()
+    if pull is None:
+        return ""
+    connection, order = pull.connection, pull.order
+    live = order.state in LIVE_STATES
+    reopens = _take_budget(connection.pk, live=live)
+    if reopens is not None and pull.budget_waits < MAX_BUDGET_WAITS:
+        with transaction.atomic():
+            StatusPull.objects.filter(pk=pull.pk).update(budget_waits=F("budget_waits") + 1)
+            pull_status.using(run_after=reopens, priority=PRIORITY_RETRY).enqueue(pull.pk)
+        return "pull budget used up: later"
+    with transaction.atomic():
+        if not StatusPull.objects.filter(pk=pull.pk).delete()[0]:
+            return ""
+        waiting = list(
+            Callback.objects.filter(
+                order_id=order.pk, awaiting_pull=True, handled_at__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        Callback.objects.filter(pk__in=waiting).update(awaiting_pull=False)
+    if reopens is not None:
+        log.warning("pull budget of connection %s used up; left to reconciliation", connection.pk)
+        return _note(waiting, "pull budget used up: left to reconciliation", handled=True)
+    return _pull(connection, order, pull.bank_order_id, waiting, attempt=pull.attempt)
+
+
+# ------------------------------------------------------------------------------ retention
+
+
+def purge_before(*, before: datetime) -> dict[str, int]:
+    """Retention: callbacks received before ``before`` and pending pulls left from then go;
+    rate counters go once their window is a day old."""
+    from navbat.payments.retention import delete_in_batches
+
+    return {
+        "uzum callbacks": delete_in_batches(Callback.objects.filter(received_at__lt=before)),
+        "uzum status pulls": delete_in_batches(StatusPull.objects.filter(requested_at__lt=before)),
+        "rate counters": ratelimit.purge(RateCounter, older_than=24 * 3600),
+    }

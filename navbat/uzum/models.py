@@ -52,9 +52,6 @@ class Connection(TenantModel):
     )
     connected_at = models.DateTimeField(auto_now_add=True)
     disconnected_at = models.DateTimeField(null=True, blank=True)
-    # Status pulls caused by callbacks, counted per window (see callbacks.rate_limit).
-    pull_window_started_at = models.DateTimeField(null=True, blank=True)
-    pull_window_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-connected_at", "-id"]
@@ -100,6 +97,12 @@ class Callback(TenantModel):
     repeats = models.PositiveIntegerField(default=0)
     handled_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=200, blank=True)
+    # Our order the callback names, found when it arrived (None: none of this connection's).
+    order = models.ForeignKey(
+        "payments.PaymentOrder", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Waiting for the order's pending status pull, which answers it (see StatusPull).
+    awaiting_pull = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -108,6 +111,32 @@ class Callback(TenantModel):
                 fields=["connection", "kind", "digest"], name="uzum_callback_once"
             ),
         ]
+        indexes = [models.Index(fields=["received_at"], name="uzum_callback_received")]
+
+
+class StatusPull(TenantModel):
+    """A status query of one of our orders that callbacks asked for and no job has started
+    yet. At most one per order: every callback naming the order meanwhile waits for it
+    instead of asking the bank again. The job deletes the row when it starts asking."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    order = models.OneToOneField(
+        "payments.PaymentOrder", on_delete=models.CASCADE, related_name="+"
+    )
+    bank_order_id = models.CharField(max_length=64)
+    requested_at = models.DateTimeField()
+    # The bank did not answer this many times before (bounded; see callbacks.UNAVAILABLE_WAITS).
+    attempt = models.PositiveSmallIntegerField(default=0)
+    # Put off this many times because the connection's pull budget was used up (bounded).
+    budget_waits = models.PositiveSmallIntegerField(default=0)
+
+
+class RateCounter(models.Model):
+    """Fixed-window request counters shared by every web process (navbat.kit.ratelimit)."""
+
+    key = models.CharField(max_length=120, unique=True)
+    window_start = models.BigIntegerField()  # Unix seconds
+    count = models.PositiveIntegerField()
 
 
 class TransactionState(models.TextChoices):

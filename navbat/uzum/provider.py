@@ -267,6 +267,11 @@ class UzumProvider:
             return ""
         return open_service_url(connection, code=code, amount=amount, return_url=return_url)
 
+    def purge_before(self, *, before) -> dict[str, int]:
+        from .callbacks import purge_before
+
+        return purge_before(before=before)
+
     def fetch_bank_order(self, *, connection: Connection, bank_order_id: str) -> BankView:
         try:
             with clients.checkout_client(connection) as client:

@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 
-from navbat.payments import reconciliation, services
+from navbat.payments import reconciliation, retention, services
 from navbat.payments.models import Difference, PaymentOrder, State
 from navbat.uzum_sandbox import bank
 from navbat.uzum_sandbox.models import Terminal
@@ -329,3 +329,101 @@ def test_the_daily_job_reschedules_even_when_the_run_fails(salon_a, monkeypatch)
     with pytest.raises(RuntimeError):
         run_due(DAILY_JOB)
     assert waiting(DAILY_JOB).count() == 1
+
+
+# ------------------------------------------------------------------ retention
+
+
+PURGE_JOB = "navbat.payments.tasks.purge_old_records"
+
+
+def test_the_purge_job_is_seeded_with_the_nightly_check_and_reschedules_itself(db):
+    assert reconciliation.ensure_daily_scheduled() is True
+    assert reconciliation.ensure_daily_scheduled() is False
+    first = waiting(PURGE_JOB).get()
+    assert first.run_after == retention.next_run_at()
+    assert waiting(DAILY_JOB).count() == 1
+
+    assert run_due(PURGE_JOB, now=first.run_after, limit=1) == 1
+    first.refresh_from_db()
+    assert first.status == TaskResultStatus.SUCCESSFUL
+    second = waiting(PURGE_JOB).get()
+    assert second.pk != first.pk
+    assert second.run_after == retention.next_run_at()
+
+
+def test_the_purge_deletes_callbacks_and_finished_jobs_past_the_retention_period(
+    salon_a, connect_uzum, client, settings
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from navbat.uzum.models import Callback, RateCounter
+    from navbat.uzum.tasks import handle_callback
+
+    settings.NAVBAT_RETENTION_DAYS = 10
+    connection = connect_uzum(salon_a)
+    order = start_payment(salon_a)
+    bodies = [
+        {"orderId": order.bank_order_id, "orderNumber": order.reference, "n": n} for n in range(4)
+    ]
+    for body in bodies:
+        response = client.post(
+            f"/uzum/checkout/{connection.public_id}/callback",
+            data=body,
+            content_type="application/json",
+        )
+        assert response.status_code == 200
+    now = timezone.now()
+    old, recent = (
+        list(Callback.objects.order_by("pk"))[:2],
+        list(Callback.objects.order_by("pk"))[2:],
+    )
+    Callback.objects.filter(pk__in=[c.pk for c in old]).update(
+        received_at=now - timedelta(days=10, seconds=1)
+    )
+    Callback.objects.filter(pk__in=[c.pk for c in recent]).update(
+        received_at=now - timedelta(days=9, hours=23)
+    )
+    # Finished jobs: two old (one failed), one recent; a job still waiting is never purged.
+    jobs = list(
+        DBTaskResult.objects.filter(task_path=handle_callback.module_path).order_by("enqueued_at")
+    )
+    statuses = [TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED, TaskResultStatus.SUCCESSFUL]
+    for job, status, age in zip(jobs, statuses, (11, 30, 2), strict=False):
+        DBTaskResult.objects.filter(pk=job.pk).update(
+            status=status, finished_at=now - timedelta(days=age)
+        )
+    ancient_wait = jobs[3]
+    DBTaskResult.objects.filter(pk=ancient_wait.pk).update(enqueued_at=now - timedelta(days=90))
+    other_jobs = DBTaskResult.objects.exclude(task_path=handle_callback.module_path).count()
+    RateCounter.objects.create(
+        key="cb:addr:old", window_start=int(now.timestamp()) - 90_000, count=5
+    )
+    counters = RateCounter.objects.count()
+    before = books(salon_a.business)
+
+    counts = retention.purge(now=now)
+
+    assert counts == {
+        "finished jobs": 2,
+        "uzum callbacks": 2,
+        "uzum status pulls": 0,
+        "rate counters": 1,
+    }
+    assert set(Callback.objects.values_list("pk", flat=True)) == {c.pk for c in recent}
+    left = set(
+        DBTaskResult.objects.filter(task_path=handle_callback.module_path).values_list(
+            "pk", flat=True
+        )
+    )
+    assert left == {jobs[2].pk, ancient_wait.pk}
+    assert DBTaskResult.objects.exclude(task_path=handle_callback.module_path).count() == other_jobs
+    assert RateCounter.objects.count() == counters - 1
+    after = books(salon_a.business)
+    assert (after["orders"], after["transactions"]) == (before["orders"], before["transactions"])
+    assert retention.purge(now=now) == {
+        "finished jobs": 0,
+        "uzum callbacks": 0,
+        "uzum status pulls": 0,
+        "rate counters": 0,
+    }

@@ -14,7 +14,7 @@ from navbat.payments import services
 from navbat.payments.models import PaymentOrder, State
 from navbat.uzum import callbacks
 from navbat.uzum import services as uzum
-from navbat.uzum.models import Callback, Connection
+from navbat.uzum.models import Callback, RateCounter, StatusPull
 from navbat.uzum_sandbox import bank
 from navbat.uzum_sandbox.models import Order as BankOrder
 from tests.payments.jobs import (
@@ -28,6 +28,8 @@ from tests.payments.jobs import (
 )
 
 pytestmark = pytest.mark.django_db
+
+PULL_JOB = "navbat.uzum.tasks.pull_status"
 
 
 @pytest.fixture
@@ -499,22 +501,24 @@ def test_status_pulls_caused_by_callbacks_are_rate_limited_per_connection(
     states = [PaymentOrder.objects.get(pk=o.pk).state for o in orders]
     assert sorted(states) == [State.PAID, State.PAID, State.PENDING]
     order_b.refresh_from_db()
-    assert order_b.state == State.PAID  # another connection has its own window
-    connection.refresh_from_db()
-    assert connection.pull_window_count == 2
-    limited = Callback.objects.get(outcome="rate limited: later")
-    job = waiting(CALLBACK_JOB).get()
-    reopens = connection.pull_window_started_at + callbacks.PULL_WINDOW
-    assert reopens <= job.run_after <= reopens + timedelta(seconds=5)
-    assert job.args_kwargs["args"] == [limited.pk]
+    assert order_b.state == State.PAID  # another connection has its own budget
+    limited = Callback.objects.get(outcome="pull budget used up: later")
+    assert limited.handled_at is None
+    pull = StatusPull.objects.get()
+    assert (pull.order_id, pull.budget_waits) == (limited.order_id, 1)
+    job = waiting(PULL_JOB).get()
+    assert job.args_kwargs["args"] == [pull.pk]
+    assert job.priority == callbacks.PRIORITY_RETRY
+    assert timezone.now() < job.run_after <= timezone.now() + timedelta(seconds=66)
 
-    # A minute on: the window reopens (moved back rather than waited for).
-    Connection.objects.filter(pk=connection.pk).update(
-        pull_window_started_at=timezone.now() - callbacks.PULL_WINDOW
-    )
-    assert run_due(CALLBACK_JOB, now=reopens + timedelta(seconds=6)) == 1
+    # A minute on: the window reopens (the counters forgotten rather than waited for).
+    RateCounter.objects.all().delete()
+    assert run_due(PULL_JOB, now=later(66)) == 1
     assert {PaymentOrder.objects.get(pk=o.pk).state for o in orders} == {State.PAID}
     assert books(salon_a.business)["transactions"] == {"sale_payment": 3, "bank_fee": 3}
+    limited.refresh_from_db()
+    assert limited.outcome == "pending → paid"
+    assert limited.handled_at is not None
 
 
 def test_an_order_asked_about_just_now_is_asked_again_a_little_later(
@@ -529,16 +533,18 @@ def test_an_order_asked_about_just_now_is_asked_again_a_little_later(
     assert run_due(CALLBACK_JOB) == 1
     order.refresh_from_db()
     assert (order.state, order.checks) == (State.PENDING, 1)
-    job = waiting(CALLBACK_JOB).get()
+    job = waiting(PULL_JOB).get()
     assert job.run_after == order.checked_at + timedelta(seconds=2)
-    assert Connection.objects.get(pk=connection.pk).pull_window_count == 0
+    assert job.priority == callbacks.PRIORITY_OURS
+    assert waiting(CALLBACK_JOB).count() == 0
+    stored = Callback.objects.get()
+    assert (stored.outcome, stored.awaiting_pull) == (callbacks.WAITING, True)
 
-    PaymentOrder.objects.filter(pk=order.pk).update(
-        checked_at=timezone.now() - timedelta(seconds=3)
-    )
-    assert run_due(CALLBACK_JOB, now=later(3)) == 1
+    assert run_due(PULL_JOB, now=later(3)) == 1
     order.refresh_from_db()
-    assert order.state == State.PAID
+    assert (order.state, order.checks) == (State.PAID, 2)
+    stored.refresh_from_db()
+    assert (stored.outcome, stored.awaiting_pull) == ("pending → paid", False)
 
 
 def test_a_bank_that_is_down_during_the_pull_changes_nothing_and_is_asked_again(
@@ -559,10 +565,32 @@ def test_a_bank_that_is_down_during_the_pull_changes_nothing_and_is_asked_again(
     assert books(salon_a.business)["transactions"] == {}
     stored = Callback.objects.get()
     assert (stored.outcome, stored.handled_at) == ("bank unreachable: later", None)
-    job = waiting(CALLBACK_JOB).get()
-    assert job.args_kwargs["kwargs"] == {"attempt": 1}
+    assert StatusPull.objects.get().attempt == 1
+    job = waiting(PULL_JOB).get()
+    assert job.priority == callbacks.PRIORITY_RETRY
 
     Terminal.objects.filter(pk=connection.sandbox_terminal.pk).update(faults={})
-    assert run_due(CALLBACK_JOB, now=later(11)) == 1
+    assert run_due(PULL_JOB, now=later(11)) == 1
     order.refresh_from_db()
     assert order.state == State.PAID
+    stored.refresh_from_db()
+    assert stored.outcome == "pending → paid"
+
+
+def test_a_bank_that_stays_down_is_asked_a_bounded_number_of_times(salon_a, connect_uzum, client):
+    from navbat.uzum_sandbox.models import Terminal
+
+    connection = connect_uzum(salon_a)
+    order = start_payment(salon_a)
+    Terminal.objects.filter(pk=connection.sandbox_terminal.pk).update(
+        faults={"payment/getOrderStatus": {"mode": "error_5xx", "status": 503}}
+    )
+    assert post(client, connection, success_body(order)).status_code == 200
+    assert run_due(CALLBACK_JOB) == 1
+    # The waits of UNAVAILABLE_WAITS (10 s … 10 min), then reconciliation's turn.
+    assert run_due(PULL_JOB, now=later(3600), limit=50) == len(callbacks.UNAVAILABLE_WAITS)
+    stored = Callback.objects.get()
+    assert stored.outcome == "bank unreachable: left to reconciliation"
+    assert stored.handled_at is not None
+    assert waiting(CALLBACK_JOB, PULL_JOB).count() == 0
+    assert StatusPull.objects.count() == 0

@@ -25,11 +25,4 @@ class Migration(migrations.Migration):
                 "ordering": ["-seen_at"],
             },
         ),
-        # Workers look for RUNNING jobs of dead workers every few seconds; without this the
-        # look is a scan of every finished job kept. django_tasks_db's table, our index.
-        migrations.RunSQL(
-            "CREATE INDEX navbat_tasks_running_idx ON django_tasks_database_dbtaskresult (started_at)"
-            " WHERE status = 'RUNNING'",
-            "DROP INDEX navbat_tasks_running_idx",
-        ),
     ]
