@@ -118,7 +118,11 @@ def commit() -> str:
             ["git", *args], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip()
 
-    dirty = " + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else ""
+    dirty = (
+        " + uncommitted changes"
+        if git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md")
+        else ""
+    )
     return (git("rev-parse", "--short", "HEAD") or "?") + dirty
 
 
