@@ -132,7 +132,7 @@ def verdicts(result: dict) -> list[tuple[str, bool, str]]:
     def net(b):
         return (
             f"resets {b['resets']}, refused {b['refused']}, timeouts {b['timeouts']}, "
-            f"other {b['other_errors']}"
+            f"other {b['other_errors']}, 5xx {b['5xx']}"
         )
 
     def burst_ok(b):
@@ -149,8 +149,8 @@ def verdicts(result: dict) -> list[tuple[str, bool, str]]:
         (
             f"{callbacks['n']} concurrent callbacks, new connections",
             burst_ok(callbacks),
-            f"{net(callbacks)}; HTTP {callbacks['statuses']} (429: {callbacks['429']}); "
-            f"{callbacks['seconds']} s",
+            f"{net(callbacks)}; HTTP {callbacks['statuses']} (429 = the callback limit at "
+            f"the edge: {callbacks['429']}); {callbacks['seconds']} s",
         ),
         (
             "App transactions confirmed exactly once",
