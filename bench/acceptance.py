@@ -42,6 +42,7 @@ from acceptance_kit import (
     HOST,
     Server,
     commit,
+    database_is_empty,
     environment,
     free_port,
     machine,
@@ -464,6 +465,12 @@ def run(args) -> bool:
         env = environment(var_dir, port, args.postgres)
         if args.postgres and args.recreate_db:
             recreate_database(args.postgres)
+        elif args.postgres and not database_is_empty(args.postgres):
+            # Its secrets were written with another installation's keys (each run makes
+            # its own in the temporary NAVBAT_VAR_DIR), and its demo is already paid for.
+            raise SystemExit(
+                "the --postgres database is not empty: pass --recreate-db to drop and create it"
+            )
         demo_run = subprocess.run(
             navbat("demo", "--json"), env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
         )

@@ -47,6 +47,16 @@ def environment(var_dir: Path, port: int, database: str | None) -> dict:
     return env
 
 
+def database_is_empty(url: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        tables = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchone()[0]
+    return tables == 0
+
+
 def recreate_database(url: str) -> None:
     import psycopg
 
