@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install messages compile-messages bench clean
+.PHONY: run test lint format install messages compile-messages bench acceptance clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "navbat needs $(PYTHON) (Python 3.11)"; exit 1; }
@@ -46,6 +46,9 @@ compile-messages: $(STAMP)
 # BENCH_ARGS passes options (e.g. --quick). Results: bench/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+acceptance: $(STAMP)
+	$(BIN)/python bench/acceptance.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

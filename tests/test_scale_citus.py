@@ -46,7 +46,7 @@ REFERENCE = {
 LOCAL = {
     "sessions.Session": "login sessions, read by key on each request",
     "admin.LogEntry": "the platform operators' admin log",
-    "accounts.PasswordResetRequest": "password-reset throttling, keyed by address and e-mail digest",
+    "accounts.PasswordResetRequest": "password-reset limits, keyed by address and e-mail digest",
     "django_tasks_database.DBTaskResult": (
         "the job queue: workers claim with SELECT … FOR UPDATE SKIP LOCKED on one node; "
         "jobs carry ids, never tenant joins"

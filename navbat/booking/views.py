@@ -68,8 +68,7 @@ def _slots(request, grid, lane, day: date, hour_labels: list[str]) -> str:
     new_url = reverse("booking:appointment_new")
     return format_html_join(
         "",
-        '<a class="slot" href="{}?location={}&specialist={}&start={}T{}"'
-        ' aria-label="{}"></a>',
+        '<a class="slot" href="{}?location={}&specialist={}&start={}T{}" aria-label="{}"></a>',
         (
             (new_url, grid.location.pk, lane.specialist.pk, day.isoformat(), label, label)
             for label in hour_labels
