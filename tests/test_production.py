@@ -67,7 +67,12 @@ print(json.dumps(values, default=plain))
 
 def clean_env(**extra) -> dict:
     """The environment without any NAVBAT_* setting, plus ``extra``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("NAVBAT_")}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' (Playwright) and never a deployment's.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("NAVBAT_") and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update(extra)
     return env
