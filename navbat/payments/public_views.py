@@ -235,10 +235,16 @@ def pay_watch_view(request, token: str):
     back through this page, so the page asks. Nothing to say → 204; paid or closed →
     the page reloads and shows the receipt."""
     link = _link(token)
-    view = _describe(link) if link else None
-    if view is None:
+    state = (
+        payables.due_state(
+            business=link.business, kind=link.payable_kind, payable_id=link.payable_id
+        )
+        if link
+        else None
+    )
+    if state is None:
         return _not_found(request)
-    if view.is_open and view.due > 0:
+    if state.is_open and state.due > 0:
         return HttpResponse(status=204)
     response = HttpResponse(status=200)
     response["HX-Refresh"] = "true"
