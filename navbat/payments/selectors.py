@@ -4,7 +4,7 @@ differences the daily reconciliation found."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from navbat.kit.tenancy import scoped
@@ -119,4 +119,22 @@ def card_hold_until(*, link, now):
         .values_list("expires_at", flat=True)
         .first()
     )
-    return last + EXPIRY_MARGIN if last else None
+    return hold_end(last)
+
+
+def last_card_hold(*, now) -> Subquery:
+    """``card_hold_until``'s order as an annotation of links (the latest ``expires_at`` of
+    the link's card orders holding it, or None; ``hold_end`` of it), so that the page reads
+    it with its link. Card orders of ``holding_orders``, within the link's own business."""
+    rows = PaymentOrder.objects.filter(
+        business_id=OuterRef("business_id"),
+        link_id=OuterRef("pk"),
+        method=Method.CARD,
+        state__in=OPEN_STATES,
+        expires_at__gt=now - EXPIRY_MARGIN,
+    )
+    return Subquery(rows.order_by("-expires_at").values("expires_at")[:1])
+
+
+def hold_end(last_expires_at):
+    return last_expires_at + EXPIRY_MARGIN if last_expires_at else None

@@ -30,8 +30,8 @@ def test_the_page_reads_the_connection_once(
 ):
     connect_app(connect_uzum, salon_a)
     link = link_of(salon_a)
-    # The link; the visit with what was paid; its lines; the connection; the card hold.
-    with django_assert_num_queries(5):
+    # The link with its card hold; the visit with what was paid; its lines; the connection.
+    with django_assert_num_queries(4):
         page = client.get(f"/pay/{link.token}").content.decode()
     assert 'id="pay-app"' in page and 'id="app-qr"' in page
 
@@ -73,3 +73,41 @@ def test_the_due_state_of_another_business_payable_is_none(salon_a, salon_b):
     kind = link_of(salon_a).payable_kind
     assert payables.due_state(business=salon_a.business, kind=kind, payable_id=foreign.pk) is None
     assert payables.describe(business=salon_a.business, kind=kind, payable_id=foreign.pk) is None
+
+
+def test_the_card_hold_read_with_the_link_is_the_selectors(
+    client, salon_a, connect_uzum, settings, django_assert_num_queries
+):
+    """Read with the link (the page) or on its own (the status screens): the same moment."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from navbat.payments import selectors, services
+    from navbat.payments.models import PaymentOrder
+    from navbat.payments.states import EXPIRY_MARGIN
+    from tests.payments.test_quick_payment_app import connect_app as connect_app_here
+
+    settings.NAVBAT_PUBLIC_URL = "http://testserver-root"
+    connect_app_here(connect_uzum, salon_a)
+    link = link_of(salon_a)
+
+    def both():
+        now = timezone.now()
+        read = services.find_link(link.token, card_hold_at=now)
+        return selectors.hold_end(read.last_card_hold), selectors.card_hold_until(
+            link=link, now=now
+        )
+
+    assert both() == (None, None)
+    card = services.start_card_payment(
+        link=link, language="en", success_url="http://x/ok", failure_url="http://x/no"
+    )
+    expires = timezone.now() + timedelta(minutes=7)
+    PaymentOrder.objects.filter(pk=card.pk).update(expires_at=expires)
+    assert both() == (expires + EXPIRY_MARGIN, expires + EXPIRY_MARGIN)
+    with django_assert_num_queries(4):  # the page, while the card holds the link
+        page = client.get(f"/pay/{link.token}").content.decode()
+    assert 'id="app-waits"' in page and 'id="pay-app"' not in page
+    PaymentOrder.objects.filter(pk=card.pk).update(expires_at=timezone.now() - EXPIRY_MARGIN)
+    assert both() == (None, None)
