@@ -20,10 +20,11 @@ def empty_cache():
 
 
 def test_a_second_check_does_not_read_the_connection_again(app, link, django_assert_num_queries):
-    # The connection; the link; the visit with what was paid; its lines; the busy EXISTS.
-    with django_assert_num_queries(5):
-        first = app.check(link.code)
+    # The connection; the link with whether a payment holds it; the visit with what was
+    # paid; its lines.
     with django_assert_num_queries(4):
+        first = app.check(link.code)
+    with django_assert_num_queries(3):
         second = app.check(link.code)
     assert (first.status, first.body["status"]) == (second.status, second.body["status"])
     assert first.body["data"] == second.body["data"]
@@ -60,3 +61,31 @@ def test_wrong_credentials_are_denied_on_a_cached_connection(connection, app, li
     answer = App(connection, password="wrong").check(link.code)
     assert (answer.status, answer.code) == (400, "10001")
     assert "data" not in answer.body
+
+
+def test_check_refuses_while_a_card_payment_holds_the_link(salon_a, app, link):
+    """Whether a payment holds the link is read with the link: a card session still able to
+    take the money (its margin included) refuses, one past it does not."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from navbat.payments import services as payments
+    from navbat.payments.models import PaymentOrder
+    from tests.payments.jobs import RETURN_URL
+
+    card = payments.start_card_payment(
+        link=link, language="en", success_url=RETURN_URL, failure_url=RETURN_URL
+    )
+    held = app.check(link.code)
+    assert (held.status, held.code, held.body["status"]) == (400, "10008", "FAILED")
+    margin = payments.EXPIRY_MARGIN
+    PaymentOrder.objects.filter(pk=card.pk).update(
+        expires_at=timezone.now() - margin + timedelta(seconds=5)
+    )
+    assert app.check(link.code).code == "10008"
+    PaymentOrder.objects.filter(pk=card.pk).update(
+        expires_at=timezone.now() - margin - timedelta(seconds=1)
+    )
+    assert app.check(link.code).body["status"] == "OK"
+    assert PaymentOrder.objects.get().state == "pending"
