@@ -34,10 +34,13 @@ sys.path.insert(0, str(ROOT))
 from bench import load  # noqa: E402
 from bench.load import Request  # noqa: E402
 
-# gunicorn with threads until `navbat serve` lands; then this one line changes.
+# waitress, navbat's chosen server (README "The server"; navbat/server.py), with the options
+# `navbat serve` gives it, for both apps alike. `navbat serve` also checks its per-request
+# header and body deadlines once a second on top of this; plain waitress does not.
 DEFAULT_SERVER = (
-    "{python} -m gunicorn --worker-class gthread --workers 2 --threads 4 "
-    "--bind {host}:{port} --log-level warning {app}"
+    "{python} -m waitress --listen={host}:{port} --threads=8 --connection-limit=1000 "
+    "--backlog=2048 --channel-timeout=60 --cleanup-interval=1 "
+    "--max-request-body-size=1048576 --asyncore-use-poll {app}"
 )
 NAVBAT_APP = "navbat.wsgi:application"
 REFERENCE_APP = "bench.reference.wsgi:application"
@@ -124,7 +127,7 @@ class Server:
             raise RuntimeError(f"{command} did not start: see {self.log.name}") from None
 
     def pids(self) -> list[int]:
-        """Every process of the server's session (the arbiter and its workers)."""
+        """Every process of the server's session (waitress: one; gunicorn: arbiter, workers)."""
         found = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
@@ -535,8 +538,8 @@ def render(report: Report, args, context: dict) -> str:
     if report.memory_rows:
         lines += [
             "",
-            "Resident memory after the run (MiB, every process of the server: the arbiter, "
-            "then the workers):",
+            "Resident memory after the run (MiB, every process of the server: one for "
+            "waitress; the arbiter and its workers for a pre-forking server):",
             "",
             "| App | processes | total | largest |",
             "|---|---|---|---|",

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from navbat.finance.selectors import paid_subquery
 from navbat.kit.tenancy import scoped
-from navbat.payments.payables import PayableLine, PayableView
+from navbat.payments.payables import DueState, PayableLine, PayableView
 
 from .models import Appointment, LineKind, Status
 
@@ -62,6 +62,21 @@ class AppointmentPayable:
             closed_reason=_("This appointment was cancelled.") if cancelled else "",
             delivered=appointment.status == Status.COMPLETED,
         )
+
+    def due_state(self, *, business, payable_id: int) -> DueState | None:
+        # The watch polls this every few seconds per open page: status, total and what was
+        # paid in one statement, none of the rows the full description joins.
+        row = (
+            scoped(Appointment, business)
+            .filter(pk=payable_id)
+            .annotate(paid=paid_subquery(business=business, document_ref="document_id"))
+            .values_list("status", "total", "paid")
+            .first()
+        )
+        if row is None:
+            return None
+        status, total, paid = row
+        return DueState(is_open=status != Status.CANCELLED, due=max(total - paid, 0))
 
     def on_paid(self, *, business, payable_id: int, order) -> None:
         """A paid booking is as good as confirmed: the client committed money to it."""

@@ -61,16 +61,20 @@ class Money:
     state: str
 
 
+def money(*, total: int, paid: int) -> Money:
+    return Money(
+        total=total,
+        paid=paid,
+        due=max(total - paid, 0),
+        state=payment_state(amount_due=total, paid=paid),
+    )
+
+
 def money_of(appointment: Appointment) -> Money:
     paid = getattr(appointment, "paid", None)
     if paid is None:
         paid = paid_amount(document=appointment.document)
-    return Money(
-        total=appointment.total,
-        paid=paid,
-        due=max(appointment.total - paid, 0),
-        state=payment_state(amount_due=appointment.total, paid=paid),
-    )
+    return money(total=appointment.total, paid=paid)
 
 
 def lines_of(appointment: Appointment) -> QuerySet[AppointmentLine]:

@@ -89,11 +89,6 @@ def reserve(
         )
 
 
-def busy(*, link: PaymentLink, now: datetime | None = None) -> bool:
-    """Whether another payment holds the link now (what :func:`reserve` refuses as BUSY)."""
-    return holding_orders(link=link, now=now or timezone.now()).exists()
-
-
 def still_payable(*, order_id: int) -> None:
     """Before money reserved for ``order_id`` is taken: under the link's lock, the payable is
     still open and still needs at least that much. A visit cancelled, or paid at the desk,

@@ -53,11 +53,23 @@ class PayableView:
         return max(self.paid - self.total, 0)
 
 
+@dataclass(frozen=True)
+class DueState:
+    """Just enough to answer "is something still to pay?" (what the page's watch polls)."""
+
+    is_open: bool
+    due: int
+
+
 class Payable(Protocol):
     kind: str
 
     def describe(self, *, business, payable_id: int) -> PayableView | None:
         """The payable now, or None when it does not exist (in this business)."""
+
+    def due_state(self, *, business, payable_id: int) -> DueState | None:
+        """``is_open`` and ``due`` exactly as ``describe`` would say them, in one statement
+        (optional: kinds without it are described in full)."""
 
     def on_paid(self, *, business, payable_id: int, order) -> None:
         """Called inside the transaction that records a payment."""
@@ -79,3 +91,11 @@ def get(kind: str) -> Payable:
 
 def describe(*, business, kind: str, payable_id: int) -> PayableView | None:
     return get(kind).describe(business=business, payable_id=payable_id)
+
+
+def due_state(*, business, kind: str, payable_id: int) -> DueState | None:
+    payable = get(kind)
+    if hasattr(payable, "due_state"):
+        return payable.due_state(business=business, payable_id=payable_id)
+    view = payable.describe(business=business, payable_id=payable_id)
+    return DueState(is_open=view.is_open, due=view.due) if view else None

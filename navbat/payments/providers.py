@@ -4,7 +4,7 @@
 knows a bank's field names.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -38,6 +38,9 @@ class Account:
     fee_schedule: object  # finance.FeeSchedule
     register: object  # finance.CashRegister the money lands in
     session_timeout_secs: int = 1800
+    # The provider's own record this was read from (uzum: the Connection), so that the
+    # provider's later calls within the same request need not read it again.
+    record: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,10 @@ REFERENCE_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 PULL_PAUSE = timedelta(seconds=3)
 
 
-def _link(token: str) -> PaymentLink | None:
+def _link(token: str, *, card_hold_at=None) -> PaymentLink | None:
     if not TOKEN_RE.fullmatch(token or ""):
         return None
-    return services.find_link(token)
+    return services.find_link(token, card_hold_at=card_hold_at)
 
 
 def _order(link: PaymentLink, reference: str) -> PaymentOrder | None:
@@ -80,7 +80,10 @@ def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
     account = providers.active_account(business=link.business)
     app_url, card_hold_until = "", None
     if account and Method.APP in account.methods and view.is_open and view.due > 0:
-        card_hold_until = selectors.card_hold_until(link=link, now=timezone.now())
+        if hasattr(link, "last_card_hold"):  # read with the link (the page)
+            card_hold_until = selectors.hold_end(link.last_card_hold)
+        else:
+            card_hold_until = selectors.card_hold_until(link=link, now=timezone.now())
         app_url = providers.get(account.provider).app_link(
             account=account, code=link.code, amount=view.due, return_url=links.link_url(link.token)
         )
@@ -103,7 +106,7 @@ def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
 @transaction.non_atomic_requests
 @require_safe
 def pay_view(request, token: str):
-    link = _link(token)
+    link = _link(token, card_hold_at=timezone.now())
     view = _describe(link) if link else None
     if view is None:
         return _not_found(request)
@@ -235,10 +238,16 @@ def pay_watch_view(request, token: str):
     back through this page, so the page asks. Nothing to say → 204; paid or closed →
     the page reloads and shows the receipt."""
     link = _link(token)
-    view = _describe(link) if link else None
-    if view is None:
+    state = (
+        payables.due_state(
+            business=link.business, kind=link.payable_kind, payable_id=link.payable_id
+        )
+        if link
+        else None
+    )
+    if state is None:
         return _not_found(request)
-    if view.is_open and view.due > 0:
+    if state.is_open and state.due > 0:
         return HttpResponse(status=204)
     response = HttpResponse(status=200)
     response["HX-Refresh"] = "true"

@@ -4,7 +4,7 @@ differences the daily reconciliation found."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from navbat.kit.tenancy import scoped
@@ -70,15 +70,19 @@ def differences(*, business, days: int = 30) -> QuerySet[Difference]:
     )
 
 
-def link_by_code(*, business, code: str):
+def link_by_code(*, business, code: str, held_at=None):
     """The business's payment link a bank's app names by its code (case and spaces forgiven:
-    the code may have been read aloud or typed)."""
+    the code may have been read aloud or typed). With ``held_at`` (now), the link carries
+    ``held``: whether another payment holds it (``link_is_held``)."""
     from .models import PaymentLink
 
     code = "".join((code or "").split()).upper()
     if not code or len(code) > 16:
         return None
-    link = scoped(PaymentLink, business).filter(code=code).first()
+    rows = scoped(PaymentLink, business).filter(code=code)
+    if held_at is not None:
+        rows = rows.annotate(held=link_is_held(now=held_at))
+    link = rows.first()
     if link is not None:
         link.business = business  # the caller's, already loaded: not read again per call
     return link
@@ -103,11 +107,22 @@ def holding_orders(*, link, now):
     """The link's orders that may still take money: open, and within their time. A card
     session may still finish a payment for EXPIRY_MARGIN after it ends (the client in the
     middle of 3-D Secure); an app transaction ends at its deadline exactly, when it fails."""
+    return scoped(PaymentOrder, link.business).filter(_holding(now), link=link)
+
+
+def _holding(now) -> Q:
     live_card = Q(method=Method.CARD, expires_at__gt=now - EXPIRY_MARGIN)
     live_other = ~Q(method=Method.CARD) & Q(expires_at__gt=now)
-    return scoped(PaymentOrder, link.business).filter(
-        live_card | live_other, link=link, state__in=OPEN_STATES
+    return (live_card | live_other) & Q(state__in=OPEN_STATES)
+
+
+def link_is_held(*, now) -> Exists:
+    """Whether ``holding_orders`` of the link has any row, as an annotation of links (the
+    Merchant API's /check reads it with the link)."""
+    rows = PaymentOrder.objects.filter(
+        _holding(now), business_id=OuterRef("business_id"), link_id=OuterRef("pk")
     )
+    return Exists(rows)
 
 
 def card_hold_until(*, link, now):
@@ -119,4 +134,22 @@ def card_hold_until(*, link, now):
         .values_list("expires_at", flat=True)
         .first()
     )
-    return last + EXPIRY_MARGIN if last else None
+    return hold_end(last)
+
+
+def last_card_hold(*, now) -> Subquery:
+    """``card_hold_until``'s order as an annotation of links (the latest ``expires_at`` of
+    the link's card orders holding it, or None; ``hold_end`` of it), so that the page reads
+    it with its link. Card orders of ``holding_orders``, within the link's own business."""
+    rows = PaymentOrder.objects.filter(
+        business_id=OuterRef("business_id"),
+        link_id=OuterRef("pk"),
+        method=Method.CARD,
+        state__in=OPEN_STATES,
+        expires_at__gt=now - EXPIRY_MARGIN,
+    )
+    return Subquery(rows.order_by("-expires_at").values("expires_at")[:1])
+
+
+def hold_end(last_expires_at):
+    return last_expires_at + EXPIRY_MARGIN if last_expires_at else None

@@ -26,7 +26,7 @@ from navbat.kit.timeutil import to_local
 from . import payables, providers, states
 from .models import Method, PaymentLink, PaymentOrder, State
 from .providers import BankView, ProviderError
-from .selectors import holding_orders
+from .selectors import holding_orders, last_card_hold
 from .states import FAILED_STATES, OPEN_STATES, SETTLED_STATES, transition
 
 log = logging.getLogger("navbat.payments")
@@ -86,11 +86,15 @@ def link_for(*, business, kind: str, payable_id: int, author=None) -> PaymentLin
     return link
 
 
-def find_link(token: str) -> PaymentLink | None:
-    """The public entry: the token itself is the authority (no business is known yet)."""
+def find_link(token: str, *, card_hold_at=None) -> PaymentLink | None:
+    """The public entry: the token itself is the authority (no business is known yet). With
+    ``card_hold_at`` (now), the link carries ``last_card_hold`` (selectors.last_card_hold)."""
     if not token or len(token) > 64:
         return None
-    return PaymentLink.objects.filter(token=token).select_related("business", "document").first()
+    rows = PaymentLink.objects.filter(token=token).select_related("business", "document")
+    if card_hold_at is not None:
+        rows = rows.annotate(last_card_hold=last_card_hold(now=card_hold_at))
+    return rows.first()
 
 
 # ------------------------------------------------------------------------ card payment

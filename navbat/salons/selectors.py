@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Value
 
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import local_datetime, to_local
@@ -71,21 +71,33 @@ def client_by_phone(*, business, phone: str) -> Client | None:
 def working_windows(
     *, business, specialist_ids: list[int], day: date
 ) -> dict[int, tuple[time, time] | None]:
-    """Each specialist's hours on a local day (None: not working), in two queries for all."""
+    """Each specialist's hours on a local day (None: not working), in one statement for all:
+    the regular shifts and that day's exceptions as one UNION ALL (each is unique per
+    specialist and day; an exception overrides the shift)."""
     windows: dict[int, tuple[time, time] | None] = dict.fromkeys(specialist_ids)
-    shifts = scoped(WorkingHours, business).filter(
-        specialist_id__in=specialist_ids, weekday=day.weekday()
+    if not specialist_ids:
+        return windows
+    columns = ("specialist_id", "starts", "ends", "exception", "day_off")
+    shifts = (
+        scoped(WorkingHours, business)
+        .filter(specialist_id__in=specialist_ids, weekday=day.weekday())
+        .annotate(exception=Value(False), day_off=Value(False))
+        .values_list(*columns)
+        .order_by()
     )
-    for shift in shifts:
-        windows[shift.specialist_id] = (shift.starts, shift.ends)
-    exceptions = scoped(ScheduleException, business).filter(
-        specialist_id__in=specialist_ids, day=day
+    exceptions = (
+        scoped(ScheduleException, business)
+        .filter(specialist_id__in=specialist_ids, day=day)
+        .annotate(exception=Value(True), day_off=F("is_day_off"))
+        .values_list(*columns)
+        .order_by()
     )
-    for exception in exceptions:
-        if exception.is_day_off or not (exception.starts and exception.ends):
-            windows[exception.specialist_id] = None
+    rows = sorted(shifts.union(exceptions, all=True), key=lambda row: row[3])
+    for specialist_id, starts, ends, exception, day_off in rows:
+        if exception and (day_off or not (starts and ends)):
+            windows[specialist_id] = None
         else:
-            windows[exception.specialist_id] = (exception.starts, exception.ends)
+            windows[specialist_id] = (starts, ends)
     return windows
 
 

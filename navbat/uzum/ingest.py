@@ -21,6 +21,8 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.utils import timezone
 
@@ -49,7 +51,8 @@ WAITING = "waiting for the status pull"
 # A pending pull older than this lost its job (a worker that failed it): start afresh.
 STALE_PULL = timedelta(minutes=15)
 
-# public id → (valid until, monotonic seconds; the connection or None), per process.
+# public id → (valid until, monotonic seconds; the connection or None), per process. One
+# cache for both of the bank's entries: the callbacks and the Merchant API's /check.
 CONNECTION_CACHE_SECONDS = 60.0
 CONNECTION_CACHE_SIZE = 4096
 
@@ -61,22 +64,42 @@ class Entry:
     public_id: uuid.UUID
 
 
-_connections: dict[uuid.UUID, tuple[float, Entry | None]] = {}
+_connections: dict[uuid.UUID, tuple[float, Connection | None]] = {}
 
 
-def connection_entry(public_id: uuid.UUID) -> Entry | None:
-    """The connection at this address, looked up at most once a minute per process. The
-    address is the entry: no business is known yet, so this is an unscoped read."""
+def cached_connection(public_id: uuid.UUID) -> Connection | None:
+    """The connection at this address (with its business, fee schedule and register), read
+    at most once a minute per process; a change saved in this process is seen at once (the
+    receiver below), in other processes within the minute. Callers only read it: the same
+    object serves every thread of the process. The address is the entry: no business is
+    known yet, so this is an unscoped read."""
     now = time.monotonic()
     cached = _connections.get(public_id)
     if cached is not None and cached[0] > now:
         return cached[1]
-    row = Connection.objects.filter(public_id=public_id).values_list("pk", "business_id").first()
-    entry = Entry(row[0], row[1], public_id) if row else None
+    row = (
+        Connection.objects.filter(public_id=public_id)
+        .select_related("business", "fee_schedule", "register")
+        .first()
+    )
     if len(_connections) >= CONNECTION_CACHE_SIZE:
         _connections.clear()  # random ids in a flood must not grow the cache without end
-    _connections[public_id] = (now + CONNECTION_CACHE_SECONDS, entry)
-    return entry
+    _connections[public_id] = (now + CONNECTION_CACHE_SECONDS, row)
+    return row
+
+
+def connection_entry(public_id: uuid.UUID) -> Entry | None:
+    row = cached_connection(public_id)
+    return Entry(row.pk, row.business_id, public_id) if row else None
+
+
+@receiver(post_save, sender=Connection)
+@receiver(post_delete, sender=Connection)
+def _forget_connection(sender, instance, **kwargs):
+    # Now, and again at the commit: a request in between may have cached the row as it was.
+    public_id = instance.public_id
+    _connections.pop(public_id, None)
+    transaction.on_commit(lambda: _connections.pop(public_id, None), robust=True)
 
 
 def _error(status: int, error: str) -> JsonResponse:

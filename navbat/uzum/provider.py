@@ -83,6 +83,7 @@ def account_of(connection: Connection) -> Account:
         fee_schedule=connection.fee_schedule,
         register=connection.register,
         session_timeout_secs=connection.session_timeout_secs,
+        record=connection,
     )
 
 
@@ -255,7 +256,10 @@ class UzumProvider:
     def app_link(self, *, account: Account, code: str, amount: int, return_url: str) -> str:
         from .merchant.services import amount_in_limits
 
-        connection = Connection.objects.filter(pk=account.id).first()
+        # The page has just read the connection to build ``account``: no second read.
+        connection = account.record
+        if not isinstance(connection, Connection) or connection.pk != account.id:
+            connection = Connection.objects.filter(pk=account.id).first()
         usable = (
             connection is not None
             and connection.is_active

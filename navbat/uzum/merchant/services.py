@@ -57,14 +57,15 @@ def amount_in_limits(amount: int) -> bool:
 # --------------------------------------------------------------------------------- check
 
 
-def _payable(connection: Connection, params: dict):
-    """The link and payable that ``params`` name through the connection's attribute."""
+def _payable(connection: Connection, params: dict, *, held_at=None):
+    """The link and payable that ``params`` name through the connection's attribute (with
+    ``held_at``, the link carries ``held``: see payments.selectors.link_by_code)."""
     if not (connection.is_active and connection.app_payments):
         raise MerchantError(Code.ATTRIBUTE_NOT_FOUND, "app payments are off")
     value = params.get(connection.payment_attribute)
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise MerchantError(Code.ATTRIBUTE_NOT_FOUND, "no payment attribute")
-    link = selectors.link_by_code(business=connection.business, code=str(value))
+    link = selectors.link_by_code(business=connection.business, code=str(value), held_at=held_at)
     try:
         view = app_payments.payable_of(link)
     except AppPaymentRefused as refused:
@@ -92,8 +93,8 @@ def summary(view: PayableView) -> dict[str, dict]:
 
 
 def check(*, connection: Connection, request: Request) -> dict:
-    link, view = _payable(connection, request.params)
-    if app_payments.busy(link=link):
+    link, view = _payable(connection, request.params, held_at=timezone.now())
+    if link.held:  # app_payments.busy, read with the link
         raise MerchantError(REFUSAL_CODES[Refusal.BUSY], "another payment holds it")
     if not amount_in_limits(view.due):
         raise MerchantError(
