@@ -1,6 +1,8 @@
 """navbat's own settings for the side-by-side run, with persistent database connections as
 the reference has them (unless navbat's settings already pool or keep connections)."""
 
+import os
+
 from navbat.settings import *  # noqa: F403
 from navbat.settings import DATABASES
 
@@ -16,3 +18,11 @@ if not _default.get("CONN_MAX_AGE") and "pool" not in _default.get("OPTIONS", {}
 NAVBAT_CALLBACK_LIMIT_PER_ADDRESS = 1_000_000_000
 NAVBAT_CALLBACK_LIMIT_PER_CONNECTION = 1_000_000_000
 NAVBAT_CALLBACK_LIMIT_PER_ORDER = 1_000_000_000
+
+# The in-process timings render pages without a server and without `collectstatic`: plain
+# static names there (the served runs use the hashed manifest, as production does).
+if os.environ.get("BENCH_PLAIN_STATIC"):
+    STORAGES = {
+        **STORAGES,  # noqa: F405
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

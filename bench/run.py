@@ -26,6 +26,7 @@ def in_process() -> str:
         "NAVBAT_DATABASE_URL": url,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "DJANGO_SETTINGS_MODULE": "bench.navbat_settings",
+        "BENCH_PLAIN_STATIC": "1",
     }
     out = subprocess.run(  # noqa: S603
         [sys.executable, "bench/inprocess.py"],

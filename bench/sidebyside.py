@@ -627,6 +627,13 @@ def main(argv: list[str] | None = None) -> str:
         env=reference_env,
         check=True,
     )
+    # As a release does before `navbat serve`: pages name hashed static files.
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "django", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env=navbat_env,
+        check=True,
+    )
     report = Report()
     servers = {
         "navbat": Server(args.server, NAVBAT_APP, NAVBAT_PORT, navbat_env),
