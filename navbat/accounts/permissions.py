@@ -35,6 +35,20 @@ def manager_required(view):
     return wrapper
 
 
+def owner_required(view):
+    """Owners only: what decides where the salon's money goes (bank settings) or speaks of
+    it as a whole (reconciliation)."""
+
+    @business_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.membership.role != Role.OWNER:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def own_specialist_id(request) -> int | None:
     """The specialist a specialist user is; None for owners and administrators."""
     membership = request.membership

@@ -5,10 +5,7 @@ Views are thin: the filter form checks the input, selectors read (scoped to the 
 business), ``reconciliation.run_daily`` does the checking.
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponseNotAllowed
@@ -17,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from navbat.accounts.models import Role
-from navbat.accounts.permissions import business_required, manager_required
+from navbat.accounts.permissions import manager_required, owner_required
 from navbat.kit.money import format_money
 
 from . import reconciliation, selectors
@@ -26,19 +23,6 @@ from .models import State
 
 PAGE_SIZE = 50
 DIFFERENCE_DAYS = 30
-
-
-def owner_required(view):
-    """Owners only: the reconciliation report speaks of the business's money as a whole."""
-
-    @business_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.membership.role != Role.OWNER:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @manager_required

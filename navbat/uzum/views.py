@@ -4,18 +4,17 @@ settings (where the money goes and with which keys). The connection shown is alw
 business's own (looked up through the selectors, scoped by business)."""
 
 import logging
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from navbat.accounts.models import Role
-from navbat.accounts.permissions import business_required, manager_required
+from navbat.accounts.permissions import manager_required, owner_required
 from navbat.salons.forms import add_service_errors
 
 from . import selectors, services
@@ -27,20 +26,6 @@ log = logging.getLogger("navbat.uzum")
 
 def _context(**extra) -> dict:
     return {"nav": "integrations", **extra}
-
-
-def owner_required(view):
-    """Owners only: connecting, changing keys and disconnecting decide where the salon's
-    money goes."""
-
-    @business_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.membership.role != Role.OWNER:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @manager_required
