@@ -10,6 +10,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import OuterRef
 from django.http import Http404
 
 M = TypeVar("M", bound=models.Model)
@@ -48,6 +49,15 @@ def scoped(
     if not is_tenant_model(queryset.model):
         raise TypeError(f"{queryset.model.__name__} is not a tenant model")
     return queryset.filter(business_id=business.pk)
+
+
+def scoped_to_outer(model: type[M], outer_business: str = "business_id") -> models.QuerySet[M]:
+    """Rows of the business of the outer query's row, for a correlated subquery
+    (``Exists``/``Subquery`` annotations): the same scoping as ``scoped`` when the business
+    is a column of the outer query rather than a saved row."""
+    if not is_tenant_model(model):
+        raise TypeError(f"{model.__name__} is not a tenant model")
+    return model._default_manager.filter(business_id=OuterRef(outer_business))
 
 
 def get_scoped_or_404(model_or_queryset: type[M] | models.QuerySet[M], business, **lookup) -> M:

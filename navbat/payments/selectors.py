@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from navbat.kit.tenancy import scoped
+from navbat.kit.tenancy import scoped, scoped_to_outer
 from navbat.kit.timeutil import day_bounds, local_today
 
 from .models import Difference, Method, PaymentOrder
@@ -119,9 +119,7 @@ def _holding(now) -> Q:
 def link_is_held(*, now) -> Exists:
     """Whether ``holding_orders`` of the link has any row, as an annotation of links (the
     Merchant API's /check reads it with the link)."""
-    rows = PaymentOrder.objects.filter(
-        _holding(now), business_id=OuterRef("business_id"), link_id=OuterRef("pk")
-    )
+    rows = scoped_to_outer(PaymentOrder).filter(_holding(now), link_id=OuterRef("pk"))
     return Exists(rows)
 
 
@@ -141,8 +139,7 @@ def last_card_hold(*, now) -> Subquery:
     """``card_hold_until``'s order as an annotation of links (the latest ``expires_at`` of
     the link's card orders holding it, or None; ``hold_end`` of it), so that the page reads
     it with its link. Card orders of ``holding_orders``, within the link's own business."""
-    rows = PaymentOrder.objects.filter(
-        business_id=OuterRef("business_id"),
+    rows = scoped_to_outer(PaymentOrder).filter(
         link_id=OuterRef("pk"),
         method=Method.CARD,
         state__in=OPEN_STATES,

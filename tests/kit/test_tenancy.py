@@ -105,3 +105,20 @@ def test_is_tenant_model():
     assert is_tenant_model(Business) is False
     assert is_tenant_model(User) is False
     assert TenantModel._meta.abstract is True
+
+
+def test_a_correlated_subquery_is_scoped_to_the_outer_rows_business(salon_a, salon_b):
+    from django.db.models import Exists, OuterRef
+
+    from navbat.kit.tenancy import scoped_to_outer
+    from navbat.salons.models import Client, Specialist
+
+    # A specialist "has a client named like them" only within their own business.
+    twin = salon_b.clients[0]
+    twin.name = salon_a.specialists[0].name
+    twin.save(update_fields=["name"])
+    named = Exists(scoped_to_outer(Client).filter(name=OuterRef("name")))
+    flagged = Specialist.objects.filter(pk=salon_a.specialists[0].pk).annotate(twin=named)
+    assert flagged.get().twin is False
+    with pytest.raises(TypeError):
+        scoped_to_outer(type(salon_a.business))
