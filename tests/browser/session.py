@@ -1,5 +1,8 @@
-"""Logging a salon's person in, as the browser tests of the payment flows begin."""
+"""What the browser tests of the payment flows begin with: a salon's person logged in, and
+the salon connected to a sandbox terminal whose callbacks reach the live server."""
 
+from navbat.uzum import services as uzum
+from navbat.uzum_sandbox.models import Terminal
 from tests.conftest import PASSWORD
 
 
@@ -12,3 +15,23 @@ def log_in(page, live_server, user) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit].primary")
     page.wait_for_url("**/journal/**")
+
+
+def connect_sandbox_terminal(*, live_server, salon, checkout_root: str | None = None):
+    """``salon`` connected to a new sandbox card terminal over real HTTP (its Checkout host
+    ``checkout_root``, this server by default), its three callbacks pointed at this server."""
+    terminal = Terminal.objects.create(merchant_name="Salon A", pay_types=["ONE_STEP"])
+    connection = uzum.connect(
+        business=salon.business,
+        environment="sandbox",
+        checkout_base_url=(checkout_root or live_server.url) + "/sandbox/uzum/checkout",
+        terminal_id=str(terminal.terminal_id),
+        api_key=terminal.api_key,
+        author=salon.owner,
+    )
+    base = f"{live_server.url}/uzum/checkout/{connection.public_id}"
+    terminal.payment_callback_url = f"{base}/callback"
+    terminal.event_callback_url = f"{base}/event"
+    terminal.receipt_callback_url = f"{base}/receipt"
+    terminal.save()
+    return connection

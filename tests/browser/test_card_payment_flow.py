@@ -6,9 +6,7 @@ import pytest
 
 from navbat.finance.models import Transaction
 from navbat.payments.models import PaymentOrder
-from navbat.uzum import services as uzum
-from navbat.uzum_sandbox.models import Terminal
-from tests.browser.session import log_in
+from tests.browser.session import connect_sandbox_terminal, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,21 +17,7 @@ UZCARD = "8600 0000 0000 0018"
 def connected(live_server, salon_a, settings):
     """Salon A connected to a sandbox terminal over real HTTP, with callbacks to this server."""
     settings.NAVBAT_PUBLIC_URL = live_server.url
-    terminal = Terminal.objects.create(merchant_name="Salon A", pay_types=["ONE_STEP"])
-    connection = uzum.connect(
-        business=salon_a.business,
-        environment="sandbox",
-        checkout_base_url=live_server.url + "/sandbox/uzum/checkout",
-        terminal_id=str(terminal.terminal_id),
-        api_key=terminal.api_key,
-        author=salon_a.owner,
-    )
-    base = f"{live_server.url}/uzum/checkout/{connection.public_id}"
-    terminal.payment_callback_url = f"{base}/callback"
-    terminal.event_callback_url = f"{base}/event"
-    terminal.receipt_callback_url = f"{base}/receipt"
-    terminal.save()
-    return connection
+    return connect_sandbox_terminal(live_server=live_server, salon=salon_a)
 
 
 def test_a_client_pays_the_link_by_card_and_the_books_show_it(

@@ -10,9 +10,7 @@ from playwright.sync_api import expect
 from navbat.booking.selectors import PIXELS_PER_MINUTE
 from navbat.kit.timeutil import local_today, to_local
 from navbat.payments.models import PaymentOrder
-from navbat.uzum import services as uzum
-from navbat.uzum_sandbox.models import Terminal
-from tests.browser.session import log_in
+from tests.browser.session import connect_sandbox_terminal, log_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,21 +35,9 @@ def connected(live_server, salon_a, settings):
 
     def connect(checkout_root: str):
         settings.NAVBAT_PUBLIC_URL = live_server.url
-        terminal = Terminal.objects.create(merchant_name="Salon A", pay_types=["ONE_STEP"])
-        connection = uzum.connect(
-            business=salon_a.business,
-            environment="sandbox",
-            checkout_base_url=checkout_root + "/sandbox/uzum/checkout",
-            terminal_id=str(terminal.terminal_id),
-            api_key=terminal.api_key,
-            author=salon_a.owner,
+        return connect_sandbox_terminal(
+            live_server=live_server, salon=salon_a, checkout_root=checkout_root
         )
-        base = f"{live_server.url}/uzum/checkout/{connection.public_id}"
-        terminal.payment_callback_url = f"{base}/callback"
-        terminal.event_callback_url = f"{base}/event"
-        terminal.receipt_callback_url = f"{base}/receipt"
-        terminal.save()
-        return connection
 
     return connect
 
