@@ -313,14 +313,16 @@ def navbat_command() -> list[str]:
     return [str(NAVBAT)] if NAVBAT.exists() else [PYTHON, "-m", "navbat.cli"]
 
 
-def start_navbat_run(tmp_path, *, preexec_fn=None):
-    """`navbat run` on a free port, on its own SQLite database; returns (process, url, log)."""
+def start_navbat_run(tmp_path, *, preexec_fn=None, **settings):
+    """`navbat run` on a free port, on its own SQLite database (``tmp_path/db.sqlite3``),
+    with any further ``NAVBAT_*`` settings; returns (process, url, log)."""
     port = free_port()
     env = clean_env(
         NAVBAT_VAR_DIR=str(tmp_path / "var"),
         # SQLite even when the suite itself runs against PostgreSQL.
         NAVBAT_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         PYTHONUNBUFFERED="1",
+        **settings,
     )
     log_path = tmp_path / "navbat-run.log"
     with open(log_path, "w") as log:

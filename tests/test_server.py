@@ -23,7 +23,14 @@ from django.db import connection
 from django.test import RequestFactory
 
 from navbat.uzum.models import Callback
-from tests.test_cli import clean_env, free_port, navbat_command, stop, wait_healthy
+from tests.test_cli import (
+    clean_env,
+    free_port,
+    navbat_command,
+    start_navbat_run,
+    stop,
+    wait_healthy,
+)
 
 BODY_TIMEOUT = 3  # seconds, short so that the slow client's test stays short
 HEADER_TIMEOUT = 2
@@ -58,29 +65,16 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("served")
-    port = free_port()
     db_path = tmp_path / "db.sqlite3"
-    env = clean_env(
-        NAVBAT_VAR_DIR=str(tmp_path / "var"),
-        NAVBAT_DATABASE_URL=f"sqlite:///{db_path}",
+    process, base, log_path = start_navbat_run(
+        tmp_path,
         NAVBAT_BODY_TIMEOUT=str(BODY_TIMEOUT),
         NAVBAT_HEADER_TIMEOUT=str(HEADER_TIMEOUT),
         NAVBAT_MAX_REQUEST_BYTES=str(MAX_BODY),
         # These tests load the server, not the callback limits (tests/uzum/test_callbacks_flood.py).
         NAVBAT_CALLBACK_LIMIT_PER_ADDRESS="100000",
         NAVBAT_CALLBACK_LIMIT_PER_CONNECTION="100000",
-        PYTHONUNBUFFERED="1",
     )
-    log_path = tmp_path / "navbat-run.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own command
-            [*navbat_command(), "run", "--port", str(port)],
-            env=env,
-            cwd=tmp_path,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=5) as http:
             assert wait_healthy(process, http, log_path).status_code == 200
