@@ -365,3 +365,21 @@ def test_navbat_serve_runs_several_processes_and_sigterm_stops_them_all(served, 
     assert f"navbat serves http://127.0.0.1:{port}/ with 2 processes" in output
     assert "Starting worker" not in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(("setting", "kept"), [(None, 60), ("0", 0), ("300", 300)])
+def test_database_connections_are_kept_between_requests(tmp_path, setting, kept):
+    """The finding: every request opened a PostgreSQL connection (about 10 ms). Connections
+    now live NAVBAT_DB_CONN_MAX_AGE seconds (60 by default), checked before each reuse."""
+    from tests.test_cli import import_settings
+
+    env = {"NAVBAT_DATABASE_URL": "postgres://navbat@127.0.0.1:5432/navbat"}
+    if setting is not None:
+        env["NAVBAT_DB_CONN_MAX_AGE"] = setting
+    code = (
+        "import json, navbat.settings as s; d = s.DATABASES['default']; "
+        "print(json.dumps([d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS']]))"
+    )
+    out = import_settings(tmp_path, code, NAVBAT_VAR_DIR=str(tmp_path / "var"), **env)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [kept, True]
