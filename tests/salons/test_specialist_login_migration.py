@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 BEFORE = [("accounts", "0003_password_reset_limits_locked_counters"), ("salons", "0001_initial")]
 AFTER = [
     ("accounts", "0004_membership_specialist_moved_to_salons"),
-    ("salons", "0002_specialist_membership_moved_from_accounts"),
+    ("salons", "0003_specialist_membership_links_copied"),
 ]
 
 

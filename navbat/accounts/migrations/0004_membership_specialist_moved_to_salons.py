@@ -1,4 +1,4 @@
-"""The specialist link now lives on ``salons.Specialist.membership``; salons 0002 copied it
+"""The specialist link now lives on ``salons.Specialist.membership``; salons 0003 copied it
 before this drops the column (and copies it back when reversed)."""
 
 from django.db import migrations
@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0003_password_reset_limits_locked_counters"),
-        ("salons", "0002_specialist_membership_moved_from_accounts"),
+        ("salons", "0003_specialist_membership_links_copied"),
     ]
 
     operations = [

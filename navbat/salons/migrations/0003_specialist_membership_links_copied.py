@@ -1,9 +1,9 @@
-"""Which login a specialist is moves from ``accounts.Membership.specialist`` to
-``salons.Specialist.membership`` (salons sit above accounts). The links are copied here,
-before accounts 0004 drops the old column; reversing copies them back."""
+"""The specialist links are copied from ``accounts.Membership.specialist`` to
+``salons.Specialist.membership`` before accounts 0004 drops the old column; reversing
+copies them back. Apart from the schema changes on purpose: on PostgreSQL a table with
+pending foreign-key checks from these updates cannot be altered in the same transaction."""
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
 
 
 def copy_links_to_specialists(apps, schema_editor):
@@ -34,21 +34,9 @@ def copy_links_to_memberships(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("accounts", "0003_password_reset_limits_locked_counters"),
-        ("salons", "0001_initial"),
+        ("salons", "0002_specialist_membership"),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name="specialist",
-            name="membership",
-            field=models.OneToOneField(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="specialist",
-                to="accounts.membership",
-            ),
-        ),
         migrations.RunPython(copy_links_to_specialists, copy_links_to_memberships),
     ]
