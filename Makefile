@@ -25,13 +25,17 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
+# The arrows of docs/ARCHITECTURE.md: imports (lint-imports, contracts in pyproject.toml),
+# then templates and model relations (tools/check_arrows.py, the same contracts).
 lint: $(STAMP)
-	$(BIN)/ruff check navbat tests bench
-	$(BIN)/ruff format --check navbat tests bench
+	$(BIN)/ruff check navbat tests bench tools
+	$(BIN)/ruff format --check navbat tests bench tools
+	$(BIN)/lint-imports
+	$(BIN)/python tools/check_arrows.py
 
 format: $(STAMP)
-	$(BIN)/ruff format navbat tests bench
-	$(BIN)/ruff check --fix navbat tests bench
+	$(BIN)/ruff format navbat tests bench tools
+	$(BIN)/ruff check --fix navbat tests bench tools
 
 # Collect new strings into navbat/locale/*/django.po, then (after translating) compile them.
 # The compiled .mo files are committed, so a fresh machine needs no gettext tools.

@@ -20,7 +20,12 @@ from navbat.salons.models import (
     ServiceCategory,
     Specialist,
 )
-from navbat.salons.services import create_business, create_location, set_weekly_schedule
+from navbat.salons.services import (
+    add_specialist_member,
+    create_business,
+    create_location,
+    set_weekly_schedule,
+)
 
 PASSWORD = "correct-horse-battery-9"
 TZ = "Asia/Tashkent"
@@ -128,9 +133,7 @@ def build_salon(tag: str) -> Salon:
     )
     add_member(business=business, user=owner, role=Role.OWNER)
     add_member(business=business, user=admin, role=Role.ADMINISTRATOR)
-    add_member(
-        business=business, user=specialist_user, role=Role.SPECIALIST, specialist=specialists[0]
-    )
+    add_specialist_member(specialist=specialists[0], user=specialist_user)
     clients = [
         Client.objects.create(
             business=business,

@@ -9,7 +9,7 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     fk_name = "user"
     extra = 0
-    raw_id_fields = ("business", "specialist")
+    raw_id_fields = ("business",)
 
 
 @admin.register(User)
@@ -29,9 +29,9 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "business", "role", "specialist")
+    list_display = ("user", "business", "role")
     list_filter = ("role",)
-    raw_id_fields = ("user", "business", "specialist")
+    raw_id_fields = ("user", "business")
 
 
 @admin.register(ApiToken)

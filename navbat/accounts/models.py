@@ -58,13 +58,11 @@ class Role(models.TextChoices):
 
 
 class Membership(TenantModel):
-    """A user's role in one business. A specialist membership names the specialist it is."""
+    """A user's role in one business. Which specialist a specialist membership is, salons
+    say (``salons.Specialist.membership``): accounts know nothing of salons."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
-    specialist = models.ForeignKey(
-        "salons.Specialist", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

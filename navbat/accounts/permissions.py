@@ -47,11 +47,3 @@ def owner_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def own_specialist_id(request) -> int | None:
-    """The specialist a specialist user is; None for owners and administrators."""
-    membership = request.membership
-    if membership is not None and membership.role == Role.SPECIALIST:
-        return membership.specialist_id or -1  # a specialist without a profile sees nothing
-    return None

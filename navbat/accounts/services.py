@@ -89,8 +89,8 @@ def set_language(*, user: User, language: str) -> None:
         user.save(update_fields=["preferred_language"])
 
 
-def add_member(*, business, user: User, role: str, specialist=None) -> Membership:
-    return Membership.objects.create(business=business, user=user, role=role, specialist=specialist)
+def add_member(*, business, user: User, role: str) -> Membership:
+    return Membership.objects.create(business=business, user=user, role=role)
 
 
 def issue_api_token(*, business, name: str, created_by: User | None = None) -> tuple[ApiToken, str]:

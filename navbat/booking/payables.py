@@ -1,6 +1,8 @@
 """An appointment as something payments can take money for (see payments.payables)."""
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from navbat.finance.selectors import paid_subquery
 from navbat.kit.tenancy import scoped
@@ -13,6 +15,10 @@ KIND = "appointment"
 
 class AppointmentPayable:
     kind = KIND
+    label = gettext_lazy("Appointment")
+
+    def admin_url(self, *, payable_id: int) -> str:
+        return reverse("booking:appointment", args=[payable_id])
 
     def describe(self, *, business, payable_id: int) -> PayableView | None:
         # What was paid comes in the same query (the Quick Payment page and its polls ask

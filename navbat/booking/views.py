@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from navbat.accounts.permissions import business_required, manager_required, own_specialist_id
+from navbat.accounts.permissions import business_required, manager_required
 from navbat.finance.fees import format_rate
 from navbat.finance.selectors import transactions
 from navbat.kit.money import tiyin_to_som_text
@@ -24,6 +24,7 @@ from navbat.payments import services as payments
 from navbat.payments.providers import active_account
 from navbat.salons.forms import check_day
 from navbat.salons.models import Location
+from navbat.salons.permissions import own_specialist_id
 from navbat.salons.selectors import client_by_phone, locations
 from navbat.salons.services import find_or_create_client
 

@@ -12,6 +12,8 @@ from navbat.finance.models import CardKind
 from navbat.kit.money import MAX_AMOUNT_TIYIN
 from navbat.kit.tenancy import TenantModel
 
+from . import payables
+
 
 class Method(models.TextChoices):
     CARD = "card", _("Card payment")
@@ -141,6 +143,15 @@ class PaymentOrder(TenantModel):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def payable_url(self) -> str:
+        """The administration page of what this pays for, as its own room names it."""
+        return payables.admin_url(kind=self.payable_kind, payable_id=self.payable_id)
+
+    @property
+    def payable_label(self) -> str:
+        return payables.label(self.payable_kind)
 
 
 class Difference(TenantModel):

@@ -63,6 +63,7 @@ class DueState:
 
 class Payable(Protocol):
     kind: str
+    label: str  # what one is called on payments' pages ("Appointment"), translated
 
     def describe(self, *, business, payable_id: int) -> PayableView | None:
         """The payable now, or None when it does not exist (in this business)."""
@@ -70,6 +71,10 @@ class Payable(Protocol):
     def due_state(self, *, business, payable_id: int) -> DueState | None:
         """``is_open`` and ``due`` exactly as ``describe`` would say them, in one statement
         (optional: kinds without it are described in full)."""
+
+    def admin_url(self, *, payable_id: int) -> str:
+        """The payable's own administration page: payments' pages link to it by this,
+        never by a URL name of the room that owns it."""
 
     def on_paid(self, *, business, payable_id: int, order) -> None:
         """Called inside the transaction that records a payment."""
@@ -99,3 +104,15 @@ def due_state(*, business, kind: str, payable_id: int) -> DueState | None:
         return payable.due_state(business=business, payable_id=payable_id)
     view = payable.describe(business=business, payable_id=payable_id)
     return DueState(is_open=view.is_open, due=view.due) if view else None
+
+
+def label(kind: str) -> str:
+    """What a payable of ``kind`` is called; the kind itself when none is registered."""
+    payable = _PAYABLES.get(kind)
+    return str(payable.label) if payable else kind
+
+
+def admin_url(*, kind: str, payable_id: int) -> str:
+    """The payable's administration page, or "" for a kind no room registers any more."""
+    payable = _PAYABLES.get(kind)
+    return payable.admin_url(payable_id=payable_id) if payable else ""

@@ -69,8 +69,20 @@ class BankView:
     paid_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class SettingsPage:
+    """Where a salon connects a provider (its integrations page), and what to call it."""
+
+    url: str
+    label: str
+
+
 class Provider(Protocol):
     name: str
+
+    def settings_page(self) -> SettingsPage:
+        """The provider's administration page (reverse()d): other rooms' pages send an
+        administrator there without naming the provider's URLs."""
 
     def account_for(self, *, business) -> Account | None:
         """The business's active connection, or None."""
@@ -127,3 +139,11 @@ def active_account(*, business) -> Account | None:
 
 def registered() -> list[Provider]:
     return list(_PROVIDERS.values())
+
+
+def settings_page() -> SettingsPage | None:
+    """Where to connect a provider when a business has none: the first registered one's
+    page (there is one provider so far)."""
+    for provider in _PROVIDERS.values():
+        return provider.settings_page()
+    return None

@@ -68,6 +68,7 @@ class WorkingHoursInline(admin.TabularInline):
 class SpecialistAdmin(TenantAdmin):
     list_display = ("name", "business", "location", "position", "is_active")
     search_fields = ("name",)
+    raw_id_fields = ("business", "membership")
     inlines = [WorkingHoursInline]
 
 

@@ -137,6 +137,16 @@ class Specialist(TenantModel):
     services = models.ManyToManyField(Service, blank=True, related_name="specialists")
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(default=0)
+    # The login of the person who is this specialist (a specialist membership of the same
+    # business): they see their own appointments. The link lives here, not on the
+    # membership, because salons sit above accounts (docs/ARCHITECTURE.md).
+    membership = models.OneToOneField(
+        "accounts.Membership",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="specialist",
+    )
 
     class Meta:
         ordering = ["sort_order", "name", "id"]

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from navbat.accounts.models import Membership, Role
+from navbat.accounts.services import add_member
 from navbat.kit.errors import Conflict
 from navbat.kit.phones import PhoneError, normalise_phone
 from navbat.kit.tenancy import scoped
@@ -203,6 +205,16 @@ def save_specialist(
     if week is not None:
         set_weekly_schedule(specialist=specialist, week=week)
     return specialist
+
+
+@transaction.atomic
+def add_specialist_member(*, specialist: Specialist, user) -> Membership:
+    """``user`` logs in as ``specialist``: a specialist membership of the specialist's
+    business, linked to the specialist, who then sees their own appointments."""
+    membership = add_member(business=specialist.business, user=user, role=Role.SPECIALIST)
+    specialist.membership = membership
+    specialist.save(update_fields=["membership"])
+    return membership
 
 
 def remove_schedule_exception(*, exception: ScheduleException) -> None:

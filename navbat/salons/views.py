@@ -15,13 +15,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from navbat.accounts.permissions import manager_required
-from navbat.booking.selectors import (
-    appointments,
-    money_of,
-    online_payments_of_client,
-    payment_links_of_client,
-)
-from navbat.finance.selectors import transactions
 from navbat.kit.tenancy import get_scoped_or_404
 from navbat.kit.timeutil import local_today
 
@@ -125,28 +118,12 @@ def client_detail_view(request, client_id: int):
     client = get_scoped_or_404(Client, request.business, pk=client_id)
     if refused := _not_allowed(request, ("GET",)):
         return refused
-    visits = appointments(business=request.business, client_id=client.pk).order_by(
-        "-starts_at", "-id"
-    )
-    payments = transactions(business=request.business, client_id=client.pk)
+    # The visits, payments and links on this page come from the rooms above (kit.slots):
+    # salons know nothing of booking or finance.
     return render(
         request,
         "salons/client_detail.html",
-        {
-            "nav": "clients",
-            "client": client,
-            "visits": [(visit, money_of(visit)) for visit in visits[:HISTORY_SIZE]],
-            "visit_count": visits.count(),
-            "payments": payments[:HISTORY_SIZE],
-            "payment_count": payments.count(),
-            "payment_links": payment_links_of_client(
-                business=request.business, client_id=client.pk
-            )[:HISTORY_SIZE],
-            "online_payments": online_payments_of_client(
-                business=request.business, client_id=client.pk
-            )[:HISTORY_SIZE],
-            "history_size": HISTORY_SIZE,
-        },
+        {"nav": "clients", "client": client, "history_size": HISTORY_SIZE},
     )
 
 

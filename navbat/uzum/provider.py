@@ -7,6 +7,7 @@ import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from navbat.finance.models import CardKind
@@ -18,6 +19,7 @@ from navbat.payments.providers import (
     BankView,
     ProviderError,
     ProviderUnavailable,
+    SettingsPage,
     Started,
 )
 
@@ -178,6 +180,9 @@ def _host_refused() -> ProviderError:
 
 class UzumProvider:
     name = NAME
+
+    def settings_page(self) -> SettingsPage:
+        return SettingsPage(url=reverse("uzum:overview"), label=_("Integrations → Uzum Bank"))
 
     def account_for(self, *, business) -> Account | None:
         connection = (

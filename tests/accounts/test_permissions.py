@@ -7,8 +7,10 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from navbat.accounts.models import Membership, Role, User
-from navbat.accounts.permissions import business_required, manager_required, own_specialist_id
+from navbat.accounts.permissions import business_required, manager_required
 from navbat.salons.middleware import BusinessMiddleware
+from navbat.salons.models import Specialist
+from navbat.salons.permissions import own_specialist_id
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +58,7 @@ def test_a_specialist_sees_business_pages_as_themself(salon_a):
 
 
 def test_a_specialist_without_a_profile_sees_nothing(salon_a):
-    Membership.objects.filter(user=salon_a.specialist_user).update(specialist=None)
+    Specialist.objects.filter(membership__user=salon_a.specialist_user).update(membership=None)
     response = call(business_required(page), salon_a.specialist_user)
     assert response.content.decode() == f"ok {salon_a.business.pk} -1"
 

@@ -74,19 +74,5 @@ def test_no_uzum_field_name_outside_the_adapter():
     assert offenders == []
 
 
-LAYERS = {
-    # room: rooms it must not import (arrows point down, DESIGN.md)
-    "payments": ("booking", "loyalty", "uzum", "uzum_sandbox", "api"),
-    "finance": ("payments", "booking", "loyalty", "uzum", "uzum_sandbox", "api"),
-}
-
-
-def test_payments_and_finance_import_nothing_above_them():
-    offenders = []
-    for room, forbidden in LAYERS.items():
-        for path in (ROOT / room).rglob("*.py"):
-            for name in imported_modules(path):
-                for above in forbidden:
-                    if name == f"navbat.{above}" or name.startswith(f"navbat.{above}."):
-                        offenders.append(f"{path.relative_to(ROOT)}: {name}")
-    assert offenders == []
+# Which rooms payments and finance (and every other room) may import is checked by the
+# import contracts in pyproject.toml: tests/test_arrows.py.

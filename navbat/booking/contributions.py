@@ -1,0 +1,31 @@
+"""What booking shows on the pages of the rooms below it (navbat.kit.slots): a client's
+visits and the payment links and online payments of those visits, on salons' client page."""
+
+from . import selectors
+
+
+def _client_page(context) -> tuple[object, object, int]:
+    return context["request"].business, context["client"], context["history_size"]
+
+
+def client_visits(context) -> dict:
+    business, client, size = _client_page(context)
+    visits = selectors.appointments(business=business, client_id=client.pk).order_by(
+        "-starts_at", "-id"
+    )
+    return {
+        "visits": [(visit, selectors.money_of(visit)) for visit in visits[:size]],
+        "visit_count": visits.count(),
+    }
+
+
+def client_payment_links(context) -> dict:
+    business, client, size = _client_page(context)
+    return {
+        "payment_links": selectors.payment_links_of_client(business=business, client_id=client.pk)[
+            :size
+        ],
+        "online_payments": selectors.online_payments_of_client(
+            business=business, client_id=client.pk
+        )[:size],
+    }
