@@ -103,7 +103,7 @@ def run_daily(*, now: datetime | None = None, business=None) -> int:
     """Compare every order of the last days that reached the bank (of ``business``, or of
     every business); return how many new differences were listed."""
     now = now or timezone.now()
-    today = to_local(now, RUN_ZONE).date()
+    today = differences.day_of(now)
     orders = (
         PaymentOrder.objects.filter(created_at__gte=now - LOOK_BACK, created_at__lte=now)
         .exclude(bank_order_id="")

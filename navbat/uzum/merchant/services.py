@@ -4,7 +4,7 @@ A transaction (``transId``) reserves a payment link's payable through payments
 (:mod:`navbat.payments.app_payments`); confirming it records the payment by the same path
 as a card payment (:func:`navbat.payments.services.apply_bank_view`) before the answer is
 sent, so a ``/status`` after a lost answer tells the truth. Every state change happens under
-the transaction's row lock; nothing here calls a bank.
+the transaction's row lock, by the table in ``merchant.states``; nothing here calls a bank.
 """
 
 import logging
