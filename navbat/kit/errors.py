@@ -19,5 +19,16 @@ class Refused(ValidationError):
         error = ValidationError(message, code=reason)
         super().__init__({field: [error]} if field else error)
         self.reason = reason
+        self.field = field
         self.current = current
         self.to = to
+
+    def __reduce__(self):
+        # Keyword-only arguments: the default (class, args) would not rebuild it, and a
+        # job's failure or a worker's answer may carry it across processes.
+        message = " ".join(self.messages)
+        return (_refused, (message, self.reason, self.field, self.current, self.to))
+
+
+def _refused(message, reason, field, current, to) -> Refused:
+    return Refused(message, reason=reason, field=field, current=current, to=to)

@@ -1,5 +1,6 @@
 """The state-machine helper (kit.states) on a toy machine: moves, repeats, refusals."""
 
+import pickle
 from types import SimpleNamespace
 
 import pytest
@@ -60,6 +61,18 @@ def test_a_refusal_can_name_its_field_and_speak_to_people():
         desk.check("broken", "off")
     assert refused.value.message_dict == {"light": ["The lamp cannot go from broken to off."]}
     assert refused.value.reason == NOT_ALLOWED
+
+
+def test_a_refusal_survives_pickling():
+    with pytest.raises(Refused) as refused:
+        LAMP.check("broken", "on")
+    copy = pickle.loads(pickle.dumps(refused.value))  # noqa: S301 - our own bytes
+    assert (copy.reason, copy.current, copy.to, copy.messages) == (
+        NOT_ALLOWED,
+        "broken",
+        "on",
+        ["broken → on is not allowed"],
+    )
 
 
 def test_the_table_answers_without_an_object():
