@@ -4,10 +4,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from navbat.finance.selectors import paid_subquery
+from navbat.finance.selectors import paid_amount, paid_subquery
 from navbat.kit.tenancy import scoped
 from navbat.payments.payables import DueState, PayableLine, PayableView
 
+from . import states
 from .models import Appointment, LineKind, Status
 
 KIND = "appointment"
@@ -86,9 +87,26 @@ class AppointmentPayable:
 
     def on_paid(self, *, business, payable_id: int, order) -> None:
         """A paid booking is as good as confirmed: the client committed money to it."""
-        appointment = (
-            scoped(Appointment, business).select_for_update().filter(pk=payable_id).first()
-        )
+        appointment = self._locked(business, payable_id)
         if appointment is not None and appointment.status == Status.BOOKED:
-            appointment.status = Status.CONFIRMED
+            states.MACHINE.move(appointment, Status.CONFIRMED)
             appointment.save(update_fields=["status", "updated_at"])
+
+    def on_refunded(self, *, business, payable_id: int, order) -> None:
+        """What was paid is recomputed from the books (the refund is written first). When
+        nothing of it is left, the commitment on_paid saw is gone: a confirmed booking goes
+        back to booked. A visit under way, done, missed or cancelled keeps its status."""
+        appointment = self._locked(business, payable_id)
+        if appointment is None or appointment.status != Status.CONFIRMED:
+            return
+        if paid_amount(document=appointment.document) <= 0:
+            states.MACHINE.move(appointment, Status.BOOKED)
+            appointment.save(update_fields=["status", "updated_at"])
+
+    def on_expired(self, *, business, payable_id: int, order) -> None:
+        """An attempt no one paid ended: no money moved, so the appointment, what it owes
+        and its payment link stay as they are (the client may pay again)."""
+
+    @staticmethod
+    def _locked(business, payable_id: int) -> Appointment | None:
+        return scoped(Appointment, business).select_for_update().filter(pk=payable_id).first()

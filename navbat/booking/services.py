@@ -15,32 +15,14 @@ from navbat.kit.tenancy import scoped
 from navbat.salons.models import Client, Location, Product, Service, Specialist
 from navbat.salons.selectors import fits_working_hours
 
+from . import states
 from .models import FREEING_STATUSES, Appointment, AppointmentLine, LineKind, Status
 
 MAX_LINES = 50
 MAX_APPOINTMENT_MINUTES = 12 * 60
 
-# Which status may follow which; anything else is refused.
-ALLOWED_STATUS_CHANGES: dict[str, set[str]] = {
-    Status.BOOKED: {
-        Status.CONFIRMED,
-        Status.ARRIVED,
-        Status.COMPLETED,
-        Status.NO_SHOW,
-        Status.CANCELLED,
-    },
-    Status.CONFIRMED: {
-        Status.BOOKED,
-        Status.ARRIVED,
-        Status.COMPLETED,
-        Status.NO_SHOW,
-        Status.CANCELLED,
-    },
-    Status.ARRIVED: {Status.COMPLETED, Status.CONFIRMED, Status.CANCELLED},
-    Status.COMPLETED: {Status.ARRIVED},
-    Status.NO_SHOW: {Status.BOOKED},
-    Status.CANCELLED: {Status.BOOKED},
-}
+# Which status may follow which (booking.states); anything else is refused.
+ALLOWED_STATUS_CHANGES = states.ALLOWED
 
 
 @dataclass(frozen=True)
@@ -311,18 +293,8 @@ def update_appointment(
 @transaction.atomic
 def change_status(*, appointment: Appointment, status: str) -> Appointment:
     locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if status == locked.status:
+    if not states.MACHINE.check(locked.status, status):
         return locked
-    if status not in ALLOWED_STATUS_CHANGES.get(locked.status, set()):
-        raise ValidationError(
-            {
-                "status": _("An appointment cannot go from “%(old)s” to “%(new)s”.")
-                % {
-                    "old": Status(locked.status).label,
-                    "new": Status(status).label if status in Status.values else status,
-                }
-            }
-        )
     occupies = status not in FREEING_STATUSES
     if occupies and not locked.occupies_time:
         # Restoring a cancelled visit takes the time back only if it is still free.
@@ -332,8 +304,7 @@ def change_status(*, appointment: Appointment, status: str) -> Appointment:
             ends_at=locked.ends_at,
             exclude_id=locked.pk,
         )
-    locked.status = status
-    locked.occupies_time = occupies
+    states.MACHINE.move(locked, status, occupies_time=occupies)
     _save_checking_overlap(locked)
     return locked
 

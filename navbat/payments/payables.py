@@ -79,6 +79,13 @@ class Payable(Protocol):
     def on_paid(self, *, business, payable_id: int, order) -> None:
         """Called inside the transaction that records a payment."""
 
+    def on_refunded(self, *, business, payable_id: int, order) -> None:
+        """Called inside the transaction that moves a paid order to (partly) refunded,
+        after the books are written: what was paid is lower now."""
+
+    def on_expired(self, *, business, payable_id: int, order) -> None:
+        """Called inside the transaction that expires an order no one paid in time."""
+
 
 _PAYABLES: dict[str, Payable] = {}
 

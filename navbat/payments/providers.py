@@ -52,7 +52,8 @@ class Started:
 @dataclass(frozen=True)
 class BankView:
     """The provider's answer about one order, translated. ``state`` is a payments State:
-    pending, paid, declined, partly_refunded, refunded (or cancelled when the bank voided it)."""
+    pending, paid, declined, partly_refunded, refunded, expired or cancelled (when the bank
+    voided it). What each does to an order of ours is in payments.bank_states."""
 
     state: str
     bank_order_id: str

@@ -19,44 +19,28 @@ from django.utils.translation import gettext as _
 
 from navbat.kit.timeutil import local_datetime, to_local
 
-from . import providers, services
-from .models import Difference, PaymentOrder, State
+from . import differences, providers, services
+from .checks import deadline_of, next_interval, schedule_check
+from .differences import (
+    PAID_AMOUNT,
+    REFUNDED_AMOUNT,
+    STATE,
+    UNKNOWN_AT_BANK,
+    UNREACHABLE,
+    note,
+)
+from .models import PaymentOrder, State
 from .providers import ProviderError, ProviderUnavailable
 from .states import OPEN_STATES, SETTLED_STATES, transition
 
 log = logging.getLogger("navbat.payments")
 
-FIRST_CHECK_AFTER = services.FIRST_CHECK_AFTER
-MAX_CHECK_INTERVAL = services.MAX_CHECK_INTERVAL
-EXPIRY_MARGIN = services.EXPIRY_MARGIN
-
 LOOK_BACK = timedelta(days=3)
 RUN_AT = time(4, 0)  # Tashkent night, after the bank's day closes
-RUN_ZONE = "Asia/Tashkent"
-
-# What a difference is about (Difference.what).
-STATE, PAID_AMOUNT, REFUNDED_AMOUNT, UNREACHABLE, UNKNOWN_AT_BANK = (
-    "state",
-    "paid_amount",
-    "refunded_amount",
-    "unreachable",
-    "unknown_at_bank",
-)
+RUN_ZONE = differences.DAY_ZONE
 
 
 # ---------------------------------------------------------------- pending orders (F8)
-
-
-def deadline_of(order: PaymentOrder):
-    """After this the bank's session is surely over: an order still open then expires."""
-    return (order.expires_at or order.created_at) + EXPIRY_MARGIN
-
-
-def next_interval(order: PaymentOrder, now: datetime) -> timedelta:
-    """As long as the order has existed, between a minute and MAX_CHECK_INTERVAL: checks
-    at about 1, 2, 4, 8, 16 … minutes of age."""
-    age = now - order.created_at
-    return min(max(age, FIRST_CHECK_AFTER), MAX_CHECK_INTERVAL)
 
 
 def check_pending(
@@ -108,12 +92,6 @@ def check_pending(
     return order
 
 
-def schedule_check(order: PaymentOrder) -> None:
-    from .tasks import check_payment
-
-    check_payment.using(run_after=order.next_check_at).enqueue(order.pk)
-
-
 # -------------------------------------------------------------------- the daily check
 
 
@@ -125,7 +103,7 @@ def run_daily(*, now: datetime | None = None, business=None) -> int:
     """Compare every order of the last days that reached the bank (of ``business``, or of
     every business); return how many new differences were listed."""
     now = now or timezone.now()
-    today = to_local(now, RUN_ZONE).date()
+    today = differences.day_of(now)
     orders = (
         PaymentOrder.objects.filter(created_at__gte=now - LOOK_BACK, created_at__lte=now)
         .exclude(bank_order_id="")
@@ -140,7 +118,7 @@ def run_daily(*, now: datetime | None = None, business=None) -> int:
             view = providers.get(order.provider).fetch(order=order)
         except ProviderError as error:
             what = UNKNOWN_AT_BANK if error.code == "not_found" else UNREACHABLE
-            found += _note(order, today, what, order.state, error.message)
+            found += note(order, today, what, order.state, error.message)
             continue
         found += compare(order=order, view=view, day=today)
     log.info("daily reconciliation: %s new differences", found)
@@ -152,29 +130,16 @@ def compare(*, order: PaymentOrder, view: providers.BankView, day) -> int:
     expired and cancelled are all "not paid": no money moved, nothing to list."""
     found = 0
     if view.state != order.state and not (_unpaid(view.state) and _unpaid(order.state)):
-        found += _note(order, day, STATE, order.state, view.state)
+        found += note(order, day, STATE, order.state, view.state)
     ours_paid = order.paid_amount if order.state in SETTLED_STATES else 0
     bank_paid = view.paid_amount if view.state in SETTLED_STATES else 0
     if ours_paid != bank_paid:
-        found += _note(order, day, PAID_AMOUNT, str(ours_paid), str(bank_paid))
+        found += note(order, day, PAID_AMOUNT, str(ours_paid), str(bank_paid))
     if order.refunded_amount != view.refunded_amount:
-        found += _note(
+        found += note(
             order, day, REFUNDED_AMOUNT, str(order.refunded_amount), str(view.refunded_amount)
         )
     return found
-
-
-def _note(order: PaymentOrder, day, what: str, ours: str, bank: str) -> int:
-    _row, created = Difference.objects.get_or_create(
-        business=order.business,
-        order=order,
-        found_on=day,
-        what=what,
-        defaults={"ours": ours[:200], "bank": bank[:200]},
-    )
-    if created:
-        log.warning("reconciliation: %s %s ours=%s bank=%s", order.reference, what, ours, bank)
-    return int(created)
 
 
 def next_run_at(now: datetime | None = None) -> datetime:

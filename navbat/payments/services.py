@@ -23,19 +23,18 @@ from navbat.finance.models import CardKind, TransactionKind
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local
 
-from . import payables, providers, states
+from . import differences, payables, providers
+from .bank_states import Action, action_for
+from .checks import FIRST_CHECK_AFTER, deadline_of, schedule_check
 from .models import Method, PaymentLink, PaymentOrder, State
 from .providers import BankView, ProviderError
 from .selectors import holding_orders, last_card_hold
-from .states import FAILED_STATES, OPEN_STATES, SETTLED_STATES, transition
+from .states import FAILED_STATES, OPEN_STATES, transition
 
 log = logging.getLogger("navbat.payments")
 security_log = logging.getLogger("navbat.security")
 
 TOKEN_BYTES = 32  # 256 bits in the link
-FIRST_CHECK_AFTER = timedelta(seconds=60)
-MAX_CHECK_INTERVAL = timedelta(minutes=10)
-EXPIRY_MARGIN = states.EXPIRY_MARGIN
 
 
 class PaymentRefused(ValidationError):
@@ -142,14 +141,8 @@ def _in_flight(order: PaymentOrder, now) -> bool:
     )
 
 
-def _deadline(order: PaymentOrder):
-    from .reconciliation import deadline_of
-
-    return deadline_of(order)
-
-
 def _holds_link(order: PaymentOrder) -> PaymentRefused:
-    until = to_local(_deadline(order), order.business.timezone)
+    until = to_local(deadline_of(order), order.business.timezone)
     return PaymentRefused(
         _(
             "A card payment started earlier may still be completed on the bank's page. "
@@ -201,7 +194,7 @@ def _open_or_new(*, link: PaymentLink, language: str):
             if current is None:
                 raise
             return current, False, view, account
-        _schedule_check(order)
+        schedule_check(order)
     return order, True, view, account
 
 
@@ -244,7 +237,7 @@ def start_card_payment(
                     _("The bank is slow to answer. Wait a minute and reload the page.")
                 )
             continue
-        if now < _deadline(order):
+        if now < deadline_of(order):
             raise _holds_link(order)
         if asked_bank:
             raise PaymentRefused(_("The bank is not answering. Try again in a minute."))
@@ -355,27 +348,39 @@ def apply_bank_view(*, order_id: int, view: BankView) -> PaymentOrder:
         order.checks += 1
         if not order.bank_order_id and view.bank_order_id:
             order.bank_order_id = view.bank_order_id
-        if view.state in SETTLED_STATES:
-            if order.state not in SETTLED_STATES:
-                _record_paid(order, view)
-            else:
-                order.save()
-            return order
-        if view.state == State.PENDING:
-            if order.state == State.CREATED:
-                transition(order=order, to=State.PENDING, failure_reason=view.failure_reason)
-            elif order.state == State.DECLINED:
-                _reopen(order, view.failure_reason)
-            else:
-                if view.failure_reason and order.state in OPEN_STATES:
-                    order.failure_reason = view.failure_reason[:300]
-                order.save()
-            return order
-        if view.state in FAILED_STATES and order.state in OPEN_STATES:
-            transition(order=order, to=view.state, failure_reason=(view.failure_reason or "")[:300])
-            return order
-        order.save()
+        _apply(action_for(ours=order.state, bank=view.state), order, view)
         return order
+
+
+def _apply(action: Action, order: PaymentOrder, view: BankView) -> None:
+    """Do what payments.bank_states says to (the order is locked); each branch saves."""
+    reason = (view.failure_reason or "")[:300]
+    if action == Action.PAY:
+        _record_paid(order, view)
+    elif action == Action.WAIT:
+        transition(order=order, to=State.PENDING, failure_reason=view.failure_reason)
+    elif action == Action.REOPEN:
+        _reopen(order, view.failure_reason)
+    elif action in (Action.DECLINE, Action.EXPIRE, Action.CANCEL):
+        transition(order=order, to=view.state, failure_reason=reason)
+    else:
+        if action == Action.NOTE_REASON and view.failure_reason:
+            order.failure_reason = reason
+        elif action == Action.DIFFERENCE:
+            _differs(order, view)
+        order.save()
+
+
+def _differs(order: PaymentOrder, view: BankView) -> None:
+    """The bank's word is one our books cannot follow (a refund they do not have, or a pair
+    no one foresaw): listed for the owner, as the nightly check would, never booked."""
+    log.warning(
+        "payment %s: the bank says %s, ours is %s: listed as a difference",
+        order.reference,
+        view.state,
+        order.state,
+    )
+    differences.note(order, differences.day_of(), differences.STATE, order.state, view.state)
 
 
 def _reopen(order: PaymentOrder, reason: str) -> None:
@@ -462,9 +467,3 @@ def refresh(*, order: PaymentOrder) -> PaymentOrder:
     provider = providers.get(order.provider)
     view = provider.fetch(order=order)
     return apply_bank_view(order_id=order.pk, view=view)
-
-
-def _schedule_check(order: PaymentOrder) -> None:
-    from .tasks import check_payment
-
-    check_payment.using(run_after=order.next_check_at).enqueue(order.pk)

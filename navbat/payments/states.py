@@ -1,14 +1,18 @@
 """The one place a payment order changes state.
 
-Every move goes through :func:`transition`: an illegal move raises, a repeat (the state the
-order is already in) is a no-op. The bank is the truth about money, so an order we gave up
-on (declined, expired, cancelled) may still turn out paid when the bank says so.
+Every move goes through :func:`transition`, on the table :data:`MACHINE`: an illegal move
+raises ``Refused``, a repeat (the state the order is already in) is a no-op. The bank is the
+truth about money, so an order we gave up on (declined, expired, cancelled) may still turn
+out paid when the bank says so.
 """
 
 from datetime import timedelta
 
 from django.utils import timezone
 
+from navbat.kit.states import Machine
+
+from . import payables
 from .models import PaymentOrder, State
 
 ALLOWED: dict[str, frozenset[str]] = {
@@ -24,6 +28,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     State.REFUNDED: frozenset(),
 }
 
+MACHINE = Machine(name="payment", field="state", moves=ALLOWED)
+
 OPEN_STATES = frozenset({State.CREATED, State.PENDING})
 SETTLED_STATES = frozenset({State.PAID, State.PARTLY_REFUNDED, State.REFUNDED})
 # After a card session ends the bank may still finish a payment begun in it (the client in
@@ -32,33 +38,34 @@ EXPIRY_MARGIN = timedelta(minutes=5)
 # Ended without money: the bank refused, the session ran out, or it was called off.
 FAILED_STATES = frozenset({State.DECLINED, State.EXPIRED, State.CANCELLED})
 
-
-class IllegalTransition(Exception):
-    def __init__(self, order: PaymentOrder, to: str):
-        super().__init__(f"payment {order.reference}: {order.state} → {to} is not allowed")
-        self.order = order
-        self.to = to
+# What the payable hears when an order enters these states (payments.payables). A paid
+# order's hook (on_paid) is called by the recording of the money, after the books.
+HOOKS = {
+    State.EXPIRED: "on_expired",
+    State.PARTLY_REFUNDED: "on_refunded",
+    State.REFUNDED: "on_refunded",
+}
 
 
 def can_move(current: str, to: str) -> bool:
-    return to in ALLOWED.get(current, frozenset())
+    return MACHINE.allows(current, to)
 
 
 def transition(*, order: PaymentOrder, to: str, **changes) -> bool:
-    """Move ``order`` (locked by the caller) to ``to`` and save it with ``changes``.
+    """Move ``order`` (locked by the caller) to ``to`` and save it with ``changes``; then
+    the payable's hook for the new state, in the same transaction.
 
-    Returns True when the state changed, False for a repeat (nothing is written then)."""
-    if to not in ALLOWED:
-        raise ValueError(f"unknown payment state {to!r}")
-    if order.state == to:
+    Returns True when the state changed, False for a repeat (nothing is written then).
+    Raises ``navbat.kit.errors.Refused`` for an illegal move or an unknown state."""
+    if not MACHINE.move(order, to, **changes):
         return False
-    if not can_move(order.state, to):
-        raise IllegalTransition(order, to)
-    order.state = to
-    for name, value in changes.items():
-        setattr(order, name, value)
-    if to in (State.DECLINED, State.EXPIRED, State.CANCELLED) or to in SETTLED_STATES:
+    if to in FAILED_STATES or to in SETTLED_STATES:
         order.next_check_at = None
     order.updated_at = timezone.now()
     order.save()
+    hook = HOOKS.get(to)
+    if hook is not None:
+        getattr(payables.get(order.payable_kind), hook)(
+            business=order.business, payable_id=order.payable_id, order=order
+        )
     return True

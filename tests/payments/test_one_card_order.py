@@ -13,6 +13,7 @@ from navbat.kit.timeutil import to_local
 from navbat.payments import services
 from navbat.payments.models import Method, PaymentOrder, State
 from navbat.payments.providers import BankView
+from navbat.payments.states import EXPIRY_MARGIN
 from navbat.uzum_sandbox.models import Order as BankOrder
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,7 @@ def test_a_press_that_loses_the_insert_goes_to_the_winners_order(
 
 
 def _hold_message(salon, order) -> str:
-    until = to_local(order.expires_at + services.EXPIRY_MARGIN, salon.business.timezone)
+    until = to_local(order.expires_at + EXPIRY_MARGIN, salon.business.timezone)
     return (
         "A card payment started earlier may still be completed on the bank's page. "
         f"You can start a new one after {until:%H:%M}."
@@ -134,7 +135,7 @@ def test_past_its_deadline_the_bank_is_asked_and_a_new_order_starts(salon_a, con
     connect_uzum(salon_a)
     link = link_of(salon_a)
     first = start(link)
-    over = timezone.now() - services.EXPIRY_MARGIN - timedelta(seconds=1)
+    over = timezone.now() - EXPIRY_MARGIN - timedelta(seconds=1)
     PaymentOrder.objects.filter(pk=first.pk).update(expires_at=over)
 
     second = start(link)

@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 
-from navbat.payments import reconciliation, retention, services
+from navbat.payments import checks, reconciliation, retention, services
 from navbat.payments.models import Difference, PaymentOrder, State
 from navbat.uzum_sandbox import bank
 from navbat.uzum_sandbox.models import Terminal
@@ -119,7 +119,7 @@ def test_a_bank_down_at_the_deadline_expires_nothing_and_is_asked_again(salon_a,
 
     assert (order.state, order.checks, order.failure_reason) == (State.PENDING, 0, "")
     assert books(salon_a.business) == before
-    assert order.next_check_at == late + reconciliation.MAX_CHECK_INTERVAL
+    assert order.next_check_at == late + checks.MAX_CHECK_INTERVAL
     assert waiting(CHECK_JOB).filter(run_after=order.next_check_at).count() == 1
 
     bank_down(connection, False)

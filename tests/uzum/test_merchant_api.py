@@ -20,6 +20,7 @@ from navbat.kit.timeutil import to_local
 from navbat.payments import services as payments
 from navbat.payments.models import Method, PaymentOrder, State
 from navbat.payments.services import PaymentRefused
+from navbat.payments.states import EXPIRY_MARGIN
 from navbat.uzum.merchant import services as merchant
 from navbat.uzum.models import MerchantTransaction, TransactionState
 from tests.payments.jobs import RETURN_URL, run_due
@@ -555,7 +556,7 @@ def test_a_card_order_whose_session_ended_does_not_block_the_app(salon_a, app, l
     card = payments.start_card_payment(
         link=link, language="en", success_url=RETURN_URL, failure_url=RETURN_URL
     )
-    margin = payments.EXPIRY_MARGIN
+    margin = EXPIRY_MARGIN
     just_inside = timezone.now() - margin + timedelta(seconds=5)
     PaymentOrder.objects.filter(pk=card.pk).update(expires_at=just_inside)
     before = snapshot(salon_a.business)

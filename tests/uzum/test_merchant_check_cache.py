@@ -72,6 +72,7 @@ def test_check_refuses_while_a_card_payment_holds_the_link(salon_a, app, link):
 
     from navbat.payments import services as payments
     from navbat.payments.models import PaymentOrder
+    from navbat.payments.states import EXPIRY_MARGIN
     from tests.payments.jobs import RETURN_URL
 
     card = payments.start_card_payment(
@@ -79,7 +80,7 @@ def test_check_refuses_while_a_card_payment_holds_the_link(salon_a, app, link):
     )
     held = app.check(link.code)
     assert (held.status, held.code, held.body["status"]) == (400, "10008", "FAILED")
-    margin = payments.EXPIRY_MARGIN
+    margin = EXPIRY_MARGIN
     PaymentOrder.objects.filter(pk=card.pk).update(
         expires_at=timezone.now() - margin + timedelta(seconds=5)
     )

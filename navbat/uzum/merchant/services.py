@@ -4,7 +4,7 @@ A transaction (``transId``) reserves a payment link's payable through payments
 (:mod:`navbat.payments.app_payments`); confirming it records the payment by the same path
 as a card payment (:func:`navbat.payments.services.apply_bank_view`) before the answer is
 sent, so a ``/status`` after a lost answer tells the truth. Every state change happens under
-the transaction's row lock; nothing here calls a bank.
+the transaction's row lock, by the table in ``merchant.states``; nothing here calls a bank.
 """
 
 import logging
@@ -29,6 +29,7 @@ from navbat.payments.services import apply_bank_view
 from ..models import Connection, MerchantTransaction, TransactionState
 from ..provider import account_of, card_kind_of
 from .protocol import Code, MerchantError, Request, ms, now_ms
+from .states import MACHINE
 
 log = logging.getLogger("navbat.uzum")
 
@@ -209,8 +210,7 @@ def _fail(
 ) -> None:
     """The transaction can never be confirmed (not in time, or its payable went away): it
     fails and frees the payable."""
-    tx.state = TransactionState.FAILED
-    tx.failed_at = now
+    MACHINE.move(tx, TransactionState.FAILED, failed_at=now)
     tx.save(update_fields=["state", "failed_at"])
     reason = reason or _("The payment in the Uzum Bank app was not completed in time.")
     _release(tx, ends, reason)
@@ -268,13 +268,16 @@ def confirm(*, connection: Connection, request: Request) -> dict:
 def _record(tx: MerchantTransaction, request: Request, now: datetime) -> None:
     source = request.payment_source
     tariff = request.tariff if source == INSTALLMENT else ""
-    tx.state = TransactionState.CONFIRMED
-    tx.confirmed_at = now
-    tx.payment_source = source
-    tx.tariff = tariff
-    tx.phone = request.phone
-    tx.processing_reference = request.processing_reference
-    tx.card_type = request.card_type
+    MACHINE.move(
+        tx,
+        TransactionState.CONFIRMED,
+        confirmed_at=now,
+        payment_source=source,
+        tariff=tariff,
+        phone=request.phone,
+        processing_reference=request.processing_reference,
+        card_type=request.card_type,
+    )
     tx.save()
     order = apply_bank_view(order_id=tx.order_id, view=app_view(tx))
     if order.state not in (State.PAID, State.PARTLY_REFUNDED, State.REFUNDED):
@@ -304,8 +307,7 @@ def reverse(*, connection: Connection, request: Request) -> dict:
             app_payments.reverse_paid(order_id=tx.order_id)
         else:
             _release(tx, State.CANCELLED, _("The payment was cancelled in the Uzum Bank app."))
-        tx.state = TransactionState.REVERSED
-        tx.reversed_at = now
+        MACHINE.move(tx, TransactionState.REVERSED, reversed_at=now)
         tx.save(update_fields=["state", "reversed_at"])
     log.info("app transaction %s reversed", tx.trans_id)
     return {
