@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from navbat.kit.bankcalls import ensure_outside_transaction
+
 from .errors import (
     BankTimeout,
     BankUnavailable,
@@ -329,7 +331,9 @@ class CheckoutClient:
         extra_headers: dict[str, str] | None = None,
         log_ids: dict[str, Any],
     ) -> dict:
-        """One POST; returns the envelope's ``result`` or raises."""
+        """One POST; returns the envelope's ``result`` or raises. Refused before anything
+        is sent while a database transaction is open (``kit.bankcalls``)."""
+        ensure_outside_transaction(f"uzum checkout {endpoint}")
         ids = " ".join(f"{name}={value}" for name, value in log_ids.items())
         started = time.monotonic()
 
