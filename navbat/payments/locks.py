@@ -30,6 +30,16 @@ SQLite ignores row locks (its IMMEDIATE transactions hold the database's write l
 
 from .models import PaymentLink, PaymentOrder
 
+# The order above, as model labels (tests/payments/test_locks.py holds each path to it).
+LOCK_ORDER = (
+    "uzum.Connection",
+    "uzum.MerchantTransaction",
+    "payments.PaymentLink",
+    "payments.PaymentOrder",
+    "booking.Appointment",
+    "salons.Specialist",
+    "finance.Transaction",
+)
 SELF = ("self",)
 
 
