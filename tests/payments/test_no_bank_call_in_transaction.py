@@ -11,12 +11,13 @@ from django.db import transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
-from navbat.kit.bankcalls import BankCallInTransaction
+from navbat.kit.bankcalls import BankCallInTransaction, ensure_outside_transaction
 from navbat.payments import public_views, reconciliation, services
 from navbat.payments.models import PaymentOrder
 from navbat.uzum import clients
 from navbat.uzum import services as uzum
 from navbat.uzum.checkout import Cart, CartItem, CheckoutClient, ReceiptParams, RegisterRequest
+from navbat.uzum.checkout import client as checkout_client_module
 from navbat.uzum.models import Connection
 from navbat.uzum.provider import UzumProvider
 from tests.payments.jobs import RETURN_URL, start_payment
@@ -87,6 +88,11 @@ CLIENT_CALLS = {
     "refund": lambda c: c.refund(ORDER, 100, uuid.uuid4()),
     "verify_credentials": lambda c: c.verify_credentials(),
 }
+
+
+def test_the_guard_is_installed_in_every_checkout_client():
+    # The client stays plain Python + httpx; the uzum app installs the guard at start.
+    assert ensure_outside_transaction in checkout_client_module._before_request
 
 
 @pytest.mark.parametrize("name", sorted(CLIENT_CALLS))

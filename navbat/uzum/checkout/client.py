@@ -31,8 +31,6 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from navbat.kit.bankcalls import ensure_outside_transaction
-
 from .errors import (
     BankTimeout,
     BankUnavailable,
@@ -68,6 +66,17 @@ USER_AGENT = "navbat-uzum-checkout/1"
 
 # 13 to 19 digits, optionally grouped by spaces or dashes: anything that may be a card number.
 _CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+
+# Checks run before every request of every client, given what is about to be sent; one may
+# raise to refuse, and then nothing is sent. navbat installs its transaction guard here
+# (navbat/uzum/apps.py), so the client stays plain Python + httpx.
+_before_request: list[Callable[[str], None]] = []
+
+
+def before_each_request(check: Callable[[str], None]) -> None:
+    """Run ``check("uzum checkout <endpoint>")`` before every request of every client."""
+    if check not in _before_request:
+        _before_request.append(check)
 
 
 class _Secret:
@@ -332,8 +341,10 @@ class CheckoutClient:
         log_ids: dict[str, Any],
     ) -> dict:
         """One POST; returns the envelope's ``result`` or raises. Refused before anything
-        is sent while a database transaction is open (``kit.bankcalls``)."""
-        ensure_outside_transaction(f"uzum checkout {endpoint}")
+        is sent when a check of ``before_each_request`` refuses (navbat's: while a database
+        transaction is open)."""
+        for check in _before_request:
+            check(f"uzum checkout {endpoint}")
         ids = " ".join(f"{name}={value}" for name, value in log_ids.items())
         started = time.monotonic()
 
