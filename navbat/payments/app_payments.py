@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from navbat.finance import services as finance
 
-from . import payables, providers
+from . import locks, payables, providers
 from .models import Method, PaymentLink, PaymentOrder, State
 from .selectors import holding_orders
 from .services import new_order
@@ -71,7 +71,7 @@ def reserve(
     pays by one road at a time."""
     now = now or timezone.now()
     with transaction.atomic():
-        link = PaymentLink.objects.select_for_update().select_related("business").get(pk=link.pk)
+        link = locks.lock_link(pk=link.pk)
         view = payable_of(link)
         if amount != view.due:
             raise AppPaymentRefused(Refusal.AMOUNT)
@@ -94,7 +94,7 @@ def still_payable(*, order_id: int) -> None:
     still open and still needs at least that much. A visit cancelled, or paid at the desk,
     while the bank's app held it must not be paid again; raises the refusal."""
     order = PaymentOrder.objects.select_related("link").get(pk=order_id)
-    link = PaymentLink.objects.select_for_update().select_related("business").get(pk=order.link_id)
+    link = locks.lock_link(pk=order.link_id)
     view = payable_of(link)
     if view.due < order.amount:
         raise AppPaymentRefused(Refusal.PAID)
@@ -104,7 +104,7 @@ def reverse_paid(*, order_id: int) -> PaymentOrder:
     """The bank took a paid payment back in full: its income and its fee are reversed in
     the books (once, whatever repeats), and the order reads refunded."""
     with transaction.atomic():
-        order = PaymentOrder.objects.select_for_update().select_related("business").get(pk=order_id)
+        order = locks.lock_order(pk=order_id)
         if order.state == State.REFUNDED:
             return order
         note = _("Payment %(reference)s taken back by the bank") % {

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from navbat.kit.bankcalls import bank_calling_view
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local, zone
 
@@ -116,7 +117,7 @@ def pay_view(request, token: str):
     return _render(request, "payments/quick/page.html", context)
 
 
-@transaction.non_atomic_requests
+@bank_calling_view
 @require_POST
 def pay_card_view(request, token: str):
     """Start a card payment and send the client to the bank's page. Not in a request
@@ -211,7 +212,7 @@ def _settle(request, token: str, reference: str, *, template: str, failed_hint: 
     return _render(request, template, context)
 
 
-@transaction.non_atomic_requests
+@bank_calling_view
 @require_GET
 def pay_return_view(request, token: str, reference: str):
     """Where the bank sends the client back (successUrl / failureUrl): only a hint, the
@@ -222,7 +223,7 @@ def pay_return_view(request, token: str, reference: str):
     )
 
 
-@transaction.non_atomic_requests
+@bank_calling_view
 @require_GET
 def pay_status_view(request, token: str, reference: str):
     """htmx: the waiting screen asks every 2 s; answers the final screen once settled."""

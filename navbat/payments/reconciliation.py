@@ -17,9 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from navbat.kit.bankcalls import bank_call
 from navbat.kit.timeutil import local_datetime, to_local
 
-from . import differences, providers, services
+from . import differences, locks, providers, services
 from .checks import deadline_of, next_interval, schedule_check
 from .differences import (
     PAID_AMOUNT,
@@ -43,6 +44,7 @@ RUN_ZONE = differences.DAY_ZONE
 # ---------------------------------------------------------------- pending orders (F8)
 
 
+@bank_call
 def check_pending(
     *, order_id: int, now: datetime | None = None, scheduled_for: datetime | None = None
 ) -> PaymentOrder | None:
@@ -71,7 +73,7 @@ def check_pending(
         answered = error.code == "not_found"
         log.warning("bank refused a status check of %s: %s", order.reference, error.message)
     with transaction.atomic():
-        order = PaymentOrder.objects.select_for_update().get(pk=order_id)
+        order = locks.lock_order(pk=order_id)
         if order.state not in OPEN_STATES:
             return order
         deadline = deadline_of(order)
@@ -99,6 +101,7 @@ def _unpaid(state: str) -> bool:
     return state not in SETTLED_STATES
 
 
+@bank_call
 def run_daily(*, now: datetime | None = None, business=None) -> int:
     """Compare every order of the last days that reached the bank (of ``business``, or of
     every business); return how many new differences were listed."""

@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from navbat.finance import fees
 from navbat.finance import services as finance
 from navbat.finance.models import CardKind, TransactionKind
+from navbat.kit.bankcalls import bank_call
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local
 
-from . import differences, payables, providers
+from . import differences, locks, payables, providers
 from .bank_states import Action, action_for
 from .checks import FIRST_CHECK_AFTER, deadline_of, schedule_check
 from .models import Method, PaymentLink, PaymentOrder, State
@@ -157,7 +158,7 @@ def _open_or_new(*, link: PaymentLink, language: str):
     new order committed with our reference. Returns (order, is_new, payable, account)."""
     business = link.business
     with transaction.atomic():
-        PaymentLink.objects.select_for_update().get(pk=link.pk)
+        locks.lock_link(pk=link.pk)
         view = payables.describe(
             business=business, kind=link.payable_kind, payable_id=link.payable_id
         )
@@ -212,6 +213,7 @@ def _await_bank_call(order: PaymentOrder) -> PaymentOrder:
     return order
 
 
+@bank_call
 def start_card_payment(
     *, link: PaymentLink, language: str, success_url: str, failure_url: str
 ) -> PaymentOrder:
@@ -267,7 +269,7 @@ def start_card_payment(
         _give_up(order_id=order.pk, reason=error.message)
         raise
     with transaction.atomic():
-        order = PaymentOrder.objects.select_for_update().get(pk=order.pk)
+        order = locks.lock_order(pk=order.pk)
         if not order.bank_order_id:
             order.bank_order_id = started.bank_order_id
         order.redirect_url = started.redirect_url
@@ -314,7 +316,7 @@ def other_method_busy(*, link: PaymentLink, method: str, now) -> bool:
 
 def _give_up(*, order_id: int, reason: str) -> None:
     with transaction.atomic():
-        order = PaymentOrder.objects.select_for_update().get(pk=order_id)
+        order = locks.lock_order(pk=order_id)
         if order.state in OPEN_STATES:
             transition(order=order, to=State.CANCELLED, failure_reason=reason[:300])
 
@@ -326,7 +328,7 @@ def apply_bank_view(*, order_id: int, view: BankView) -> PaymentOrder:
     """Apply what the bank said about an order (from its status call, never from a
     callback's body). Repeats change nothing; the books are written once."""
     with transaction.atomic():
-        order = PaymentOrder.objects.select_for_update().select_related("business").get(pk=order_id)
+        order = locks.lock_order(pk=order_id)
         if view.reference and view.reference != order.reference:
             security_log.warning(
                 "bank order %s names %r, not our %s: ignored",
@@ -460,6 +462,7 @@ def _record_paid(order: PaymentOrder, view: BankView) -> None:
     log.info("payment %s recorded: %s tiyin, fee %s", order.reference, paid, fee.amount)
 
 
+@bank_call
 def refresh(*, order: PaymentOrder) -> PaymentOrder:
     """Ask the bank about ``order`` now and apply the answer (no lock held while asking)."""
     if not order.bank_order_id:

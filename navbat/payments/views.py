@@ -7,7 +7,6 @@ business), ``reconciliation.run_daily`` does the checking.
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from navbat.accounts.models import Role
 from navbat.accounts.permissions import manager_required, owner_required
+from navbat.kit.bankcalls import bank_calling_view
 from navbat.kit.money import format_money
 
 from . import reconciliation, selectors
@@ -85,7 +85,7 @@ def _difference_rows(differences) -> list[dict]:
     ]
 
 
-@transaction.non_atomic_requests
+@bank_calling_view
 @owner_required
 def reconciliation_view(request):
     """The differences of the last 30 days; "Check now" (POST) asks the bank about this

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from navbat.finance.models import CardKind
+from navbat.kit.bankcalls import bank_call
 from navbat.kit.tenancy import scoped
 from navbat.payments.models import Method, State
 from navbat.payments.payables import PayableLine
@@ -201,6 +202,7 @@ class UzumProvider:
         )
         return account_of(connection) if connection else None
 
+    @bank_call
     def start_card_payment(
         self,
         *,
@@ -248,6 +250,7 @@ class UzumProvider:
             ) from error
         return Started(bank_order_id=str(result.order_id), redirect_url=result.payment_redirect_url)
 
+    @bank_call
     def fetch(self, *, order) -> BankView:
         if order.method == Method.APP:
             # The app told us, not we it: our record of its transaction is the answer.
@@ -281,6 +284,7 @@ class UzumProvider:
 
         return purge_before(before=before)
 
+    @bank_call
     def fetch_bank_order(self, *, connection: Connection, bank_order_id: str) -> BankView:
         try:
             with clients.checkout_client(connection) as client:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from navbat.accounts.sandbox import sandbox_owner
 from navbat.finance import fees
 from navbat.finance.models import CashRegister, RegisterKind
+from navbat.kit.bankcalls import bank_call
 from navbat.kit.sandbox_tokens import token_for
 from navbat.kit.tenancy import scoped
 
@@ -67,6 +68,7 @@ def checkout_host_error(*, environment: str, base_url: str) -> str | None:
     return None
 
 
+@bank_call
 def check_keys(
     *, base_url: str, terminal_id: str, api_key: str, environment: str | None = None
 ) -> None:
@@ -310,6 +312,7 @@ def _control_post(http: httpx.Client, path: str, body: dict, fields: tuple[str, 
     return answer
 
 
+@bank_call
 def create_sandbox_keys(
     *, business_id: int, public_id: uuid.UUID, merchant_name: str, auto_fiscal: bool = False
 ) -> SandboxKeys:

@@ -8,13 +8,13 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from navbat.accounts.models import Role
 from navbat.accounts.permissions import manager_required, owner_required
+from navbat.kit.bankcalls import bank_calling_view
 from navbat.salons.forms import add_service_errors
 
 from . import selectors, services
@@ -68,7 +68,7 @@ def _default_hosts() -> dict[str, str]:
 # Not one transaction per request: the keys are checked with the bank (and the sandbox makes
 # its terminal) over HTTP, and no lock may be held meanwhile (SQLite's IMMEDIATE transactions
 # would hold the whole database); services.connect writes in its own transaction afterwards.
-@transaction.non_atomic_requests
+@bank_calling_view
 @owner_required
 def connect_view(request):
     if request.method not in ("GET", "POST"):

@@ -190,7 +190,11 @@ def locked_order(terminal: Terminal, order_id) -> Order:
 @transaction.atomic
 def start_card_payment(*, order_id, card_number: str) -> tuple[Order, bool]:
     """The hosted form's first page. Returns (order, needs 3-D Secure)."""
-    order = Order.objects.select_for_update().select_related("terminal").get(order_id=order_id)
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("terminal")
+        .get(order_id=order_id)
+    )
     _check_payable(order)
     card = cards.find(card_number)
     if card is None:
@@ -204,7 +208,11 @@ def start_card_payment(*, order_id, card_number: str) -> tuple[Order, bool]:
 
 @transaction.atomic
 def finish_three_ds(*, order_id, code: str) -> Order:
-    order = Order.objects.select_for_update().select_related("terminal").get(order_id=order_id)
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("terminal")
+        .get(order_id=order_id)
+    )
     _check_payable(order)
     card = cards.find(order.pending_card)
     if card is None:

@@ -67,6 +67,17 @@ USER_AGENT = "navbat-uzum-checkout/1"
 # 13 to 19 digits, optionally grouped by spaces or dashes: anything that may be a card number.
 _CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 
+# Checks run before every request of every client, given what is about to be sent; one may
+# raise to refuse, and then nothing is sent. navbat installs its transaction guard here
+# (navbat/uzum/apps.py), so the client stays plain Python + httpx.
+_before_request: list[Callable[[str], None]] = []
+
+
+def before_each_request(check: Callable[[str], None]) -> None:
+    """Run ``check("uzum checkout <endpoint>")`` before every request of every client."""
+    if check not in _before_request:
+        _before_request.append(check)
+
 
 class _Secret:
     """A string that never shows itself in repr/str (tracebacks with locals, debuggers)."""
@@ -329,7 +340,11 @@ class CheckoutClient:
         extra_headers: dict[str, str] | None = None,
         log_ids: dict[str, Any],
     ) -> dict:
-        """One POST; returns the envelope's ``result`` or raises."""
+        """One POST; returns the envelope's ``result`` or raises. Refused before anything
+        is sent when a check of ``before_each_request`` refuses (navbat's: while a database
+        transaction is open)."""
+        for check in _before_request:
+            check(f"uzum checkout {endpoint}")
         ids = " ".join(f"{name}={value}" for name, value in log_ids.items())
         started = time.monotonic()
 

@@ -190,7 +190,8 @@ def _transaction(
         connection=connection, trans_id=request.trans_id
     )
     if lock:
-        rows = rows.select_for_update()
+        # Its own row only: the order read with it is locked later, after the link.
+        rows = rows.select_for_update(of=("self",))
     return rows.select_related("order").first()
 
 
@@ -347,7 +348,7 @@ def expire(*, transaction_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         tx = (
-            MerchantTransaction.objects.select_for_update()
+            MerchantTransaction.objects.select_for_update(of=("self",))
             .select_related("order")
             .filter(pk=transaction_id)
             .first()
