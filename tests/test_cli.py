@@ -2,6 +2,7 @@
 
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -303,10 +304,27 @@ def test_embedded_mode_keeps_its_generated_secrets(tmp_path):
     assert elsewhere.stdout.splitlines()[0] != secret
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port free now, for a server started after this returns. Below the kernel's ephemeral
+    range (32768+), so no client connection takes it in the meantime, and in a block of its
+    own per pytest-xdist worker, so two workers never pick the same one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    block = int(worker[2:]) % 4 if worker[2:].isdigit() else 0
+    low = 20000 + block * 3000
+    for port in random.sample(range(low, low + 3000), 3000):
+        if port in _HANDED_OUT:  # given to a server that may not have bound it yet
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _HANDED_OUT.add(port)
+            return port
+    raise AssertionError(f"no free port in {low}-{low + 2999}")
 
 
 def navbat_command() -> list[str]:
@@ -354,7 +372,10 @@ def stop(process):
         process.wait(timeout=10)
 
 
-def test_navbat_run_serves_and_stops_on_ctrl_c(tmp_path):
+@pytest.mark.slow
+def test_navbat_run_serves_runs_its_worker_and_stops_on_ctrl_c(tmp_path):
+    """One `navbat run` for the pages, the embedded worker's heartbeat in /healthz (under
+    supervision) and a clean stop on Ctrl-C: starting it is most of the cost."""
     process, base, log_path = start_navbat_run(tmp_path)
     try:
         with httpx.Client(base_url=base, timeout=5, follow_redirects=False) as http:
@@ -378,11 +399,24 @@ def test_navbat_run_serves_and_stops_on_ctrl_c(tmp_path):
             assert login.headers["location"] == "/journal/"
             assert http.get("/journal/").status_code == 200
 
+            deadline = time.monotonic() + 30
+            while True:
+                health = http.get("/healthz").json()
+                if health["worker_heartbeat_age"] is not None or time.monotonic() > deadline:
+                    break
+                time.sleep(0.25)
+            assert health["status"] == "ok", log_path.read_text()
+            assert health["database"] == "ok"
+            assert 0 <= health["worker_heartbeat_age"] <= 10, health
+            assert health["problems"] == []
+
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=15) == 0
     finally:
         stop(process)
     output = log_path.read_text()
+    assert "navbat.worker worker embedded-" in output
+    assert "Exception in thread" not in output
     port = base.rsplit(":", 1)[1]
     assert (tmp_path / "db.sqlite3").exists()
     assert f"navbat serves http://127.0.0.1:{port}/" in output
@@ -397,6 +431,7 @@ def ignore_sigint():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("stop_signal", "preexec_fn"),
     [
