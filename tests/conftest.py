@@ -21,6 +21,10 @@ from navbat.salons.models import (
     Specialist,
 )
 from navbat.salons.services import create_business, create_location, set_weekly_schedule
+from tests import flush
+
+# Transactional tests end by deleting rows instead of a TRUNCATE of every table (tests/flush.py).
+flush.install()
 
 PASSWORD = "correct-horse-battery-9"
 TZ = "Asia/Tashkent"
