@@ -1,5 +1,6 @@
 """The `navbat` command: the demo salon, settings at start-up, and `navbat run`."""
 
+import io
 import json
 import os
 import random
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import redirect_stdout
 from datetime import timedelta
 from pathlib import Path
 from unittest import mock
@@ -18,6 +20,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth import authenticate
+from django.db import transaction
 
 from navbat import demo
 from navbat.accounts.models import ApiToken, Membership, Role
@@ -48,41 +51,106 @@ def run_demo(capsys) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.django_db
-def test_demo_json_prints_the_logins(capsys):
-    info = run_demo(capsys)
-    business = Business.objects.get(name="Navbat Demo")
-    assert info["created"] is True
-    assert info["business"] == {"id": business.pk, "name": "Navbat Demo"}
-    assert info["login"] == {"email": "demo@navbat.uz", "password": "navbat-demo"}
-    assert re.fullmatch(r"nbt_demo_[0-9a-f]{40}", info["api_token"])
-    assert info["public_url"].startswith("http")
-    assert set(info) == {
-        "created",
-        "business",
-        "login",
-        "api_token",
-        "public_url",
-        "uzum",
-        "sandbox_token",
-    }
+@pytest.fixture(scope="class")
+def demo_loaded(django_db_setup, django_db_blocker):
+    """`navbat demo --json` on an empty database, once for the class of tests that only read
+    what it made and printed: its output, its rows kept in a transaction the class's tests run
+    inside (each test's own changes roll back to a savepoint), rolled back after the class."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            printed = io.StringIO()
+            with redirect_stdout(printed):
+                assert main(["demo", "--json"]) == 0
+            yield json.loads(printed.getvalue())
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.mark.django_db
-def test_demo_twice_keeps_one_business_and_the_same_token(capsys):
-    first = run_demo(capsys)
-    counts = {
-        model: model.objects.count()
-        for model in (Appointment, Client, Service, Product, Specialist, ApiToken, Membership)
-    }
-    second = run_demo(capsys)
-    assert second["created"] is False
-    assert second["api_token"] == first["api_token"]
-    assert second["business"] == first["business"]
-    assert Business.objects.filter(name="Navbat Demo").count() == 1
-    assert Business.objects.count() == 1
-    assert {model: model.objects.count() for model in counts} == counts
-    assert ApiToken.objects.filter(business__slug="navbat-demo").count() == 1
+class TestTheDemoAsLoaded:
+    """What one `navbat demo --json` on an empty database printed and made."""
+
+    def test_demo_json_prints_the_logins(self, demo_loaded):
+        info = demo_loaded
+        business = Business.objects.get(name="Navbat Demo")
+        assert info["created"] is True
+        assert info["business"] == {"id": business.pk, "name": "Navbat Demo"}
+        assert info["login"] == {"email": "demo@navbat.uz", "password": "navbat-demo"}
+        assert re.fullmatch(r"nbt_demo_[0-9a-f]{40}", info["api_token"])
+        assert info["public_url"].startswith("http")
+        assert set(info) == {
+            "created",
+            "business",
+            "login",
+            "api_token",
+            "public_url",
+            "uzum",
+            "sandbox_token",
+        }
+
+    def test_demo_twice_keeps_one_business_and_the_same_token(self, capsys, demo_loaded):
+        first = demo_loaded
+        counts = {
+            model: model.objects.count()
+            for model in (Appointment, Client, Service, Product, Specialist, ApiToken, Membership)
+        }
+        second = run_demo(capsys)
+        assert second["created"] is False
+        assert second["api_token"] == first["api_token"]
+        assert second["business"] == first["business"]
+        assert Business.objects.filter(name="Navbat Demo").count() == 1
+        assert Business.objects.count() == 1
+        assert {model: model.objects.count() for model in counts} == counts
+        assert ApiToken.objects.filter(business__slug="navbat-demo").count() == 1
+
+    def test_demo_content_matches_the_issue(self, demo_loaded):
+        info = demo_loaded
+        business = Business.objects.get(pk=info["business"]["id"])
+
+        assert scoped(Location, business).count() == 1
+        assert scoped(CheckoutPoint, business).count() == 2
+        assert scoped(Specialist, business).count() == 4
+
+        services = list(scoped(Service, business))
+        assert len(services) == 12
+        categories = scoped(ServiceCategory, business)
+        assert categories.count() == 3
+        assert sorted(Counter(s.category_id for s in services).values()) == [3, 4, 5]
+        assert {s.category_id for s in services} == set(categories.values_list("pk", flat=True))
+        for service in services:
+            assert re.fullmatch(r"\d{17}", service.ikpu_code), service.name
+            assert service.price > 0
+            service.full_clean()  # every demo row passes the model's own validation
+        assert len({s.ikpu_code for s in services}) == 12
+
+        products = list(scoped(Product, business))
+        assert len(products) == 6
+        for product in products:
+            assert re.fullmatch(r"\d{17}", product.ikpu_code), product.name
+            product.full_clean()
+
+        phones = list(scoped(Client, business).values_list("phone", flat=True))
+        assert len(phones) == 30
+        assert len(set(phones)) == 30
+        for phone in phones:
+            assert phone.startswith("+998")
+            assert normalise_phone(phone) == phone  # valid, and already in E.164
+
+        for specialist in scoped(Specialist, business):
+            assert specialist.services.exists()
+            assert specialist.hours.exists()
+
+    def test_demo_owner_and_token_work(self, demo_loaded):
+        info = demo_loaded
+        business = Business.objects.get(pk=info["business"]["id"])
+        owner = authenticate(username="demo@navbat.uz", password="navbat-demo")
+        assert owner is not None
+        assert Membership.objects.get(user=owner).role == Role.OWNER
+        assert Membership.objects.get(user=owner).business == business
+        assert business_for_token(info["api_token"]) == business
 
 
 @pytest.mark.django_db
@@ -92,56 +160,6 @@ def test_demo_text_output(capsys):
     assert "Demo salon: Navbat Demo" in out
     assert "log in    demo@navbat.uz / navbat-demo" in out
     assert f"API token {demo.demo_token()}" in out
-
-
-@pytest.mark.django_db
-def test_demo_content_matches_the_issue(capsys):
-    info = run_demo(capsys)
-    business = Business.objects.get(pk=info["business"]["id"])
-
-    assert scoped(Location, business).count() == 1
-    assert scoped(CheckoutPoint, business).count() == 2
-    assert scoped(Specialist, business).count() == 4
-
-    services = list(scoped(Service, business))
-    assert len(services) == 12
-    categories = scoped(ServiceCategory, business)
-    assert categories.count() == 3
-    assert sorted(Counter(s.category_id for s in services).values()) == [3, 4, 5]
-    assert {s.category_id for s in services} == set(categories.values_list("pk", flat=True))
-    for service in services:
-        assert re.fullmatch(r"\d{17}", service.ikpu_code), service.name
-        assert service.price > 0
-        service.full_clean()  # every demo row passes the model's own validation
-    assert len({s.ikpu_code for s in services}) == 12
-
-    products = list(scoped(Product, business))
-    assert len(products) == 6
-    for product in products:
-        assert re.fullmatch(r"\d{17}", product.ikpu_code), product.name
-        product.full_clean()
-
-    phones = list(scoped(Client, business).values_list("phone", flat=True))
-    assert len(phones) == 30
-    assert len(set(phones)) == 30
-    for phone in phones:
-        assert phone.startswith("+998")
-        assert normalise_phone(phone) == phone  # valid, and already in E.164
-
-    for specialist in scoped(Specialist, business):
-        assert specialist.services.exists()
-        assert specialist.hours.exists()
-
-
-@pytest.mark.django_db
-def test_demo_owner_and_token_work(capsys):
-    info = run_demo(capsys)
-    business = Business.objects.get(pk=info["business"]["id"])
-    owner = authenticate(username="demo@navbat.uz", password="navbat-demo")
-    assert owner is not None
-    assert Membership.objects.get(user=owner).role == Role.OWNER
-    assert Membership.objects.get(user=owner).business == business
-    assert business_for_token(info["api_token"]) == business
 
 
 @pytest.mark.django_db
