@@ -373,7 +373,9 @@ def start_navbat_run(tmp_path, *, preexec_fn=None, **settings):
     return process, f"http://127.0.0.1:{port}", log_path
 
 
-def wait_healthy(process, http, log_path, seconds=60):
+def wait_healthy(process, http, log_path, seconds=120):
+    # A first start migrates, collects static files and loads the demo: past a minute was seen
+    # on a 2-core machine with every core busy.
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert process.poll() is None, log_path.read_text()
