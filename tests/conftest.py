@@ -23,7 +23,7 @@ from navbat.salons.models import (
 from navbat.salons.services import create_business, create_location, set_weekly_schedule
 from tests import flush
 
-# Transactional tests end by deleting rows instead of a TRUNCATE of every table (tests/flush.py).
+# Transactional tests end by deleting the rows left, not a flush of every table (tests/flush.py).
 flush.install()
 
 PASSWORD = "correct-horse-battery-9"

@@ -1,10 +1,11 @@
-"""A cheaper clean slate after each transactional test on PostgreSQL.
+"""A cheaper clean slate after each transactional test.
 
-Django ends a ``transaction=True`` test with ``flush``: one TRUNCATE of every table (about 70),
-which on PostgreSQL makes new files for each table and index — seconds per test on a loaded
-machine, however few rows the test wrote. Deleting the rows of the tables that have any leaves
-the same state (no rows anywhere; sequences are not reset by ``flush`` either) in a fraction
-of the time. Content types and permissions are kept: ``flush`` empties them and its
+Django ends a ``transaction=True`` test with ``flush``: on PostgreSQL one TRUNCATE of every
+table (about 70), which makes new files for each table and index — seconds per test on a
+loaded machine, however few rows the test wrote; on SQLite a DELETE of every table and the
+permissions written again. Deleting the rows of the tables that have any leaves the same
+state (no rows anywhere; sequences are not reset by ``flush`` either) in a fraction of the
+time. Content types and permissions are kept: ``flush`` empties them and its
 post_migrate puts the same rows back. Anything unusual (a test on a subset of apps, serialized
 rollback, a delete refused) falls back to Django's own ``flush``."""
 
@@ -21,7 +22,7 @@ def delete_all_rows(alias: str) -> bool:
     """Delete every row of every table of ``alias``; False (nothing changed) if PostgreSQL
     refused, so the caller can flush instead."""
     connection = connections[alias]
-    if connection.vendor != "postgresql":
+    if connection.vendor not in ("postgresql", "sqlite"):
         return False
     tables = [
         table
@@ -42,8 +43,10 @@ def delete_all_rows(alias: str) -> bool:
         with transaction.atomic(using=alias), connection.cursor() as cursor:
             cursor.execute(probe, tables)
             filled = [row[0] for row in cursor.fetchall()]
-            # Django's foreign keys are DEFERRABLE: checked once, at commit, in any order.
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            # Django's foreign keys are DEFERRABLE (on both): checked once, at commit, in any
+            # order.
+            if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             for table in filled:
                 cursor.execute(f"DELETE FROM {quote(table)}")  # noqa: S608
     except DatabaseError:
