@@ -26,6 +26,10 @@ from navbat.salons.services import (
     create_location,
     set_weekly_schedule,
 )
+from tests import flush
+
+# Transactional tests end by deleting the rows left, not a flush of every table (tests/flush.py).
+flush.install()
 
 PASSWORD = "correct-horse-battery-9"
 TZ = "Asia/Tashkent"

@@ -1,7 +1,9 @@
 """The `navbat` command: the demo salon, settings at start-up, and `navbat run`."""
 
+import io
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -9,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import redirect_stdout
 from datetime import timedelta
 from pathlib import Path
 from unittest import mock
@@ -17,6 +20,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth import authenticate
+from django.db import transaction
 
 from navbat import demo
 from navbat.accounts.models import ApiToken, Membership, Role
@@ -47,41 +51,106 @@ def run_demo(capsys) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.django_db
-def test_demo_json_prints_the_logins(capsys):
-    info = run_demo(capsys)
-    business = Business.objects.get(name="Navbat Demo")
-    assert info["created"] is True
-    assert info["business"] == {"id": business.pk, "name": "Navbat Demo"}
-    assert info["login"] == {"email": "demo@navbat.uz", "password": "navbat-demo"}
-    assert re.fullmatch(r"nbt_demo_[0-9a-f]{40}", info["api_token"])
-    assert info["public_url"].startswith("http")
-    assert set(info) == {
-        "created",
-        "business",
-        "login",
-        "api_token",
-        "public_url",
-        "uzum",
-        "sandbox_token",
-    }
+@pytest.fixture(scope="class")
+def demo_loaded(django_db_setup, django_db_blocker):
+    """`navbat demo --json` on an empty database, once for the class of tests that only read
+    what it made and printed: its output, its rows kept in a transaction the class's tests run
+    inside (each test's own changes roll back to a savepoint), rolled back after the class."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            printed = io.StringIO()
+            with redirect_stdout(printed):
+                assert main(["demo", "--json"]) == 0
+            yield json.loads(printed.getvalue())
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.mark.django_db
-def test_demo_twice_keeps_one_business_and_the_same_token(capsys):
-    first = run_demo(capsys)
-    counts = {
-        model: model.objects.count()
-        for model in (Appointment, Client, Service, Product, Specialist, ApiToken, Membership)
-    }
-    second = run_demo(capsys)
-    assert second["created"] is False
-    assert second["api_token"] == first["api_token"]
-    assert second["business"] == first["business"]
-    assert Business.objects.filter(name="Navbat Demo").count() == 1
-    assert Business.objects.count() == 1
-    assert {model: model.objects.count() for model in counts} == counts
-    assert ApiToken.objects.filter(business__slug="navbat-demo").count() == 1
+class TestTheDemoAsLoaded:
+    """What one `navbat demo --json` on an empty database printed and made."""
+
+    def test_demo_json_prints_the_logins(self, demo_loaded):
+        info = demo_loaded
+        business = Business.objects.get(name="Navbat Demo")
+        assert info["created"] is True
+        assert info["business"] == {"id": business.pk, "name": "Navbat Demo"}
+        assert info["login"] == {"email": "demo@navbat.uz", "password": "navbat-demo"}
+        assert re.fullmatch(r"nbt_demo_[0-9a-f]{40}", info["api_token"])
+        assert info["public_url"].startswith("http")
+        assert set(info) == {
+            "created",
+            "business",
+            "login",
+            "api_token",
+            "public_url",
+            "uzum",
+            "sandbox_token",
+        }
+
+    def test_demo_twice_keeps_one_business_and_the_same_token(self, capsys, demo_loaded):
+        first = demo_loaded
+        counts = {
+            model: model.objects.count()
+            for model in (Appointment, Client, Service, Product, Specialist, ApiToken, Membership)
+        }
+        second = run_demo(capsys)
+        assert second["created"] is False
+        assert second["api_token"] == first["api_token"]
+        assert second["business"] == first["business"]
+        assert Business.objects.filter(name="Navbat Demo").count() == 1
+        assert Business.objects.count() == 1
+        assert {model: model.objects.count() for model in counts} == counts
+        assert ApiToken.objects.filter(business__slug="navbat-demo").count() == 1
+
+    def test_demo_content_matches_the_issue(self, demo_loaded):
+        info = demo_loaded
+        business = Business.objects.get(pk=info["business"]["id"])
+
+        assert scoped(Location, business).count() == 1
+        assert scoped(CheckoutPoint, business).count() == 2
+        assert scoped(Specialist, business).count() == 4
+
+        services = list(scoped(Service, business))
+        assert len(services) == 12
+        categories = scoped(ServiceCategory, business)
+        assert categories.count() == 3
+        assert sorted(Counter(s.category_id for s in services).values()) == [3, 4, 5]
+        assert {s.category_id for s in services} == set(categories.values_list("pk", flat=True))
+        for service in services:
+            assert re.fullmatch(r"\d{17}", service.ikpu_code), service.name
+            assert service.price > 0
+            service.full_clean()  # every demo row passes the model's own validation
+        assert len({s.ikpu_code for s in services}) == 12
+
+        products = list(scoped(Product, business))
+        assert len(products) == 6
+        for product in products:
+            assert re.fullmatch(r"\d{17}", product.ikpu_code), product.name
+            product.full_clean()
+
+        phones = list(scoped(Client, business).values_list("phone", flat=True))
+        assert len(phones) == 30
+        assert len(set(phones)) == 30
+        for phone in phones:
+            assert phone.startswith("+998")
+            assert normalise_phone(phone) == phone  # valid, and already in E.164
+
+        for specialist in scoped(Specialist, business):
+            assert specialist.services.exists()
+            assert specialist.hours.exists()
+
+    def test_demo_owner_and_token_work(self, demo_loaded):
+        info = demo_loaded
+        business = Business.objects.get(pk=info["business"]["id"])
+        owner = authenticate(username="demo@navbat.uz", password="navbat-demo")
+        assert owner is not None
+        assert Membership.objects.get(user=owner).role == Role.OWNER
+        assert Membership.objects.get(user=owner).business == business
+        assert business_for_token(info["api_token"]) == business
 
 
 @pytest.mark.django_db
@@ -91,56 +160,6 @@ def test_demo_text_output(capsys):
     assert "Demo salon: Navbat Demo" in out
     assert "log in    demo@navbat.uz / navbat-demo" in out
     assert f"API token {demo.demo_token()}" in out
-
-
-@pytest.mark.django_db
-def test_demo_content_matches_the_issue(capsys):
-    info = run_demo(capsys)
-    business = Business.objects.get(pk=info["business"]["id"])
-
-    assert scoped(Location, business).count() == 1
-    assert scoped(CheckoutPoint, business).count() == 2
-    assert scoped(Specialist, business).count() == 4
-
-    services = list(scoped(Service, business))
-    assert len(services) == 12
-    categories = scoped(ServiceCategory, business)
-    assert categories.count() == 3
-    assert sorted(Counter(s.category_id for s in services).values()) == [3, 4, 5]
-    assert {s.category_id for s in services} == set(categories.values_list("pk", flat=True))
-    for service in services:
-        assert re.fullmatch(r"\d{17}", service.ikpu_code), service.name
-        assert service.price > 0
-        service.full_clean()  # every demo row passes the model's own validation
-    assert len({s.ikpu_code for s in services}) == 12
-
-    products = list(scoped(Product, business))
-    assert len(products) == 6
-    for product in products:
-        assert re.fullmatch(r"\d{17}", product.ikpu_code), product.name
-        product.full_clean()
-
-    phones = list(scoped(Client, business).values_list("phone", flat=True))
-    assert len(phones) == 30
-    assert len(set(phones)) == 30
-    for phone in phones:
-        assert phone.startswith("+998")
-        assert normalise_phone(phone) == phone  # valid, and already in E.164
-
-    for specialist in scoped(Specialist, business):
-        assert specialist.services.exists()
-        assert specialist.hours.exists()
-
-
-@pytest.mark.django_db
-def test_demo_owner_and_token_work(capsys):
-    info = run_demo(capsys)
-    business = Business.objects.get(pk=info["business"]["id"])
-    owner = authenticate(username="demo@navbat.uz", password="navbat-demo")
-    assert owner is not None
-    assert Membership.objects.get(user=owner).role == Role.OWNER
-    assert Membership.objects.get(user=owner).business == business
-    assert business_for_token(info["api_token"]) == business
 
 
 @pytest.mark.django_db
@@ -303,10 +322,27 @@ def test_embedded_mode_keeps_its_generated_secrets(tmp_path):
     assert elsewhere.stdout.splitlines()[0] != secret
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port free now, for a server started after this returns. Below the kernel's ephemeral
+    range (32768+), so no client connection takes it in the meantime, and in a block of its
+    own per pytest-xdist worker, so two workers never pick the same one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    block = int(worker[2:]) % 4 if worker[2:].isdigit() else 0
+    low = 20000 + block * 3000
+    for port in random.sample(range(low, low + 3000), 3000):
+        if port in _HANDED_OUT:  # given to a server that may not have bound it yet
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _HANDED_OUT.add(port)
+            return port
+    raise AssertionError(f"no free port in {low}-{low + 2999}")
 
 
 def navbat_command() -> list[str]:
@@ -337,7 +373,9 @@ def start_navbat_run(tmp_path, *, preexec_fn=None, **settings):
     return process, f"http://127.0.0.1:{port}", log_path
 
 
-def wait_healthy(process, http, log_path, seconds=60):
+def wait_healthy(process, http, log_path, seconds=120):
+    # A first start migrates, collects static files and loads the demo: past a minute was seen
+    # on a 2-core machine with every core busy.
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         assert process.poll() is None, log_path.read_text()
@@ -354,7 +392,10 @@ def stop(process):
         process.wait(timeout=10)
 
 
-def test_navbat_run_serves_and_stops_on_ctrl_c(tmp_path):
+@pytest.mark.slow
+def test_navbat_run_serves_runs_its_worker_and_stops_on_ctrl_c(tmp_path):
+    """One `navbat run` for the pages, the embedded worker's heartbeat in /healthz (under
+    supervision) and a clean stop on Ctrl-C: starting it is most of the cost."""
     process, base, log_path = start_navbat_run(tmp_path)
     try:
         with httpx.Client(base_url=base, timeout=5, follow_redirects=False) as http:
@@ -378,11 +419,24 @@ def test_navbat_run_serves_and_stops_on_ctrl_c(tmp_path):
             assert login.headers["location"] == "/journal/"
             assert http.get("/journal/").status_code == 200
 
+            deadline = time.monotonic() + 30
+            while True:
+                health = http.get("/healthz").json()
+                if health["worker_heartbeat_age"] is not None or time.monotonic() > deadline:
+                    break
+                time.sleep(0.25)
+            assert health["status"] == "ok", log_path.read_text()
+            assert health["database"] == "ok"
+            assert 0 <= health["worker_heartbeat_age"] <= 10, health
+            assert health["problems"] == []
+
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=15) == 0
     finally:
         stop(process)
     output = log_path.read_text()
+    assert "navbat.worker worker embedded-" in output
+    assert "Exception in thread" not in output
     port = base.rsplit(":", 1)[1]
     assert (tmp_path / "db.sqlite3").exists()
     assert f"navbat serves http://127.0.0.1:{port}/" in output
@@ -397,6 +451,7 @@ def ignore_sigint():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("stop_signal", "preexec_fn"),
     [

@@ -141,6 +141,7 @@ def run_in_own_loop(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
+@pytest.mark.slow
 def test_200_callbacks_at_once_on_new_connections_all_answered(served):
     before = served.stored_callbacks()
     requests = [raw_post(served.callback_path, callback_body()) for _ in range(200)]
@@ -149,6 +150,7 @@ def test_200_callbacks_at_once_on_new_connections_all_answered(served):
     assert served.stored_callbacks() == before + 200
 
 
+@pytest.mark.slow
 def test_200_kept_alive_connections_at_once_all_answered(served):
     request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     outcome = run_in_own_loop(burst(served.port, [request] * 200, keep_alive_rounds=3))
@@ -180,6 +182,7 @@ def trickle(port: int, request_head: bytes, payload: bytes, result: dict) -> Non
     result["seconds"] = time.monotonic() - began
 
 
+@pytest.mark.slow
 def test_a_body_trickled_at_1_byte_a_second_holds_nothing(served):
     slow_order = str(uuid.uuid4())
     payload = callback_body(slow_order)
@@ -221,6 +224,7 @@ def test_a_body_trickled_at_1_byte_a_second_holds_nothing(served):
     assert "request body not received in time" in served.log_path.read_text()
 
 
+@pytest.mark.slow
 def test_headers_trickled_are_cut_at_the_header_deadline(served):
     result: dict = {}
     payload = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 60
@@ -233,6 +237,7 @@ def test_headers_trickled_are_cut_at_the_header_deadline(served):
 # ------------------------------------------------------------------ body size limit
 
 
+@pytest.mark.slow
 def test_an_oversized_body_is_refused_with_413_and_nothing_stored(served):
     before = served.stored_callbacks()
     order = str(uuid.uuid4())
@@ -302,6 +307,7 @@ def test_the_body_is_read_before_the_view_opens_its_transaction(connect_uzum, sa
 # ------------------------------------------------------------------ static files
 
 
+@pytest.mark.slow
 def test_static_files_have_hashed_names_and_long_caching(served):
     with httpx.Client(base_url=served.base, timeout=5) as http:
         page = http.get("/accounts/login/").text
@@ -331,6 +337,7 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
+@pytest.mark.slow
 def test_navbat_serve_runs_several_processes_and_sigterm_stops_them_all(served, tmp_path):
     port = free_port()
     env = clean_env(

@@ -118,6 +118,8 @@ def wrapped(driver_error):
         return outer
 
 
+# No database work: the nearest mark spares these the module's flush.
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("error", "transient"),
     [

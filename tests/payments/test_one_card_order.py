@@ -196,10 +196,14 @@ def test_a_declined_order_the_bank_reopens_stays_declined_beside_a_newer_one(sal
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_closes_older_duplicates_before_the_rule(salon_a, connect_uzum):
+def test_the_migration_closes_older_duplicates_before_the_rule(salon_a, connect_uzum, request):
     """Links that got several open card orders before the rule keep the newest open."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
+
+    from tests.schema import migrate_to_latest
+
+    request.addfinalizer(migrate_to_latest)
 
     connect_uzum(salon_a)
     link = link_of(salon_a)

@@ -1,6 +1,9 @@
-"""Helpers of the contract tests: a register request and paying as the hosted page does."""
+"""Helpers of the contract tests: a register request, paying as the hosted page does, and
+the mark of the tests that reach the bank over a socket."""
 
 import uuid
+
+import pytest
 
 from navbat.uzum.checkout import RegisterRequest
 
@@ -27,3 +30,14 @@ def pay(order_id, card=CARD, code=""):
     from navbat.uzum_sandbox import bank
 
     return bank.pay(order_id=order_id, card_number=card, code=code)
+
+
+IN_PROCESS = "in-process"
+SOCKET = "socket"
+
+
+def over_a_socket(test):
+    """Run a contract test against a live server over a real socket: committed rows (a flush
+    after the test) and a server thread, for what a socket adds (timeouts, httpcore's logs)."""
+    test = pytest.mark.parametrize("bank", [SOCKET], indirect=True)(test)
+    return pytest.mark.django_db(transaction=True)(test)

@@ -1,11 +1,11 @@
 """Contract tests: the production Checkout client against the sandbox bank over real HTTP
-(a live server thread), one per endpoint and per documented error code, and the payment
-sequences with exact amounts at every step (uzum-bank.md §1)."""
+requests and answers, one per endpoint and per documented error code, and the payment
+sequences with exact amounts at every step (uzum-bank.md §1). The bank answers in this
+process (httpx over WSGI); the tests marked ``over_a_socket`` reach it through a live server."""
 
 import uuid
 from datetime import timedelta
 
-import httpx
 import pytest
 from django.utils import timezone
 
@@ -38,9 +38,9 @@ from navbat.uzum.checkout import (
     ViewType,
 )
 
-from .sandbox import AMOUNT, order_request, pay
+from .sandbox import AMOUNT, order_request, over_a_socket, pay
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def amounts(status):
@@ -89,13 +89,14 @@ def register_paid(checkout, **overrides):
 # ---------------------------------------------------------------------- one per endpoint
 
 
-def test_register_answers_the_order_id_and_a_payment_page(checkout):
+@over_a_socket
+def test_register_answers_the_order_id_and_a_payment_page(checkout, http):
     request = order_request()
     registered = checkout.register(request, "uz")
 
     assert isinstance(registered.order_id, uuid.UUID)
     assert registered.payment_redirect_url.startswith(("http://", "https://"))
-    page = httpx.get(registered.payment_redirect_url, follow_redirects=True)
+    page = http.get(registered.payment_redirect_url, follow_redirects=True)
     assert page.status_code == 200
     status = checkout.get_order_status(registered.order_id)
     assert status.status is OrderState.REGISTERED
@@ -201,6 +202,7 @@ def test_verify_credentials(checkout, client_for, terminal):
 # ---------------------------------------------------------------------------- sequences
 
 
+@over_a_socket
 def test_one_step_sequence_with_exact_amounts(checkout):
     registered = checkout.register(order_request(), "en")
     assert amounts(checkout.get_order_status(registered.order_id)) == {
@@ -224,6 +226,7 @@ def test_one_step_sequence_with_exact_amounts(checkout):
     assert steps(status) == [(OperationType.COMPLETE, OperationState.SUCCESS)]
 
 
+@over_a_socket
 def test_two_step_sequence_with_exact_amounts(checkout):
     registered = checkout.register(order_request(pay_type=PayType.TWO_STEP), "ru")
     pay(registered.order_id)
@@ -621,11 +624,12 @@ def test_wrong_key_or_terminal_is_authentication_failed_and_tells_nothing(
     assert terminal.api_key not in str(errors[0])
 
 
-def test_a_path_outside_api_v1_is_forbidden(terminal, client_for, sandbox_url):
+@over_a_socket
+def test_a_path_outside_api_v1_is_forbidden(terminal, client_for, sandbox_url, http):
     checkout = client_for(terminal, base_url=sandbox_url + "/v2")
     with pytest.raises(Forbidden):
         checkout.get_order_status(uuid.uuid4())
-    answer = httpx.post(
+    answer = http.post(
         sandbox_url + "/api/v2/payment/getOrderStatus",
         json={"orderId": str(uuid.uuid4())},
         headers={"X-Terminal-Id": str(terminal.terminal_id), "X-API-Key": terminal.api_key},

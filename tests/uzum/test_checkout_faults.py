@@ -1,6 +1,7 @@
-"""The client's retries against the sandbox's fault switches, over real HTTP: reads ride
-out 5xx and hung answers; a money call whose answer is lost after the bank did the work is
-retried with the same X-Operation-Id and moves the money once; register is never retried."""
+"""The client's retries against the sandbox's fault switches: reads ride out 5xx (the bank
+in this process) and hung answers (over a socket, where a client's timeout is real); a money
+call whose answer is lost after the bank did the work is retried with the same X-Operation-Id
+and moves the money once; register is never retried."""
 
 import time
 import uuid
@@ -15,9 +16,9 @@ from navbat.uzum.checkout import (
     OrderState,
 )
 
-from .sandbox import AMOUNT, order_request, pay
+from .sandbox import AMOUNT, order_request, over_a_socket, pay
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 PAUSED_UNTIL: list[float] = []
@@ -70,6 +71,7 @@ def test_reads_give_up_after_their_retries(terminal, client_for):
     assert faults_left(terminal)["payment/getReceipts"]["times"] == 1  # two calls made
 
 
+@over_a_socket
 def test_reads_retry_after_a_hung_answer(terminal, client_for):
     checkout = client_for(terminal, read_retries=1, timeout=0.5)
     order_id = checkout.register(order_request(), "ru").order_id
@@ -78,6 +80,7 @@ def test_reads_retry_after_a_hung_answer(terminal, client_for):
     assert checkout.get_order_status(order_id).order_id == order_id
 
 
+@over_a_socket
 def test_a_lost_refund_answer_is_retried_with_the_same_operation_id(terminal, client_for):
     checkout = client_for(terminal, money_retries=1, timeout=0.5)
     order_id = checkout.register(order_request(), "ru").order_id
@@ -92,6 +95,7 @@ def test_a_lost_refund_answer_is_retried_with_the_same_operation_id(terminal, cl
     assert (status.refunded_amount, status.total_amount) == (5_000_000, AMOUNT - 5_000_000)
 
 
+@over_a_socket
 def test_without_retries_a_lost_answer_is_a_timeout_and_the_caller_retries_later(
     terminal, client_for
 ):
@@ -125,6 +129,7 @@ def test_register_is_never_retried(terminal, client_for):
     assert faults_left(terminal)["payment/register"]["times"] == 1  # one call only
 
 
+@over_a_socket
 def test_a_register_whose_answer_is_lost_may_exist_at_the_bank(terminal, client_for):
     """Why register never retries: the same orderNumber again is 3027."""
     checkout = client_for(terminal, timeout=0.5)

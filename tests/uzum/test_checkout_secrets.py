@@ -11,9 +11,7 @@ import pytest
 
 from navbat.uzum.checkout import CheckoutError, PayType, TransportError
 
-from .sandbox import AMOUNT, CARD, order_request, pay
-
-pytestmark = pytest.mark.django_db(transaction=True)
+from .sandbox import AMOUNT, CARD, order_request, over_a_socket, pay
 
 CARDS = [CARD, "8600312929577175", "8600000000003008"]
 
@@ -33,6 +31,7 @@ def exception_texts(error):
     return [str(error), repr(error), "".join(traceback.format_exception(error))]
 
 
+@over_a_socket  # httpcore's and the live server's log records too
 def test_no_key_and_no_card_number_anywhere_through_a_whole_flow(
     caplog, terminal, client_for, sandbox_url
 ):

@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from navbat.accounts.sandbox import sandbox_owner
 from navbat.uzum_sandbox.models import MerchantService, Terminal
+from tests.schema import migrate_to_latest
 
 MIGRATION = "navbat.uzum.migrations.0003_sandbox_rows_owned_by_their_connections_business"
 
@@ -77,8 +78,9 @@ def test_an_owned_row_keeps_its_owner_and_a_shared_one_stays_nobodys(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_runs_forward_from_before(salon_a, connect_uzum):
+def test_the_migration_runs_forward_from_before(salon_a, connect_uzum, request):
     """Back to before it and forward again, as an upgrade from the unowned sandbox does."""
+    request.addfinalizer(migrate_to_latest)
     terminal = connect_uzum(salon_a).sandbox_terminal
     Terminal.objects.filter(pk=terminal.pk).update(owner="")
     executor = MigrationExecutor(db_connection)
