@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from navbat.accounts.permissions import business_required, manager_required, own_specialist_id
 from navbat.finance.fees import format_rate
 from navbat.finance.selectors import transactions
+from navbat.kit.forms import add_service_errors, check_day
 from navbat.kit.money import tiyin_to_som_text
 from navbat.kit.phones import PhoneError, normalise_phone
 from navbat.kit.tenancy import get_scoped_or_404, scoped
@@ -22,7 +23,6 @@ from navbat.kit.timeutil import local_datetime, local_today, to_local
 from navbat.payments import links
 from navbat.payments import services as payments
 from navbat.payments.providers import active_account
-from navbat.salons.forms import check_day
 from navbat.salons.models import Location
 from navbat.salons.selectors import client_by_phone, locations
 from navbat.salons.services import find_or_create_client
@@ -136,17 +136,6 @@ def _appointment_for(request, appointment_id: int) -> Appointment:
     return get_scoped_or_404(rows, request.business, pk=appointment_id)
 
 
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
-
-
 def _initial_for_new(request, location) -> dict:
     initial = {"day": local_today(location.timezone).isoformat()}
     raw_start = request.GET.get("start", "")
@@ -253,7 +242,7 @@ def _appointment_editor(request, *, location, appointment):
                     appointment=appointment,
                 )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The appointment is saved."))
             return redirect("booking:appointment", appointment_id=saved.pk)

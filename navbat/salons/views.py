@@ -22,6 +22,7 @@ from navbat.booking.selectors import (
     payment_links_of_client,
 )
 from navbat.finance.selectors import transactions
+from navbat.kit.forms import add_service_errors
 from navbat.kit.tenancy import get_scoped_or_404
 from navbat.kit.timeutil import local_today
 
@@ -33,7 +34,6 @@ from .forms import (
     ScheduleExceptionForm,
     ServiceForm,
     SpecialistForm,
-    add_service_errors,
 )
 from .models import Client, Product, ScheduleException, Service, ServiceCategory, Specialist
 

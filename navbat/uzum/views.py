@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from navbat.accounts.models import Role
 from navbat.accounts.permissions import manager_required, owner_required
-from navbat.salons.forms import add_service_errors
+from navbat.kit.forms import add_service_errors
 
 from . import selectors, services
 from .forms import ConnectForm
