@@ -2,14 +2,12 @@
 disconnect. History stays: a disconnected connection keeps its payments and callbacks."""
 
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +18,7 @@ from navbat.finance.models import CashRegister, RegisterKind
 from navbat.kit.sandbox_tokens import token_for
 from navbat.kit.tenancy import scoped
 
-from . import clients
+from . import clients, validation
 from .checkout import AuthenticationFailed, BankTimeout, BankUnavailable, TransportError, UzumError
 from .checkout import base_url_for as checkout_base_url_for
 from .checkout.client import HostNotAllowed, host_allowed
@@ -30,10 +28,6 @@ from .selectors import bank_addresses
 log = logging.getLogger("navbat.uzum")
 
 REGISTER_NAME = "Uzum Bank"
-# The open-service link's parameter name: it goes into a URL query as it is.
-ATTRIBUTE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
-# The open-service link's own parameters: an attribute of that name would overwrite one.
-LINK_PARAMETERS = frozenset({"serviceid", "amount", "redirecturl"})
 SANDBOX_CONTROL_PATH = "/sandbox/uzum/control"
 
 
@@ -150,49 +144,34 @@ def connect(
     (a sandbox terminal made for the salon); otherwise a new one is drawn."""
     if environment not in Environment.values:
         raise ValidationError({"environment": _("Choose an environment.")})
-    try:
-        terminal_uuid = uuid.UUID(str(terminal_id).strip())
-    except ValueError:
-        raise ValidationError(
-            {"terminal_id": _("A terminal id looks like 8-4-4-4-12 hex digits.")}
-        ) from None
+    terminal_text = validation.terminal_id(terminal_id)
+    if not terminal_text:
+        raise ValidationError({"terminal_id": _("A terminal id looks like 8-4-4-4-12 hex digits.")})
+    terminal_uuid = uuid.UUID(terminal_text)
     api_key = api_key.strip()
     if not api_key:
         raise ValidationError({"api_key": _("Enter the API key.")})
-    if not card_payments and not app_payments:
-        raise ValidationError(_("Offer at least one payment method."))
+    validation.check_options(
+        card_payments=card_payments,
+        app_payments=app_payments,
+        auto_fiscal=auto_fiscal,
+        tin=tin,
+        pinfl=pinfl,
+    )
     if app_payments and not (merchant_service_id and merchant_login and merchant_password):
         raise ValidationError(
             _("Payments in the Uzum Bank app need the Merchant API service id, login and password.")
         )
     tin, pinfl = tin.strip(), pinfl.strip()
-    if auto_fiscal and bool(tin) == bool(pinfl):
-        raise ValidationError(_("Fiscal receipts need exactly one of the TIN or the PINFL."))
-    if tin and not (tin.isascii() and tin.isdigit() and len(tin) == 9):
-        raise ValidationError({"tin": _("A TIN is 9 digits.")})
-    if pinfl and not (pinfl.isascii() and pinfl.isdigit() and len(pinfl) == 14):
-        raise ValidationError({"pinfl": _("A PINFL is 14 digits.")})
-    base_url = (checkout_base_url.strip() or default_checkout_url(environment)).rstrip("/")
-    try:
-        URLValidator(schemes=["http", "https"])(base_url)
-    except ValidationError:
-        raise ValidationError(
-            {"checkout_base_url": _("Enter the host as a web address, like https://host.")}
-        ) from None
+    base_url = (
+        validation.checkout_url(checkout_base_url) or default_checkout_url(environment)
+    ).rstrip("/")
     if len(base_url) > Connection._meta.get_field("checkout_base_url").max_length:
         raise ValidationError({"checkout_base_url": _("This address is too long.")})
     refused_host = checkout_host_error(environment=environment, base_url=base_url)
     if refused_host:
         raise ValidationError({"checkout_base_url": refused_host})
-    payment_attribute = (payment_attribute or "").strip() or "order"
-    if payment_attribute.lower() in LINK_PARAMETERS:
-        raise ValidationError(
-            {"payment_attribute": _("This name is taken by the link itself; ask Uzum for another.")}
-        )
-    if not ATTRIBUTE_RE.fullmatch(payment_attribute):
-        raise ValidationError(
-            {"payment_attribute": _("Use Latin letters, digits and “_” only (up to 32).")}
-        )
+    payment_attribute = validation.payment_attribute(payment_attribute)
     if len(merchant_login.strip()) > Connection._meta.get_field("merchant_login").max_length:
         raise ValidationError({"merchant_login": _("This login is too long.")})
     if verify:
@@ -380,10 +359,13 @@ def connect_new_sandbox(
     built-in sandbox, then connects with them as with any keys (checked with the bank)."""
     if not settings.NAVBAT_SANDBOX:
         raise ValidationError({"environment": _("The built-in sandbox is off here.")})
-    if not card_payments and not app_payments:
-        raise ValidationError(_("Offer at least one payment method."))
-    if auto_fiscal and bool(tin.strip()) == bool(pinfl.strip()):
-        raise ValidationError(_("Fiscal receipts need exactly one of the TIN or the PINFL."))
+    validation.check_options(
+        card_payments=card_payments,
+        app_payments=app_payments,
+        auto_fiscal=auto_fiscal,
+        tin=tin,
+        pinfl=pinfl,
+    )
     public_id = uuid.uuid4()
     keys = create_sandbox_keys(
         business_id=business.pk,

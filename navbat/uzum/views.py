@@ -75,16 +75,15 @@ def connect_view(request):
         return HttpResponseNotAllowed(["GET", "POST"])
     business = request.business
     current = selectors.active_connection(business=business)
-    keep_password = bool(current and current.merchant_password)
     hosts = _default_hosts()
     status = 200
     if request.method == "GET":
         initial = ConnectForm.initial_for(current)
         initial.setdefault("checkout_base_url", hosts.get(initial["environment"], ""))
-        form = ConnectForm(initial=initial, keep_password=keep_password)
+        form = ConnectForm(initial=initial, current=current)
     else:
         create_sandbox = "create_sandbox" in request.POST
-        form = ConnectForm(request.POST, create_sandbox=create_sandbox, keep_password=keep_password)
+        form = ConnectForm(request.POST, create_sandbox=create_sandbox, current=current)
         if form.is_valid():
             try:
                 if create_sandbox:
@@ -92,16 +91,8 @@ def connect_view(request):
                         business=business, author=request.user, **form.options()
                     )
                 else:
-                    arguments = form.connect_arguments()
-                    if (
-                        keep_password
-                        and not arguments["merchant_password"]
-                        and arguments["merchant_service_id"] == current.merchant_service_id
-                        and arguments["merchant_login"] == current.merchant_login
-                    ):
-                        arguments["merchant_password"] = current.merchant_password
                     connection = services.connect(
-                        business=business, author=request.user, **arguments
+                        business=business, author=request.user, **form.connect_arguments()
                     )
             except ValidationError as error:
                 # KeysRefused and BankUnreachable carry their own message and code; a field
