@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from navbat.finance.models import CardKind
 from navbat.kit.tenancy import scoped
+from navbat.kit.urls import public_url_if_mounted
 from navbat.payments.models import Method, State
 from navbat.payments.payables import PayableLine
 from navbat.payments.providers import (
@@ -303,7 +304,9 @@ def open_service_url(connection: Connection, *, code: str, amount: int, return_u
     """The open-service link of the Uzum Bank app (uzum-bank.md §2); on the built-in sandbox,
     the sandbox's app page. ``amount`` and ``redirectUrl`` are common practice, not spec."""
     if connection.environment == Environment.SANDBOX:
-        base = settings.NAVBAT_PUBLIC_URL.rstrip("/") + "/sandbox/uzum/open-service"
+        base = public_url_if_mounted("sandbox-app")
+        if not base:  # the built-in sandbox is off here: no app to send the client to
+            return ""
     else:
         base = settings.NAVBAT_UZUM_OPEN_SERVICE_URL
     query = urlencode(

@@ -17,6 +17,7 @@ from navbat.finance import fees
 from navbat.finance.models import CashRegister, RegisterKind
 from navbat.kit.sandbox_tokens import token_for
 from navbat.kit.tenancy import scoped
+from navbat.kit.urls import public_url_if_mounted
 
 from . import clients, validation
 from .checkout import AuthenticationFailed, BankTimeout, BankUnavailable, TransportError, UzumError
@@ -28,7 +29,6 @@ from .selectors import bank_addresses
 log = logging.getLogger("navbat.uzum")
 
 REGISTER_NAME = "Uzum Bank"
-SANDBOX_CONTROL_PATH = "/sandbox/uzum/control"
 
 
 class KeysRefused(ValidationError):
@@ -40,7 +40,11 @@ class BankUnreachable(ValidationError):
 
 
 def default_checkout_url(environment: str) -> str:
-    return checkout_base_url_for(environment, public_root=settings.NAVBAT_PUBLIC_URL)
+    """The Checkout host a connection in ``environment`` uses unless told otherwise; for the
+    built-in sandbox its address here ("" where it is off)."""
+    if environment == Environment.SANDBOX:
+        return public_url_if_mounted("sandbox-checkout-forbidden", rest="").rstrip("/")
+    return checkout_base_url_for(environment)
 
 
 def checkout_host_error(*, environment: str, base_url: str) -> str | None:
@@ -259,7 +263,8 @@ class SandboxKeys:
 
 
 def sandbox_control_url() -> str:
-    return settings.NAVBAT_PUBLIC_URL.rstrip("/") + SANDBOX_CONTROL_PATH
+    """The sandbox's control API root: where its terminals and services are made."""
+    return public_url_if_mounted("sandbox-control-terminals").removesuffix("/terminals")
 
 
 def _sandbox_down(url: str) -> BankUnreachable:
