@@ -13,8 +13,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from navbat.accounts.models import Role
-from navbat.accounts.permissions import manager_required, owner_required
+from navbat.accounts.permissions import is_owner, manager_required, owner_required
 from navbat.kit.forms import add_service_errors
 
 from . import selectors, services
@@ -45,7 +44,7 @@ def overview_view(request):
     context = _context(
         connection=connection,
         earlier=selectors.earlier_connections(business=business),
-        may_change=request.membership.role == Role.OWNER,
+        may_change=is_owner(request),
     )
     if connection is not None:
         context.update(
