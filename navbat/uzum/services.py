@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from navbat.accounts.sandbox import sandbox_owner
 from navbat.finance import fees
-from navbat.finance.models import CashRegister, RegisterKind
+from navbat.finance import services as finance
 from navbat.kit.sandbox_tokens import token_for
 from navbat.kit.tenancy import scoped
 from navbat.kit.urls import public_url_if_mounted
@@ -108,16 +108,6 @@ def check_keys(
             _("Uzum Bank gave an unexpected answer: %(error)s") % {"error": error},
             code="bank_error",
         ) from error
-
-
-def _uzum_register(business) -> CashRegister:
-    register, _created = CashRegister.objects.get_or_create(
-        business=business, name=REGISTER_NAME, defaults={"kind": RegisterKind.ONLINE}
-    )
-    if not register.is_active:
-        register.is_active = True
-        register.save(update_fields=["is_active"])
-    return register
 
 
 def connect(
@@ -217,7 +207,7 @@ def connect(
             tin=tin,
             pinfl=pinfl,
             fee_schedule=schedule,
-            register=_uzum_register(business),
+            register=finance.online_register(business=business, name=REGISTER_NAME),
             connected_by=author,
         )
 
