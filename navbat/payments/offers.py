@@ -13,11 +13,13 @@ from django.utils import timezone
 from . import links, providers, selectors
 from .models import Method, PaymentLink
 from .payables import PayableView
+from .providers import Presentation
 
 
 @dataclass(frozen=True)
 class Offer:
     card: bool  # "Pay by card" (the bank's hosted page)
+    presentation: Presentation | None = None  # what the page says of the provider's methods
     app_url: str = ""  # "Pay in the app": the open-service link; "" when not offered
     installments: bool = False  # the app offers installments too
     # While a card payment is open at the bank the app would be refused: until when.
@@ -29,8 +31,9 @@ def offer_for(*, link: PaymentLink, view: PayableView) -> Offer:
     if account is None:
         return Offer(card=False)
     card = Method.CARD in account.methods
+    presentation = providers.get(account.provider).presentation()
     if not (Method.APP in account.methods and view.is_open and view.due > 0):
-        return Offer(card=card)
+        return Offer(card=card, presentation=presentation)
     if hasattr(link, "last_card_hold"):  # read with the link (the page)
         card_hold_until = selectors.hold_end(link.last_card_hold)
     else:
@@ -39,9 +42,10 @@ def offer_for(*, link: PaymentLink, view: PayableView) -> Offer:
         account=account, code=link.code, amount=view.due, return_url=links.link_url(link.token)
     )
     if not app_url:
-        return Offer(card=card)
+        return Offer(card=card, presentation=presentation)
     return Offer(
         card=card,
+        presentation=presentation,
         app_url=app_url,
         installments=account.installments,
         card_hold_until=card_hold_until,

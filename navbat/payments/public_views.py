@@ -88,7 +88,16 @@ def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
         "app_qr": _app_qr(offer.app_url) if offer.app_url and not offer.card_hold_until else "",
         "card_hold_until": offer.card_hold_until,
         "installments": offer.installments,
+        "words": offer.presentation,
+        "app_waits": _app_waits(offer, view),
     }
+
+
+def _app_waits(offer: offers.Offer, view: payables.PayableView) -> str:
+    if not (offer.presentation and offer.card_hold_until):
+        return ""
+    time = to_local(offer.card_hold_until, view.time_zone).strftime("%H:%M")
+    return offer.presentation.app_waits % {"time": time}
 
 
 # Reads only: no request transaction, whose BEGIN and COMMIT were two of the page's few

@@ -16,12 +16,14 @@ from navbat.payments.payables import PayableLine
 from navbat.payments.providers import (
     Account,
     BankView,
+    FeeTerm,
+    Presentation,
     ProviderError,
     ProviderUnavailable,
     Started,
 )
 
-from . import clients
+from . import brand, clients
 from .checkout import (
     AuthenticationFailed,
     BankTimeout,
@@ -140,6 +142,12 @@ def _host_refused() -> ProviderError:
 
 class UzumProvider:
     name = NAME
+
+    def presentation(self) -> Presentation:
+        return brand.presentation()
+
+    def default_fee_terms(self) -> tuple[FeeTerm, ...]:
+        return brand.default_fee_terms()
 
     def account_for(self, *, business) -> Account | None:
         connection = (

@@ -19,7 +19,7 @@ from navbat.kit.sandbox_tokens import token_for
 from navbat.kit.tenancy import scoped
 from navbat.kit.urls import public_url_if_mounted
 
-from . import clients, validation
+from . import brand, clients, validation
 from .checkout import AuthenticationFailed, BankTimeout, BankUnavailable, TransportError, UzumError
 from .checkout import base_url_for as checkout_base_url_for
 from .checkout.client import HostNotAllowed, host_allowed
@@ -27,8 +27,6 @@ from .models import Connection, Environment
 from .selectors import bank_addresses
 
 log = logging.getLogger("navbat.uzum")
-
-REGISTER_NAME = "Uzum Bank"
 
 
 class KeysRefused(ValidationError):
@@ -187,7 +185,11 @@ def connect(
             schedule = (
                 previous.fee_schedule
                 if previous
-                else fees.create_default_schedule(business=business)
+                else fees.create_default_schedule(
+                    business=business,
+                    name=brand.DISPLAY_NAME,
+                    terms=brand.default_fee_terms(),
+                )
             )
         return Connection.objects.create(
             business=business,
@@ -207,7 +209,7 @@ def connect(
             tin=tin,
             pinfl=pinfl,
             fee_schedule=schedule,
-            register=finance.online_register(business=business, name=REGISTER_NAME),
+            register=finance.online_register(business=business, name=brand.DISPLAY_NAME),
             connected_by=author,
         )
 
