@@ -356,13 +356,10 @@ def connect_new_sandbox(
     built-in sandbox, then connects with them as with any keys (checked with the bank)."""
     if not settings.NAVBAT_SANDBOX:
         raise ValidationError({"environment": _("The built-in sandbox is off here.")})
-    validation.check_options(
-        card_payments=card_payments,
-        app_payments=app_payments,
-        auto_fiscal=auto_fiscal,
-        tin=tin,
-        pinfl=pinfl,
-    )
+    offered = {"card_payments": card_payments, "app_payments": app_payments}
+    fiscal = {"auto_fiscal": auto_fiscal, "tin": tin, "pinfl": pinfl}
+    # Refused before the sandbox is asked for keys; connect checks the same again.
+    validation.check_options(**offered, **fiscal)
     public_id = uuid.uuid4()
     keys = create_sandbox_keys(
         business_id=business.pk,
@@ -379,12 +376,9 @@ def connect_new_sandbox(
         merchant_service_id=keys.merchant_service_id,
         merchant_login=keys.merchant_login,
         merchant_password=keys.merchant_password,
-        card_payments=card_payments,
-        app_payments=app_payments,
         installments=installments,
-        auto_fiscal=auto_fiscal,
-        tin=tin,
-        pinfl=pinfl,
         author=author,
+        **offered,
+        **fiscal,
         public_id=public_id,
     )
