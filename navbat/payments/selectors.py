@@ -164,17 +164,3 @@ def order_of_account(
     if order is None and reference:
         order = orders.filter(reference=reference).first()
     return order
-
-
-def names_order_elsewhere(
-    *, provider: str, account_id: int, bank_order_id: str = "", reference: str = ""
-) -> bool:
-    """Does a provider's message name an order of another account (or business)? Read
-    unscoped on purpose: it is how a message sent to the wrong address is recognised."""
-    named = Q(pk__in=[])
-    if bank_order_id:
-        named |= Q(bank_order_id=bank_order_id)
-    if reference:
-        named |= Q(reference=reference)
-    others = PaymentOrder.objects.filter(named).exclude(provider=provider, account_id=account_id)
-    return others.exists()

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from navbat.kit import ratelimit
+from navbat.payments import entry as payment_entry
 from navbat.payments import selectors as payment_selectors
 from navbat.payments.models import PaymentOrder
 from navbat.payments.providers import ProviderError, ProviderUnavailable
@@ -105,7 +106,7 @@ def _find_order(connection: Connection, callback: Callback) -> PaymentOrder | No
 
 def _names_foreign_order(connection: Connection, callback: Callback) -> bool:
     """Does the callback name an order of another connection or business?"""
-    return payment_selectors.names_order_elsewhere(
+    return payment_entry.names_order_elsewhere(
         provider=NAME,
         account_id=connection.pk,
         bank_order_id=callback.bank_order_id or "",
