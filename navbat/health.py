@@ -20,13 +20,14 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Max
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from navbat.kit import jobs
 from navbat.kit.net import client_ip
 
 DOWN = {"status": "error", "database": "unavailable"}
@@ -39,24 +40,11 @@ def _age(now: datetime, moment: datetime | None) -> int | None:
 
 
 def work_report(*, now: datetime) -> dict:
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult, get_date_max
-
     from navbat.kit.models import WorkerHeartbeat
 
     newest_beat = WorkerHeartbeat.objects.aggregate(newest=Max("seen_at"))["newest"]
-    ready = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
-    # A job queued to run at once carries the far-future date; it is due since it was queued.
-    deferred = ready.filter(run_after__lte=now).aggregate(oldest=Min("run_after"))["oldest"]
-    immediate = ready.filter(run_after=get_date_max()).aggregate(oldest=Min("enqueued_at"))
-    due_since = min(
-        (moment for moment in (deferred, immediate["oldest"]) if moment is not None),
-        default=None,
-    )
-    # Read through the partial index on RUNNING jobs' started_at (kit migration 0002).
-    running_since = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).aggregate(
-        oldest=Min("started_at")
-    )["oldest"]
+    due_since = jobs.oldest_due_since(now=now)
+    running_since = jobs.oldest_running_since()
     beat_age, due_age = _age(now, newest_beat), _age(now, due_since)
     running_age = _age(now, running_since)
     problems = []

@@ -6,10 +6,11 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+
+from navbat.kit.urls import public_url
 
 
 def _recipients(*, email: str | None, user_ids: list[int] | None):
@@ -26,18 +27,16 @@ def send_password_reset_links(
     ``email``) that is active and has a usable password; returns how many were sent."""
     sent = 0
     for user in _recipients(email=email, user_ids=user_ids):
-        path = reverse(
+        link = public_url(
             "accounts:password_reset_confirm",
-            kwargs={
-                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                "token": default_token_generator.make_token(user),
-            },
+            uidb64=urlsafe_base64_encode(force_bytes(user.pk)),
+            token=default_token_generator.make_token(user),
         )
         # The link is built on NAVBAT_PUBLIC_URL, never on the Host header of the request
         # that asked (anyone can send that header, and the link carries the token).
         context = {
             "user": user,
-            "link": settings.NAVBAT_PUBLIC_URL + path,
+            "link": link,
             "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
         }
         language = user.preferred_language or settings.LANGUAGE_CODE

@@ -35,6 +35,12 @@ def manager_required(view):
     return wrapper
 
 
+def is_owner(request) -> bool:
+    """Whether the page's user owns the business (what ``owner_required`` lets through)."""
+    membership = getattr(request, "membership", None)
+    return membership is not None and membership.role == Role.OWNER
+
+
 def owner_required(view):
     """Owners only: what decides where the salon's money goes (bank settings) or speaks of
     it as a whole (reconciliation)."""
@@ -42,7 +48,7 @@ def owner_required(view):
     @business_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.membership.role != Role.OWNER:
+        if not is_owner(request):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

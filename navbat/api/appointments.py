@@ -12,14 +12,11 @@ from ninja import Query, Router, Status
 from navbat.booking import selectors as booking
 from navbat.booking import services
 from navbat.booking.models import AppointmentLine
-from navbat.booking.payables import KIND as APPOINTMENT
 from navbat.booking.services import LineInput
 from navbat.kit.money import percent_of
 from navbat.kit.tenancy import get_scoped_or_404, scoped
 from navbat.kit.timeutil import to_local
 from navbat.payments import links
-from navbat.payments import services as payments
-from navbat.payments.providers import active_account
 from navbat.salons import selectors as salons
 
 from .errors import error_response
@@ -322,18 +319,14 @@ def create_payment_link(request: HttpRequest, appointment_id: id_path("appointme
     appointment = get_scoped_or_404(
         booking.appointments(business=business), business, pk=appointment_id
     )
-    money = booking.money_of(appointment)
-    code, message = booking.payment_link_refusal(
-        appointment=appointment, money=money, account=active_account(business=business)
-    )
-    if code:
-        return error_response(409, code, message)
-    existed = booking.payment_link_of(appointment=appointment) is not None
-    link = payments.link_for(business=business, kind=APPOINTMENT, payable_id=appointment.pk)
+    sent = services.send_payment_link(appointment=appointment)
+    if sent.refusal_code:
+        return error_response(409, sent.refusal_code, sent.refusal)
+    link = sent.link
     body = {
         "url": links.link_url(link.token),
         "token": link.token,
-        "amount_due": money.due,
+        "amount_due": sent.money.due,
         "created_at": to_local(link.created_at, business.timezone),
     }
-    return body if existed else Status(201, body)
+    return Status(201, body) if sent.created else body

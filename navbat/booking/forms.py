@@ -4,9 +4,9 @@ from django.utils.translation import gettext_lazy as _
 
 from navbat.finance.models import RegisterKind
 from navbat.finance.selectors import registers
-from navbat.kit.money import MoneyError, som_to_tiyin, tiyin_to_som_text
+from navbat.kit.forms import MoneyField, check_day
+from navbat.kit.money import tiyin_to_som_text
 from navbat.kit.phones import PhoneError, normalise_phone
-from navbat.salons.forms import check_day
 from navbat.salons.selectors import products, services, specialists
 
 from .services import LineInput
@@ -68,12 +68,7 @@ def item_choices(business) -> list[tuple[str, list[tuple[str, str]]]]:
 
 class LineForm(forms.Form):
     item = forms.ChoiceField(label=_("Service or product"), required=False)
-    price = forms.CharField(
-        label=_("Price, so'm"),
-        required=False,
-        max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-    )
+    price = MoneyField(label=_("Price, so'm"), required=False)
     quantity = forms.IntegerField(label=_("Qty"), min_value=1, max_value=999, initial=1)
     discount_percent = forms.IntegerField(
         label=_("Discount, %"), min_value=0, max_value=100, initial=0, required=False
@@ -82,15 +77,6 @@ class LineForm(forms.Form):
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["item"].choices = choices
-
-    def clean_price(self):
-        raw = self.cleaned_data.get("price", "").strip()
-        if not raw:
-            return None
-        try:
-            return som_to_tiyin(raw)
-        except MoneyError as exc:
-            raise ValidationError(str(exc)) from exc
 
     def to_input(self) -> LineInput | None:
         data = self.cleaned_data
@@ -136,7 +122,7 @@ def line_initial(appointment) -> list[dict]:
 
 class DeskPaymentForm(forms.Form):
     register = forms.ModelChoiceField(label=_("Paid by"), queryset=None)
-    amount = forms.CharField(label=_("Amount, so'm"), max_length=20)
+    amount = MoneyField(label=_("Amount, so'm"))
     # One key per rendered form: pressing the button twice records the payment once.
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
@@ -147,10 +133,7 @@ class DeskPaymentForm(forms.Form):
         )
 
     def clean_amount(self):
-        try:
-            amount = som_to_tiyin(self.cleaned_data["amount"])
-        except MoneyError as exc:
-            raise ValidationError(str(exc)) from exc
+        amount = self.cleaned_data["amount"]
         if amount <= 0:
             raise ValidationError(_("The amount must be more than zero."))
         return amount

@@ -60,6 +60,11 @@ class Money:
     due: int
     state: str
 
+    @property
+    def state_label(self) -> str:
+        """The payment state in the reader's language (unpaid, partly paid, paid, overpaid)."""
+        return str(PaymentState(self.state).label)
+
 
 def money(*, total: int, paid: int) -> Money:
     return Money(

@@ -12,11 +12,16 @@ from navbat.finance.models import CashRegister, DocumentKind, RegisterKind
 from navbat.kit.errors import Conflict
 from navbat.kit.money import MAX_AMOUNT_TIYIN
 from navbat.kit.tenancy import scoped
+from navbat.payments import services as payments
+from navbat.payments.models import PaymentLink
+from navbat.payments.providers import active_account
 from navbat.salons.models import Client, Location, Product, Service, Specialist
 from navbat.salons.selectors import fits_working_hours
+from navbat.salons.services import find_or_create_client
 
-from . import states
+from . import selectors, states
 from .models import FREEING_STATUSES, Appointment, AppointmentLine, LineKind, Status
+from .payables import KIND as PAYABLE_KIND
 
 MAX_LINES = 50
 MAX_APPOINTMENT_MINUTES = 12 * 60
@@ -344,3 +349,82 @@ def take_desk_payment(
         note=note,
         idempotency_key=idempotency_key,
     )
+
+
+@transaction.atomic  # a refused booking must not leave a new client behind
+def book_for_phone(
+    *,
+    business,
+    location: Location,
+    specialist: Specialist,
+    client_phone: str,
+    client_name: str = "",
+    starts_at: datetime,
+    ends_at: datetime | None,
+    lines: list[LineInput],
+    comment: str = "",
+    author=None,
+    appointment: Appointment | None = None,
+) -> Appointment:
+    """The desk's booking: the client found by phone (or made, with the name typed), then
+    the appointment made, or ``appointment`` changed (keeping its length when no end is
+    given). A refusal leaves nothing behind, not even the new client."""
+    client = find_or_create_client(business=business, name=client_name, phone=client_phone)
+    if appointment is None:
+        return create_appointment(
+            business=business,
+            location=location,
+            specialist=specialist,
+            client=client,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            lines=lines,
+            comment=comment,
+            author=author,
+        )
+    if ends_at is None:
+        ends_at = starts_at + (appointment.ends_at - appointment.starts_at)
+    return update_appointment(
+        appointment=appointment,
+        specialist=specialist,
+        client=client,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        lines=lines,
+        comment=comment,
+    )
+
+
+@dataclass(frozen=True)
+class SentLink:
+    """What pressing "Payment link" gave: the link, or why there is none (``refusal_code``
+    is one of the selectors' ``LINK_*`` codes, ``refusal`` the message)."""
+
+    money: "selectors.Money"
+    connected: bool  # the business takes online payments at all
+    link: PaymentLink | None = None
+    created: bool = False  # made now, not sent before
+    refusal_code: str = ""
+    refusal: str = ""
+
+
+def send_payment_link(*, appointment: Appointment, author=None) -> SentLink:
+    """The appointment's payment link (F2), the same one on every press, or why none can be
+    sent. The appointment page and the API both ask here. A ValidationError of payments
+    (the payable closed meanwhile) propagates for the caller to show."""
+    money = selectors.money_of(appointment)
+    account = active_account(business=appointment.business)
+    connected = bool(account and account.methods)
+    code, refusal = selectors.payment_link_refusal(
+        appointment=appointment, money=money, account=account
+    )
+    if code:
+        return SentLink(money=money, connected=connected, refusal_code=code, refusal=refusal)
+    existed = selectors.payment_link_of(appointment=appointment) is not None
+    link = payments.link_for(
+        business=appointment.business,
+        kind=PAYABLE_KIND,
+        payable_id=appointment.pk,
+        author=author,
+    )
+    return SentLink(money=money, connected=connected, link=link, created=not existed)

@@ -15,23 +15,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 from navbat.accounts.permissions import business_required, manager_required
 from navbat.finance.fees import format_rate
 from navbat.finance.selectors import transactions
+from navbat.kit.forms import add_service_errors, check_day
 from navbat.kit.money import tiyin_to_som_text
 from navbat.kit.phones import PhoneError, normalise_phone
 from navbat.kit.tenancy import get_scoped_or_404, scoped
 from navbat.kit.timeutil import local_datetime, local_today, to_local
 from navbat.payments import links
-from navbat.payments import services as payments
 from navbat.payments.providers import active_account
-from navbat.salons.forms import check_day
 from navbat.salons.models import Location
 from navbat.salons.permissions import own_specialist_id
 from navbat.salons.selectors import client_by_phone, locations
-from navbat.salons.services import find_or_create_client
 
 from . import selectors, services
 from .forms import AppointmentForm, DeskPaymentForm, LineFormSet, item_choices, line_initial
 from .models import Appointment, Status
-from .payables import KIND as PAYABLE_KIND
 
 
 def _location(request) -> Location:
@@ -137,17 +134,6 @@ def _appointment_for(request, appointment_id: int) -> Appointment:
     return get_scoped_or_404(rows, request.business, pk=appointment_id)
 
 
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
-
-
 def _initial_for_new(request, location) -> dict:
     initial = {"day": local_today(location.timezone).isoformat()}
     raw_start = request.GET.get("start", "")
@@ -168,35 +154,22 @@ def _initial_for_new(request, location) -> dict:
 def _save_appointment(request, *, form, lines, location, appointment=None):
     data = form.cleaned_data
     tz_name = location.timezone
-    client = find_or_create_client(
-        business=request.business, name=data.get("client_name", ""), phone=data["client_phone"]
-    )
     starts_at = local_datetime(data["day"], data["start_time"], tz_name)
     ends_at = (
         local_datetime(data["day"], data["end_time"], tz_name) if data.get("end_time") else None
     )
-    if appointment is None:
-        return services.create_appointment(
-            business=request.business,
-            location=location,
-            specialist=data["specialist"],
-            client=client,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            lines=lines,
-            comment=data.get("comment", ""),
-            author=request.user,
-        )
-    if ends_at is None:
-        ends_at = starts_at + (appointment.ends_at - appointment.starts_at)
-    return services.update_appointment(
-        appointment=appointment,
+    return services.book_for_phone(
+        business=request.business,
+        location=location,
         specialist=data["specialist"],
-        client=client,
+        client_phone=data["client_phone"],
+        client_name=data.get("client_name", ""),
         starts_at=starts_at,
         ends_at=ends_at,
         lines=lines,
         comment=data.get("comment", ""),
+        author=request.user,
+        appointment=appointment,
     )
 
 
@@ -245,16 +218,15 @@ def _appointment_editor(request, *, location, appointment):
         )
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
-            with transaction.atomic():  # a refused booking must not leave a new client behind
-                saved = _save_appointment(
-                    request,
-                    form=form,
-                    lines=formset.lines(),
-                    location=location,
-                    appointment=appointment,
-                )
+            saved = _save_appointment(
+                request,
+                form=form,
+                lines=formset.lines(),
+                location=location,
+                appointment=appointment,
+            )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The appointment is saved."))
             return redirect("booking:appointment", appointment_id=saved.pk)
@@ -382,22 +354,14 @@ def appointment_payment_link_view(request, appointment_id: int):
     """F2: the appointment's payment link (the same one on every press), with what it takes
     to send it. htmx swaps in the panel; without htmx the window shows it after a redirect."""
     appointment = _appointment_for(request, appointment_id)
-    money = selectors.money_of(appointment)
-    account = active_account(business=request.business)
-    _code, refusal = selectors.payment_link_refusal(
-        appointment=appointment, money=money, account=account
-    )
-    link = None
-    if not refusal:
-        try:
-            link = payments.link_for(
-                business=request.business,
-                kind=PAYABLE_KIND,
-                payable_id=appointment.pk,
-                author=request.user,
-            )
-        except ValidationError as exc:
-            refusal = " ".join(exc.messages)
+    try:
+        sent = services.send_payment_link(appointment=appointment, author=request.user)
+    except ValidationError as exc:
+        sent = None
+        refusal = " ".join(exc.messages)
+    else:
+        refusal = sent.refusal
+    link = sent.link if sent else None
     if request.headers.get("HX-Request"):
         return render(
             request,
@@ -405,8 +369,8 @@ def appointment_payment_link_view(request, appointment_id: int):
             {
                 "appointment": appointment,
                 "link_refusal": refusal,
-                "payments_connected": bool(account and account.methods),
-                "link_panel": _link_panel(appointment, link, money.due) if link else None,
+                "payments_connected": _connected(request, sent),
+                "link_panel": _link_panel(appointment, link, sent.money.due) if link else None,
                 "oob_sent": True,  # the window's "Payment link sent …" line updates too
             },
         )
@@ -416,6 +380,13 @@ def appointment_payment_link_view(request, appointment_id: int):
         messages.success(request, _("The payment link is ready: copy it or send it to the client."))
     url = reverse("booking:appointment", kwargs={"appointment_id": appointment.pk})
     return redirect(f"{url}#online-payment")
+
+
+def _connected(request, sent) -> bool:
+    if sent is not None:
+        return sent.connected
+    account = active_account(business=request.business)
+    return bool(account and account.methods)
 
 
 @manager_required

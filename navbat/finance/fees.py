@@ -16,20 +16,6 @@ from navbat.kit.tenancy import scoped
 
 from .models import CardKind, FeeRate, FeeSchedule
 
-SPECIAL_TERMS_END = date(2025, 12, 31)
-STANDARD_FROM = date(2026, 1, 1)
-
-# (card kind, rate until 2025-12-31, rate from 2026-01-01), hundredths of a percent.
-DEFAULT_RATES: tuple[tuple[str, int, int], ...] = (
-    (CardKind.UZUM_VISA, 0, 100),
-    (CardKind.UZCARD, 40, 100),
-    (CardKind.HUMO, 40, 100),
-    (CardKind.INSTALLMENT, 300, 500),
-    (CardKind.VISA, 100, 100),
-    (CardKind.MASTERCARD, 100, 100),
-    (CardKind.OTHER, 100, 100),
-)
-
 
 @dataclass(frozen=True)
 class Fee:
@@ -38,31 +24,21 @@ class Fee:
 
 
 @transaction.atomic
-def create_default_schedule(*, business, name: str = "Uzum Bank") -> FeeSchedule:
-    """A schedule with the bank's published terms: the special terms that ended on
-    2025-12-31, and the standard ones from 2026-01-01."""
+def create_default_schedule(*, business, name: str, terms) -> FeeSchedule:
+    """A schedule named ``name`` with a provider's published ``terms``
+    (``payments.providers.FeeTerm``: card kind, rate, the days it is valid)."""
     schedule = FeeSchedule.objects.create(business=business, name=name)
-    rows = []
-    for kind, special, standard in DEFAULT_RATES:
-        rows.append(
-            FeeRate(
-                business=business,
-                schedule=schedule,
-                card_kind=kind,
-                rate_bp=special,
-                valid_until=SPECIAL_TERMS_END,
-            )
+    FeeRate.objects.bulk_create(
+        FeeRate(
+            business=business,
+            schedule=schedule,
+            card_kind=term.card_kind,
+            rate_bp=term.rate_bp,
+            valid_from=term.valid_from,
+            valid_until=term.valid_until,
         )
-        rows.append(
-            FeeRate(
-                business=business,
-                schedule=schedule,
-                card_kind=kind,
-                rate_bp=standard,
-                valid_from=STANDARD_FROM,
-            )
-        )
-    FeeRate.objects.bulk_create(rows)
+        for term in terms
+    )
     return schedule
 
 

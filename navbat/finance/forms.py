@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from navbat.salons.forms import DateRangeForm
+from navbat.kit.forms import DateRangeForm
 from navbat.salons.selectors import clients, locations
 
 from .models import Direction, RegisterKind, TransactionKind

@@ -247,3 +247,15 @@ def update_register(
     _clean_register(business=register.business, register=register)
     register.save()
     return register
+
+
+def online_register(*, business, name: str) -> CashRegister:
+    """The register a payment provider's money lands in, under the provider's name: made on
+    the first connection, reopened by a later one (its history stays one register)."""
+    register, _created = CashRegister.objects.get_or_create(
+        business=business, name=name, defaults={"kind": RegisterKind.ONLINE}
+    )
+    if not register.is_active:
+        register.is_active = True
+        register.save(update_fields=["is_active"])
+    return register

@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from navbat.accounts.permissions import manager_required
+from navbat.kit.forms import add_service_errors
 from navbat.kit.tenancy import get_scoped_or_404
-from navbat.salons.forms import add_service_errors
 
 from . import selectors, services
 from .forms import RegisterForm, TransactionFilterForm

@@ -8,25 +8,20 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 import segno
-from django.conf import settings
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from navbat.kit.money import format_money
-
-
-def public_url(path: str) -> str:
-    return settings.NAVBAT_PUBLIC_URL.rstrip("/") + path
+from navbat.kit.urls import public_url
 
 
 def link_url(token: str) -> str:
-    return public_url(reverse("pay:page", kwargs={"token": token}))
+    return public_url("pay:page", token=token)
 
 
 def return_url(token: str, *, failed: bool = False) -> str:
     """Where the bank sends the client back; ``REFERENCE`` is replaced by the order's."""
-    path = reverse("pay:return", kwargs={"token": token, "reference": "REFERENCE"})
-    return public_url(path) + ("?failed=1" if failed else "")
+    url = public_url("pay:return", token=token, reference="REFERENCE")
+    return url + ("?failed=1" if failed else "")
 
 
 def share_text(*, salon: str, amount: int) -> str:

@@ -17,7 +17,8 @@ from . import payables
 
 class Method(models.TextChoices):
     CARD = "card", _("Card payment")
-    APP = "app", _("Uzum Bank app")
+    # The provider names its own app (``PaymentOrder.method_label``); this is the fallback.
+    APP = "app", _("Bank app")
 
 
 class State(models.TextChoices):
@@ -140,6 +141,13 @@ class PaymentOrder(TenantModel):
             ),
         ]
         indexes = [models.Index(fields=["business", "state", "created_at"])]
+
+    @property
+    def method_label(self) -> str:
+        """The method as the order's provider names it ("Card payment", its app's name)."""
+        from .providers import method_label
+
+        return method_label(provider=self.provider, method=self.method)
 
     def __str__(self) -> str:
         return self.reference

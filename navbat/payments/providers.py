@@ -4,8 +4,9 @@
 knows a bank's field names.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from .payables import PayableLine
@@ -78,12 +79,44 @@ class SettingsPage:
     label: str
 
 
+class Presentation:
+    """How a provider is named to people, in the current language: payments and finance
+    show these words and never name a bank themselves."""
+
+    display_name: str  # the provider's cash register and fee schedule carry this name
+    method_labels: Mapping[str, str]  # payments.models.Method value → label
+    card_hint: str  # under "Pay by card": which cards, and where they are typed
+    pay_in_app: str  # the app button
+    app_hint: str  # what the app takes
+    app_hint_installments: str  # … with installments
+    app_qr_hint: str  # under the QR code of the app link
+    app_waits: str  # a card payment holds the app back until ``%(time)s``
+    app_busy: str  # a card payment is refused: a payment in the app is under way
+
+
+@dataclass(frozen=True)
+class FeeTerm:
+    """One of a provider's published fee rates: hundredths of a percent for a card kind,
+    on the days from ``valid_from`` to ``valid_until`` (open-ended where None)."""
+
+    card_kind: str
+    rate_bp: int
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
 class Provider(Protocol):
     name: str
 
     def settings_page(self) -> SettingsPage:
         """The provider's administration page (reverse()d): other rooms' pages send an
         administrator there without naming the provider's URLs."""
+
+    def presentation(self) -> Presentation:
+        """The provider's name, method labels and the Quick Payment page's words about it."""
+
+    def default_fee_terms(self) -> tuple[FeeTerm, ...]:
+        """The fee rates a new connection's schedule starts with (the bank's tariffs)."""
 
     def account_for(self, *, business) -> Account | None:
         """The business's active connection, or None."""
@@ -136,6 +169,17 @@ def active_account(*, business) -> Account | None:
         if account is not None:
             return account
     return None
+
+
+def method_label(*, provider: str, method: str) -> str:
+    """The label of ``method`` as ``provider`` names it (its app has the bank's name)."""
+    from .models import Method
+
+    try:
+        labels = get(provider).presentation().method_labels
+    except LookupError:
+        labels = {}
+    return str(labels.get(method) or Method(method).label)
 
 
 def registered() -> list[Provider]:

@@ -22,8 +22,8 @@ from navbat.kit.bankcalls import bank_calling_view
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local, zone
 
-from . import links, payables, providers, selectors, services
-from .models import Method, PaymentLink, PaymentOrder, State
+from . import links, offers, payables, selectors, services
+from .models import PaymentLink, PaymentOrder, State
 from .providers import ProviderError
 from .states import FAILED_STATES, OPEN_STATES, SETTLED_STATES
 
@@ -78,28 +78,27 @@ def _app_qr(app_url: str) -> str:
 
 
 def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
-    account = providers.active_account(business=link.business)
-    app_url, card_hold_until = "", None
-    if account and Method.APP in account.methods and view.is_open and view.due > 0:
-        if hasattr(link, "last_card_hold"):  # read with the link (the page)
-            card_hold_until = selectors.hold_end(link.last_card_hold)
-        else:
-            card_hold_until = selectors.card_hold_until(link=link, now=timezone.now())
-        app_url = providers.get(account.provider).app_link(
-            account=account, code=link.code, amount=view.due, return_url=links.link_url(link.token)
-        )
+    offer = offers.offer_for(link=link, view=view)
     return {
         "link": link,
         "token": link.token,
         "view": view,
         "starts_local": to_local(view.starts_at, view.time_zone) if view.starts_at else None,
-        "card": bool(account and Method.CARD in account.methods),
-        "app_url": app_url,
-        # While a card payment is open at the bank the app would be refused: say until when.
-        "app_qr": _app_qr(app_url) if app_url and not card_hold_until else "",
-        "card_hold_until": card_hold_until if app_url else None,
-        "installments": bool(app_url and account.installments),
+        "card": offer.card,
+        "app_url": offer.app_url,
+        "app_qr": _app_qr(offer.app_url) if offer.app_url and not offer.card_hold_until else "",
+        "card_hold_until": offer.card_hold_until,
+        "installments": offer.installments,
+        "words": offer.presentation,
+        "app_waits": _app_waits(offer, view),
     }
+
+
+def _app_waits(offer: offers.Offer, view: payables.PayableView) -> str:
+    if not (offer.presentation and offer.card_hold_until):
+        return ""
+    time = to_local(offer.card_hold_until, view.time_zone).strftime("%H:%M")
+    return offer.presentation.app_waits % {"time": time}
 
 
 # Reads only: no request transaction, whose BEGIN and COMMIT were two of the page's few

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from navbat.kit import jobs
 from navbat.kit.bankcalls import bank_call
 from navbat.kit.timeutil import local_datetime, to_local
 
@@ -156,25 +157,13 @@ def next_run_at(now: datetime | None = None) -> datetime:
     )
 
 
-def _waiting_daily_jobs(*, exclude_id=None):
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    from .tasks import daily_reconciliation
-
-    rows = DBTaskResult.objects.filter(
-        task_path=daily_reconciliation.module_path, status=TaskResultStatus.READY
-    )
-    return rows.exclude(id=exclude_id) if exclude_id is not None else rows
-
-
 def schedule_next_daily(*, now: datetime | None = None) -> bool:
     """Queue the next night's run, unless one is already waiting (two chains, say from two
     workers seeding at once, merge back into one). True when it queued."""
     from .tasks import daily_reconciliation
 
     with transaction.atomic():
-        if _waiting_daily_jobs().exists():
+        if jobs.is_waiting(daily_reconciliation):
             return False
         daily_reconciliation.using(run_after=next_run_at(now)).enqueue()
     return True

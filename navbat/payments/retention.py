@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from navbat.kit import jobs
 from navbat.kit.timeutil import local_datetime, to_local
 
 from . import providers
@@ -39,15 +40,9 @@ def delete_in_batches(queryset) -> int:
 
 def purge(*, now: datetime | None = None) -> dict[str, int]:
     """Delete what is older than the retention period; how many rows of each kind went."""
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
     now = now or timezone.now()
     before = now - timedelta(days=retention_days())
-    finished = DBTaskResult.objects.filter(
-        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED], finished_at__lt=before
-    )
-    counts = {"finished jobs": delete_in_batches(finished)}
+    counts = {"finished jobs": delete_in_batches(jobs.finished_before(before))}
     for provider in providers.registered():
         counts.update(provider.purge_before(before=before))
     log.info("retention: purged %s", ", ".join(f"{n} {what}" for what, n in counts.items()))
@@ -65,16 +60,10 @@ def next_run_at(now: datetime | None = None) -> datetime:
 
 def schedule_next_purge(*, now: datetime | None = None) -> bool:
     """Queue the next night's purge unless one is waiting already; True when it queued."""
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
     from .tasks import purge_old_records
 
     with transaction.atomic():
-        waiting = DBTaskResult.objects.filter(
-            task_path=purge_old_records.module_path, status=TaskResultStatus.READY
-        )
-        if waiting.exists():
+        if jobs.is_waiting(purge_old_records):
             return False
         purge_old_records.using(run_after=next_run_at(now)).enqueue()
     return True

@@ -150,3 +150,17 @@ def last_card_hold(*, now) -> Subquery:
 
 def hold_end(last_expires_at):
     return last_expires_at + EXPIRY_MARGIN if last_expires_at else None
+
+
+def order_of_account(
+    *, business, provider: str, account_id: int, bank_order_id: str = "", reference: str = ""
+) -> PaymentOrder | None:
+    """The order a provider's message names, among one account's orders: by the bank's
+    order id first, then by our reference."""
+    orders = scoped(PaymentOrder, business).filter(provider=provider, account_id=account_id)
+    order = None
+    if bank_order_id:
+        order = orders.filter(bank_order_id=bank_order_id).first()
+    if order is None and reference:
+        order = orders.filter(reference=reference).first()
+    return order

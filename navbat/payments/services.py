@@ -173,9 +173,7 @@ def _open_or_new(*, link: PaymentLink, language: str):
         if current is not None:
             return current, False, view, account
         if other_method_busy(link=link, method=Method.CARD, now=timezone.now()):
-            raise PaymentRefused(
-                _("A payment in the Uzum Bank app is under way. Wait a minute and reload the page.")
-            )
+            raise PaymentRefused(providers.get(account.provider).presentation().app_busy)
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -409,7 +407,7 @@ def _record_paid(order: PaymentOrder, view: BankView) -> None:
     business = order.business
     day = to_local(paid_at, business.timezone).date()
     fee = fees.fee_for(schedule=account.fee_schedule, card_kind=card_kind, amount=paid, day=day)
-    label = Method(order.method).label
+    label = order.method_label
     rrn = view.rrn and f"RRN {view.rrn}"
     parts = (str(label), view.card_scheme, view.tariff, view.masked_pan, rrn)
     note = " ".join(part for part in parts if part)

@@ -12,8 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from navbat.accounts.models import Role
-from navbat.accounts.permissions import manager_required, owner_required
+from navbat.accounts.permissions import is_owner, manager_required, owner_required
 from navbat.kit.bankcalls import bank_calling_view
 from navbat.kit.money import format_money
 
@@ -47,7 +46,7 @@ def payment_list_view(request):
             "form": form,
             "page": page,
             "totals": selectors.totals(rows),
-            "is_owner": request.membership.role == Role.OWNER,
+            "is_owner": is_owner(request),
         },
         status=status,
     )

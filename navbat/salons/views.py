@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from navbat.accounts.permissions import manager_required
+from navbat.kit.forms import add_service_errors
 from navbat.kit.tenancy import get_scoped_or_404
 from navbat.kit.timeutil import local_today
 
@@ -26,7 +27,6 @@ from .forms import (
     ScheduleExceptionForm,
     ServiceForm,
     SpecialistForm,
-    add_service_errors,
 )
 from .models import Client, Product, ScheduleException, Service, ServiceCategory, Specialist
 

@@ -18,14 +18,15 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from navbat.kit import ratelimit
-from navbat.kit.tenancy import scoped
+from navbat.payments import entry as payment_entry
+from navbat.payments import selectors as payment_selectors
 from navbat.payments.models import PaymentOrder
 from navbat.payments.providers import ProviderError, ProviderUnavailable
 from navbat.payments.services import apply_bank_view
@@ -93,29 +94,24 @@ def _later(callback: Callback, *, attempt: int, run_after: datetime, outcome: st
         return _note([callback.pk], outcome, handled=False)
 
 
-def _orders_of(connection: Connection):
-    return scoped(PaymentOrder, connection.business).filter(provider=NAME, account_id=connection.pk)
-
-
 def _find_order(connection: Connection, callback: Callback) -> PaymentOrder | None:
-    orders = _orders_of(connection)
-    order = None
-    if callback.bank_order_id:
-        order = orders.filter(bank_order_id=callback.bank_order_id).first()
-    if order is None and callback.order_number:
-        order = orders.filter(reference=callback.order_number).first()
-    return order
+    return payment_selectors.order_of_account(
+        business=connection.business,
+        provider=NAME,
+        account_id=connection.pk,
+        bank_order_id=callback.bank_order_id or "",
+        reference=callback.order_number or "",
+    )
 
 
 def _names_foreign_order(connection: Connection, callback: Callback) -> bool:
     """Does the callback name an order of another connection or business?"""
-    named = Q(pk__in=[])
-    if callback.bank_order_id:
-        named |= Q(bank_order_id=callback.bank_order_id)
-    if callback.order_number:
-        named |= Q(reference=callback.order_number)
-    others = PaymentOrder.objects.filter(named).exclude(provider=NAME, account_id=connection.pk)
-    return others.exists()
+    return payment_entry.names_order_elsewhere(
+        provider=NAME,
+        account_id=connection.pk,
+        bank_order_id=callback.bank_order_id or "",
+        reference=callback.order_number or "",
+    )
 
 
 def handle(*, callback_id: int, attempt: int = 0) -> str:

@@ -1,14 +1,13 @@
 """The connect form of Integrations → Uzum Bank (F1)."""
 
-import uuid
-
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from navbat.kit.forms import add_service_errors
+
+from . import services, validation
 from .models import Connection, Environment
 
 MAX_SERVICE_ID = 9_999_999_999
@@ -108,12 +107,17 @@ class ConnectForm(forms.Form):
 
     SECRET_FIELDS = ("api_key", "merchant_password")
 
-    def __init__(self, *args, create_sandbox: bool = False, keep_password: bool = False, **kwargs):
+    def __init__(
+        self, *args, create_sandbox: bool = False, current: Connection | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.create_sandbox = create_sandbox
-        self.keep_password = keep_password
+        self.current = current
+        # A change of keys may leave the Merchant API password empty: the current one stays
+        # (it is never shown again), as long as it is the same service and login.
+        self.keep_password = bool(current and current.merchant_password)
         self.fields["environment"].choices = environment_choices()
-        if keep_password:
+        if self.keep_password:
             self.fields["merchant_password"].help_text = _(
                 "Leave empty to keep the current password."
             )
@@ -140,38 +144,19 @@ class ConnectForm(forms.Form):
         }
 
     def clean_checkout_base_url(self) -> str:
-        value = self.cleaned_data["checkout_base_url"].strip()
-        if value:
-            try:
-                URLValidator(schemes=["http", "https"])(value)
-            except ValidationError:
-                raise ValidationError(
-                    _("Enter the host as a web address, like https://host.")
-                ) from None
-        return value.rstrip("/")
+        return _on_field(validation.checkout_url, self.cleaned_data["checkout_base_url"])
 
     def clean_terminal_id(self) -> str:
-        value = self.cleaned_data["terminal_id"].strip()
-        if value:
-            try:
-                return str(uuid.UUID(value))
-            except ValueError:
-                raise ValidationError(
-                    _("A terminal id looks like 8-4-4-4-12 hex digits.")
-                ) from None
-        return value
+        return _on_field(validation.terminal_id, self.cleaned_data["terminal_id"])
+
+    def clean_payment_attribute(self) -> str:
+        return _on_field(validation.payment_attribute, self.cleaned_data["payment_attribute"])
 
     def clean_tin(self) -> str:
-        value = self.cleaned_data["tin"].strip()
-        if value and not (value.isascii() and value.isdigit() and len(value) == 9):
-            raise ValidationError(_("A TIN is 9 digits."))
-        return value
+        return self.cleaned_data["tin"].strip()  # checked with the other options in clean()
 
     def clean_pinfl(self) -> str:
-        value = self.cleaned_data["pinfl"].strip()
-        if value and not (value.isascii() and value.isdigit() and len(value) == 14):
-            raise ValidationError(_("A PINFL is 14 digits."))
-        return value
+        return self.cleaned_data["pinfl"].strip()
 
     def clean(self):
         data = super().clean()
@@ -191,28 +176,43 @@ class ConnectForm(forms.Form):
             refused = services.checkout_host_error(environment=environment, base_url=url)
             if refused:
                 self.add_error("checkout_base_url", refused)
-        if not data.get("card_payments") and not data.get("app_payments"):
-            raise ValidationError(_("Offer at least one payment method."))
+        for error in validation.option_errors(
+            card_payments=bool(data.get("card_payments")),
+            app_payments=bool(data.get("app_payments")),
+            auto_fiscal=bool(data.get("auto_fiscal")),
+            tin=data.get("tin") or "",
+            pinfl=data.get("pinfl") or "",
+        ):
+            add_service_errors(self, error)
         if data.get("installments") and not data.get("app_payments"):
             self.add_error(
                 "installments", _("Installments are offered only with the Uzum Bank app.")
             )
-        if data.get("auto_fiscal") and bool(data.get("tin")) == bool(data.get("pinfl")):
-            self.add_error("tin", _("Fiscal receipts need exactly one of the TIN or the PINFL."))
         return data
 
     def connect_arguments(self) -> dict:
-        """Keyword arguments for ``services.connect``."""
+        """Keyword arguments for ``services.connect``; an empty password keeps the current
+        one where the service and login stay the same."""
         data = self.cleaned_data
+        password = data["merchant_password"]
+        login = data["merchant_login"].strip()
+        current = self.current
+        if (
+            self.keep_password
+            and not password
+            and data["merchant_service_id"] == current.merchant_service_id
+            and login == current.merchant_login
+        ):
+            password = current.merchant_password
         return {
             "environment": data["environment"],
             "checkout_base_url": data["checkout_base_url"],
             "terminal_id": data["terminal_id"],
             "api_key": data["api_key"],
             "merchant_service_id": data["merchant_service_id"],
-            "merchant_login": data["merchant_login"].strip(),
-            "merchant_password": data["merchant_password"],
-            "payment_attribute": data["payment_attribute"].strip() or "order",
+            "merchant_login": login,
+            "merchant_password": password,
+            "payment_attribute": data["payment_attribute"],
             **self.options(),
         }
 
@@ -228,3 +228,11 @@ class ConnectForm(forms.Form):
             "tin": data["tin"] if fiscal else "",
             "pinfl": data["pinfl"] if fiscal else "",
         }
+
+
+def _on_field(check, value):
+    """A shared check run inside ``clean_<field>``: its error belongs to that field."""
+    try:
+        return check(value)
+    except ValidationError as error:
+        raise ValidationError(error.messages) from None

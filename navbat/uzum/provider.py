@@ -10,21 +10,23 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from navbat.finance.models import CardKind
 from navbat.kit.bankcalls import bank_call
 from navbat.kit.tenancy import scoped
+from navbat.kit.urls import public_url_if_mounted
 from navbat.payments.models import Method, State
 from navbat.payments.payables import PayableLine
 from navbat.payments.providers import (
     Account,
     BankView,
+    FeeTerm,
+    Presentation,
     ProviderError,
     ProviderUnavailable,
     SettingsPage,
     Started,
 )
 
-from . import clients
+from . import brand, clients
 from .checkout import (
     AuthenticationFailed,
     BankTimeout,
@@ -45,49 +47,11 @@ from .checkout import (
     content_language,
 )
 from .checkout.client import HostNotAllowed
+from .merchant.protocol import amount_in_limits
 from .models import Connection, Environment
+from .translate import NAME, account_of, app_view, card_kind_of
 
 log = logging.getLogger("navbat.uzum")
-
-NAME = "uzum"
-
-# The bank's card scheme (``ips`` of the order status, ``paymentSource`` of the Merchant
-# API) → the card kind the fee schedule knows.
-CARD_KINDS = {
-    "UZCARD": CardKind.UZCARD,
-    "HUMO": CardKind.HUMO,
-    "VISA": CardKind.VISA,
-    "VISA_DOMESTIC": CardKind.VISA,
-    "MASTERCARD": CardKind.MASTERCARD,
-    "MASTERCARD_DOMESTIC": CardKind.MASTERCARD,
-    "UZUM_DEBIT_VISA": CardKind.UZUM_VISA,
-    "VISAUZS": CardKind.UZUM_VISA,
-    "INSTALLMENT": CardKind.INSTALLMENT,
-}
-
-
-def card_kind_of(scheme: str | None) -> str:
-    if not scheme:
-        return CardKind.OTHER
-    return CARD_KINDS.get(scheme.strip().upper(), CardKind.OTHER)
-
-
-def account_of(connection: Connection) -> Account:
-    methods = set()
-    if connection.card_payments:
-        methods.add(Method.CARD)
-    if connection.app_payments:
-        methods.add(Method.APP)
-    return Account(
-        provider=NAME,
-        id=connection.pk,
-        methods=frozenset(methods),
-        installments=connection.app_payments and connection.installments,
-        fee_schedule=connection.fee_schedule,
-        register=connection.register,
-        session_timeout_secs=connection.session_timeout_secs,
-        record=connection,
-    )
 
 
 def _connection(order) -> Connection:
@@ -185,6 +149,12 @@ class UzumProvider:
     def settings_page(self) -> SettingsPage:
         return SettingsPage(url=reverse("uzum:overview"), label=_("Integrations → Uzum Bank"))
 
+    def presentation(self) -> Presentation:
+        return brand.presentation()
+
+    def default_fee_terms(self) -> tuple[FeeTerm, ...]:
+        return brand.default_fee_terms()
+
     def account_for(self, *, business) -> Account | None:
         connection = (
             scoped(Connection, business)
@@ -254,16 +224,12 @@ class UzumProvider:
     def fetch(self, *, order) -> BankView:
         if order.method == Method.APP:
             # The app told us, not we it: our record of its transaction is the answer.
-            from .merchant.services import app_view
-
             return app_view(order.merchant_transaction)
         return self.fetch_bank_order(
             connection=_connection(order), bank_order_id=order.bank_order_id
         )
 
     def app_link(self, *, account: Account, code: str, amount: int, return_url: str) -> str:
-        from .merchant.services import amount_in_limits
-
         # The page has just read the connection to build ``account``: no second read.
         connection = account.record
         if not isinstance(connection, Connection) or connection.pk != account.id:
@@ -312,7 +278,9 @@ def open_service_url(connection: Connection, *, code: str, amount: int, return_u
     """The open-service link of the Uzum Bank app (uzum-bank.md §2); on the built-in sandbox,
     the sandbox's app page. ``amount`` and ``redirectUrl`` are common practice, not spec."""
     if connection.environment == Environment.SANDBOX:
-        base = settings.NAVBAT_PUBLIC_URL.rstrip("/") + "/sandbox/uzum/open-service"
+        base = public_url_if_mounted("sandbox-app")
+        if not base:  # the built-in sandbox is off here: no app to send the client to
+            return ""
     else:
         base = settings.NAVBAT_UZUM_OPEN_SERVICE_URL
     query = urlencode(

@@ -5,12 +5,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from navbat.finance.fees import format_rate
 from navbat.finance.models import CardKind, FeeRate
 from navbat.kit.tenancy import scoped
+from navbat.kit.urls import public_url
 
 from .models import Connection
 
@@ -29,13 +29,15 @@ class BankAddresses:
 def bank_addresses(*, public_id: uuid.UUID | str) -> BankAddresses:
     # The public root, not the request's host: the bank must reach the address from outside,
     # whatever host the administrator happened to open the page on.
-    root = settings.NAVBAT_PUBLIC_URL.rstrip("/")
-    checkout = f"{root}/uzum/checkout/{public_id}"
+    connection = str(public_id)
+    # The Merchant API's base is what the app appends an endpoint to: one endpoint's
+    # address without the endpoint.
+    merchant = public_url("uzum-merchant", connection=connection, endpoint="check")
     return BankAddresses(
-        payment=f"{checkout}/callback",
-        event=f"{checkout}/event",
-        receipt=f"{checkout}/receipt",
-        merchant_api=f"{root}/uzum/merchant/{public_id}/",
+        payment=public_url("uzum-checkout-callback", connection=connection),
+        event=public_url("uzum-checkout-event", connection=connection),
+        receipt=public_url("uzum-checkout-receipt", connection=connection),
+        merchant_api=merchant.removesuffix("check"),
     )
 
 

@@ -2,26 +2,25 @@
 disconnect. History stays: a disconnected connection keeps its payments and callbacks."""
 
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from navbat.accounts.sandbox import sandbox_owner
 from navbat.finance import fees
-from navbat.finance.models import CashRegister, RegisterKind
+from navbat.finance import services as finance
 from navbat.kit.bankcalls import bank_call
 from navbat.kit.sandbox_tokens import token_for
 from navbat.kit.tenancy import scoped
+from navbat.kit.urls import public_url_if_mounted
 
-from . import clients
+from . import brand, clients, validation
 from .checkout import AuthenticationFailed, BankTimeout, BankUnavailable, TransportError, UzumError
 from .checkout import base_url_for as checkout_base_url_for
 from .checkout.client import HostNotAllowed, host_allowed
@@ -29,13 +28,6 @@ from .models import Connection, Environment
 from .selectors import bank_addresses
 
 log = logging.getLogger("navbat.uzum")
-
-REGISTER_NAME = "Uzum Bank"
-# The open-service link's parameter name: it goes into a URL query as it is.
-ATTRIBUTE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
-# The open-service link's own parameters: an attribute of that name would overwrite one.
-LINK_PARAMETERS = frozenset({"serviceid", "amount", "redirecturl"})
-SANDBOX_CONTROL_PATH = "/sandbox/uzum/control"
 
 
 class KeysRefused(ValidationError):
@@ -47,7 +39,11 @@ class BankUnreachable(ValidationError):
 
 
 def default_checkout_url(environment: str) -> str:
-    return checkout_base_url_for(environment, public_root=settings.NAVBAT_PUBLIC_URL)
+    """The Checkout host a connection in ``environment`` uses unless told otherwise; for the
+    built-in sandbox its address here ("" where it is off)."""
+    if environment == Environment.SANDBOX:
+        return public_url_if_mounted("sandbox-checkout-forbidden", rest="").rstrip("/")
+    return checkout_base_url_for(environment)
 
 
 def checkout_host_error(*, environment: str, base_url: str) -> str | None:
@@ -114,16 +110,6 @@ def check_keys(
         ) from error
 
 
-def _uzum_register(business) -> CashRegister:
-    register, _created = CashRegister.objects.get_or_create(
-        business=business, name=REGISTER_NAME, defaults={"kind": RegisterKind.ONLINE}
-    )
-    if not register.is_active:
-        register.is_active = True
-        register.save(update_fields=["is_active"])
-    return register
-
-
 def connect(
     *,
     business,
@@ -152,49 +138,34 @@ def connect(
     (a sandbox terminal made for the salon); otherwise a new one is drawn."""
     if environment not in Environment.values:
         raise ValidationError({"environment": _("Choose an environment.")})
-    try:
-        terminal_uuid = uuid.UUID(str(terminal_id).strip())
-    except ValueError:
-        raise ValidationError(
-            {"terminal_id": _("A terminal id looks like 8-4-4-4-12 hex digits.")}
-        ) from None
+    terminal_text = validation.terminal_id(terminal_id)
+    if not terminal_text:
+        raise ValidationError({"terminal_id": _("A terminal id looks like 8-4-4-4-12 hex digits.")})
+    terminal_uuid = uuid.UUID(terminal_text)
     api_key = api_key.strip()
     if not api_key:
         raise ValidationError({"api_key": _("Enter the API key.")})
-    if not card_payments and not app_payments:
-        raise ValidationError(_("Offer at least one payment method."))
+    validation.check_options(
+        card_payments=card_payments,
+        app_payments=app_payments,
+        auto_fiscal=auto_fiscal,
+        tin=tin,
+        pinfl=pinfl,
+    )
     if app_payments and not (merchant_service_id and merchant_login and merchant_password):
         raise ValidationError(
             _("Payments in the Uzum Bank app need the Merchant API service id, login and password.")
         )
     tin, pinfl = tin.strip(), pinfl.strip()
-    if auto_fiscal and bool(tin) == bool(pinfl):
-        raise ValidationError(_("Fiscal receipts need exactly one of the TIN or the PINFL."))
-    if tin and not (tin.isascii() and tin.isdigit() and len(tin) == 9):
-        raise ValidationError({"tin": _("A TIN is 9 digits.")})
-    if pinfl and not (pinfl.isascii() and pinfl.isdigit() and len(pinfl) == 14):
-        raise ValidationError({"pinfl": _("A PINFL is 14 digits.")})
-    base_url = (checkout_base_url.strip() or default_checkout_url(environment)).rstrip("/")
-    try:
-        URLValidator(schemes=["http", "https"])(base_url)
-    except ValidationError:
-        raise ValidationError(
-            {"checkout_base_url": _("Enter the host as a web address, like https://host.")}
-        ) from None
+    base_url = (
+        validation.checkout_url(checkout_base_url) or default_checkout_url(environment)
+    ).rstrip("/")
     if len(base_url) > Connection._meta.get_field("checkout_base_url").max_length:
         raise ValidationError({"checkout_base_url": _("This address is too long.")})
     refused_host = checkout_host_error(environment=environment, base_url=base_url)
     if refused_host:
         raise ValidationError({"checkout_base_url": refused_host})
-    payment_attribute = (payment_attribute or "").strip() or "order"
-    if payment_attribute.lower() in LINK_PARAMETERS:
-        raise ValidationError(
-            {"payment_attribute": _("This name is taken by the link itself; ask Uzum for another.")}
-        )
-    if not ATTRIBUTE_RE.fullmatch(payment_attribute):
-        raise ValidationError(
-            {"payment_attribute": _("Use Latin letters, digits and “_” only (up to 32).")}
-        )
+    payment_attribute = validation.payment_attribute(payment_attribute)
     if len(merchant_login.strip()) > Connection._meta.get_field("merchant_login").max_length:
         raise ValidationError({"merchant_login": _("This login is too long.")})
     if verify:
@@ -216,7 +187,11 @@ def connect(
             schedule = (
                 previous.fee_schedule
                 if previous
-                else fees.create_default_schedule(business=business)
+                else fees.create_default_schedule(
+                    business=business,
+                    name=brand.DISPLAY_NAME,
+                    terms=brand.default_fee_terms(),
+                )
             )
         return Connection.objects.create(
             business=business,
@@ -236,7 +211,7 @@ def connect(
             tin=tin,
             pinfl=pinfl,
             fee_schedule=schedule,
-            register=_uzum_register(business),
+            register=finance.online_register(business=business, name=brand.DISPLAY_NAME),
             connected_by=author,
         )
 
@@ -282,7 +257,8 @@ class SandboxKeys:
 
 
 def sandbox_control_url() -> str:
-    return settings.NAVBAT_PUBLIC_URL.rstrip("/") + SANDBOX_CONTROL_PATH
+    """The sandbox's control API root: where its terminals and services are made."""
+    return public_url_if_mounted("sandbox-control-terminals").removesuffix("/terminals")
 
 
 def _sandbox_down(url: str) -> BankUnreachable:
@@ -383,10 +359,10 @@ def connect_new_sandbox(
     built-in sandbox, then connects with them as with any keys (checked with the bank)."""
     if not settings.NAVBAT_SANDBOX:
         raise ValidationError({"environment": _("The built-in sandbox is off here.")})
-    if not card_payments and not app_payments:
-        raise ValidationError(_("Offer at least one payment method."))
-    if auto_fiscal and bool(tin.strip()) == bool(pinfl.strip()):
-        raise ValidationError(_("Fiscal receipts need exactly one of the TIN or the PINFL."))
+    offered = {"card_payments": card_payments, "app_payments": app_payments}
+    fiscal = {"auto_fiscal": auto_fiscal, "tin": tin, "pinfl": pinfl}
+    # Refused before the sandbox is asked for keys; connect checks the same again.
+    validation.check_options(**offered, **fiscal)
     public_id = uuid.uuid4()
     keys = create_sandbox_keys(
         business_id=business.pk,
@@ -403,12 +379,9 @@ def connect_new_sandbox(
         merchant_service_id=keys.merchant_service_id,
         merchant_login=keys.merchant_login,
         merchant_password=keys.merchant_password,
-        card_payments=card_payments,
-        app_payments=app_payments,
         installments=installments,
-        auto_fiscal=auto_fiscal,
-        tin=tin,
-        pinfl=pinfl,
         author=author,
+        **offered,
+        **fiscal,
         public_id=public_id,
     )

@@ -12,10 +12,9 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from navbat.accounts.models import Role
-from navbat.accounts.permissions import manager_required, owner_required
+from navbat.accounts.permissions import is_owner, manager_required, owner_required
 from navbat.kit.bankcalls import bank_calling_view
-from navbat.salons.forms import add_service_errors
+from navbat.kit.forms import add_service_errors
 
 from . import selectors, services
 from .forms import ConnectForm
@@ -45,7 +44,7 @@ def overview_view(request):
     context = _context(
         connection=connection,
         earlier=selectors.earlier_connections(business=business),
-        may_change=request.membership.role == Role.OWNER,
+        may_change=is_owner(request),
     )
     if connection is not None:
         context.update(
@@ -75,16 +74,15 @@ def connect_view(request):
         return HttpResponseNotAllowed(["GET", "POST"])
     business = request.business
     current = selectors.active_connection(business=business)
-    keep_password = bool(current and current.merchant_password)
     hosts = _default_hosts()
     status = 200
     if request.method == "GET":
         initial = ConnectForm.initial_for(current)
         initial.setdefault("checkout_base_url", hosts.get(initial["environment"], ""))
-        form = ConnectForm(initial=initial, keep_password=keep_password)
+        form = ConnectForm(initial=initial, current=current)
     else:
         create_sandbox = "create_sandbox" in request.POST
-        form = ConnectForm(request.POST, create_sandbox=create_sandbox, keep_password=keep_password)
+        form = ConnectForm(request.POST, create_sandbox=create_sandbox, current=current)
         if form.is_valid():
             try:
                 if create_sandbox:
@@ -92,16 +90,8 @@ def connect_view(request):
                         business=business, author=request.user, **form.options()
                     )
                 else:
-                    arguments = form.connect_arguments()
-                    if (
-                        keep_password
-                        and not arguments["merchant_password"]
-                        and arguments["merchant_service_id"] == current.merchant_service_id
-                        and arguments["merchant_login"] == current.merchant_login
-                    ):
-                        arguments["merchant_password"] = current.merchant_password
                     connection = services.connect(
-                        business=business, author=request.user, **arguments
+                        business=business, author=request.user, **form.connect_arguments()
                     )
             except ValidationError as error:
                 # KeysRefused and BankUnreachable carry their own message and code; a field

@@ -33,8 +33,9 @@ from datetime import datetime, timedelta
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
+
+from navbat.kit import jobs
 
 from . import destinations, faults, tasks
 from .models import Callback, CallbackAttempt, Terminal
@@ -211,29 +212,9 @@ def deliver_due(now: datetime | None = None, *, limit: int = 1000) -> int:
 
     A ``now`` in the future runs the jobs that would be due by then (their retries are
     scheduled from the real clock, so each call moves on at least one attempt)."""
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult, get_date_max
-
-    ran = 0
-    path = tasks.deliver_callback.module_path
-    while ran < limit:
-        moment = max(now, timezone.now()) if now is not None else timezone.now()
-        with transaction.atomic():
-            row = (
-                DBTaskResult.objects.select_for_update(skip_locked=True)
-                .filter(status=TaskResultStatus.READY, task_path=path)
-                .filter(Q(run_after=get_date_max()) | Q(run_after__lte=moment))
-                .first()
-            )
-            if row is None:
-                break
-            row.claim(WORKER_ID)
-        try:
-            args = row.args_kwargs
-            tasks.deliver_callback.call(*args["args"], **args["kwargs"])
-        except Exception as exc:
-            row.set_failed(exc)
-        else:
-            row.set_successful(None)
-        ran += 1
-    return ran
+    return jobs.run_due_here(
+        tasks.deliver_callback,
+        now=lambda: max(now, timezone.now()) if now is not None else timezone.now(),
+        worker_id=WORKER_ID,
+        limit=limit,
+    )

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from navbat.finance import fees
 from navbat.finance.models import CardKind, FeeRate
+from navbat.uzum import brand
 
 pytestmark = pytest.mark.django_db
 
@@ -14,9 +15,16 @@ LAST_SPECIAL_DAY = date(2025, 12, 31)
 FIRST_STANDARD_DAY = date(2026, 1, 1)
 
 
+def default_schedule(business):
+    """The schedule a new connection starts with: the provider's published terms."""
+    return fees.create_default_schedule(
+        business=business, name=brand.DISPLAY_NAME, terms=brand.default_fee_terms()
+    )
+
+
 @pytest.fixture
 def schedule(salon_a):
-    return fees.create_default_schedule(business=salon_a.business)
+    return default_schedule(salon_a.business)
 
 
 @pytest.mark.parametrize(
@@ -59,7 +67,7 @@ def test_the_defaults_are_fourteen_dated_rows(schedule):
     ],
 )
 def test_rounding_is_half_up_to_a_tiyin(salon_a, amount, rate, fee):
-    schedule = fees.create_default_schedule(business=salon_a.business)
+    schedule = default_schedule(salon_a.business)
     FeeRate.objects.filter(schedule=schedule).delete()
     fees.add_rate(schedule=schedule, card_kind=CardKind.UZCARD, rate_bp=rate)
     result = fees.fee_for(
@@ -86,7 +94,7 @@ def test_a_newer_row_wins_from_its_first_day_and_earlier_days_keep_theirs(schedu
 
 
 def test_schedules_of_two_businesses_are_apart(schedule, salon_b):
-    other = fees.create_default_schedule(business=salon_b.business)
+    other = default_schedule(salon_b.business)
     fees.add_rate(
         schedule=other, card_kind=CardKind.UZCARD, rate_bp=900, valid_from=date(2026, 1, 1)
     )

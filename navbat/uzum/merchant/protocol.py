@@ -14,6 +14,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+# What one app payment may be, in tiyin: 1 000 so'm to 100 million so'm.
+MIN_AMOUNT = 1_000_00
+MAX_AMOUNT = 100_000_000_00
+
+
+def amount_in_limits(amount: int) -> bool:
+    return MIN_AMOUNT <= amount <= MAX_AMOUNT
+
+
 ENDPOINTS = ("check", "create", "confirm", "reverse", "status")
 MAX_BODY_BYTES = 64 * 1024
 

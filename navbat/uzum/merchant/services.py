@@ -9,7 +9,6 @@ the transaction's row lock, by the table in ``merchant.states``; nothing here ca
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,17 +26,23 @@ from navbat.payments.providers import BankView
 from navbat.payments.services import apply_bank_view
 
 from ..models import Connection, MerchantTransaction, TransactionState
-from ..provider import account_of, card_kind_of
-from .protocol import Code, MerchantError, Request, ms, now_ms
+from ..translate import account_of, app_view
+from .protocol import (
+    MAX_AMOUNT,
+    MIN_AMOUNT,
+    Code,
+    MerchantError,
+    Request,
+    amount_in_limits,
+    ms,
+    now_ms,
+)
 from .states import MACHINE
 
 log = logging.getLogger("navbat.uzum")
 
 # A transaction the app does not confirm within this is failed (uzum-bank.md §2).
 CONFIRM_WITHIN = timedelta(minutes=30)
-# What one app payment may be, in tiyin: 1 000 so'm to 100 million so'm.
-MIN_AMOUNT = 1_000_00
-MAX_AMOUNT = 100_000_000_00
 INSTALLMENT = "INSTALLMENT"
 
 REFUSAL_CODES = {
@@ -49,10 +54,6 @@ REFUSAL_CODES = {
     # transaction): for now it is as good as paid; the app tells the client so.
     Refusal.BUSY: Code.ALREADY_PAID,
 }
-
-
-def amount_in_limits(amount: int) -> bool:
-    return MIN_AMOUNT <= amount <= MAX_AMOUNT
 
 
 # --------------------------------------------------------------------------------- check
@@ -357,34 +358,3 @@ def expire(*, transaction_id: int, now: datetime | None = None) -> bool:
             return False
         _fail(tx, now)
     return True
-
-
-# ---------------------------------------------------------------------- in payments' words
-
-
-def app_view(tx: MerchantTransaction) -> BankView:
-    """The transaction as payments reads a bank's answer."""
-    order = tx.order
-    common: dict[str, Any] = {
-        "bank_order_id": str(tx.trans_id),
-        "reference": order.reference,
-        "amount": tx.amount,
-    }
-    if tx.state == TransactionState.CREATED:
-        return BankView(state=State.PENDING, **common)
-    if tx.state == TransactionState.FAILED:
-        return BankView(state=State.EXPIRED, **common)
-    if tx.state == TransactionState.REVERSED and tx.confirmed_at is None:
-        return BankView(state=State.CANCELLED, **common)
-    refunded = tx.amount if tx.state == TransactionState.REVERSED else 0
-    return BankView(
-        state=State.REFUNDED if refunded else State.PAID,
-        paid_amount=tx.amount,
-        refunded_amount=refunded,
-        card_kind=card_kind_of(tx.payment_source),
-        card_scheme=tx.payment_source,
-        rrn=tx.processing_reference[:32],
-        tariff=tx.tariff,
-        paid_at=tx.confirmed_at,
-        **common,
-    )
