@@ -79,6 +79,7 @@ class SettingsPage:
     label: str
 
 
+@dataclass(frozen=True)
 class Presentation:
     """How a provider is named to people, in the current language: payments and finance
     show these words and never name a bank themselves."""
