@@ -21,6 +21,7 @@ from navbat.salons.models import (
     Specialist,
 )
 from navbat.salons.services import create_business, create_location, set_weekly_schedule
+from tests import seed
 
 PASSWORD = "correct-horse-battery-9"
 TZ = "Asia/Tashkent"
@@ -191,14 +192,32 @@ def static_files_without_collectstatic(settings):
     }
 
 
-@pytest.fixture
-def salon_a(db) -> Salon:
-    return build_salon("A")
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Before any of the test's fixtures, so before its transaction opens (tests/seed.py).
+    current = seed.current()
+    if current is not None:
+        current.ready_for(item)
+
+
+@pytest.fixture(scope="session")
+def salon_seed(request, django_db_setup, django_db_blocker):
+    """Salons A and B, built once per session (per xdist worker); see tests/seed.py."""
+    # The test that first asks decides whether the seed is built now (not for a
+    # transactional one); pytest offers no public handle on it from a session fixture.
+    current = seed.start(django_db_blocker, build_salon, getattr(request, "_pyfuncitem", None))
+    yield current
+    seed.stop()
 
 
 @pytest.fixture
-def salon_b(db) -> Salon:
-    return build_salon("B")
+def salon_a(request, salon_seed, db) -> Salon:
+    return salon_seed.salon("A", request)
+
+
+@pytest.fixture
+def salon_b(request, salon_seed, db) -> Salon:
+    return salon_seed.salon("B", request)
 
 
 @pytest.fixture
