@@ -192,6 +192,14 @@ def static_files_without_collectstatic(settings):
     }
 
 
+def pytest_collection_modifyitems(items):
+    # Generated inputs by the hundred live in modules named *_fuzz.py; `make test-fast`
+    # leaves them out by this mark.
+    for item in items:
+        if item.path.name.endswith("_fuzz.py"):
+            item.add_marker(pytest.mark.fuzz)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     # Before any of the test's fixtures, so before its transaction opens (tests/seed.py).
