@@ -12,6 +12,15 @@ back before one runs — nothing of it was ever committed — and they build the
 before. pytest-django runs them after the ordinary tests, so this happens once per worker; an
 ordinary test that comes later (another order, ``-p no:randomly`` aside) gets a fresh seed.
 
+Under pytest-xdist (``make test``) every worker has its own test database (pytest-django adds
+``_gw0``, ``_gw1``… to PostgreSQL's name; SQLite's is in memory, one per process) and its own
+seed. Each worker sorts the collection as pytest-django does and ``--dist load`` hands every
+worker its tests in that order (in slices, never backwards), so on each worker the ordinary
+tests still run before the transactional ones and the seed is built once and dropped once.
+
+A test about an empty database (the first run loads the demo only when there is no business)
+is marked ``seedless``: the seed is rolled back before it, as for a transactional test.
+
 The seed's appointments are "tomorrow" in Tashkent: a run that crosses local midnight rebuilds
 it before the next test that uses it.
 """
@@ -42,6 +51,11 @@ def is_transactional(item) -> bool:
 def uses_salons(item) -> bool:
     names = getattr(item, "fixturenames", ())
     return any(name in names for name in SALON_FIXTURES)
+
+
+def without_seed(item) -> bool:
+    """Tests that must not see the seed: they commit, or they are about an empty database."""
+    return is_transactional(item) or item.get_closest_marker("seedless") is not None
 
 
 class Seed:
@@ -120,7 +134,7 @@ class Seed:
     def ready_for(self, item) -> None:
         """Before a test's fixtures: transactional tests start without the seed; ordinary
         tests that use a salon find it present and built today."""
-        if is_transactional(item):
+        if without_seed(item):
             self.close()
         elif uses_salons(item) and not self.fresh():
             self.close()
@@ -129,11 +143,11 @@ class Seed:
     # ------------------------------------------------------------------ use
 
     def salon(self, tag: str, request):
-        if is_transactional(request.node):
-            # Committed rows that live_server threads and other connections can see.
-            return self.build(tag)
-        if not self.present():
-            # Asked for outside ready_for (getfixturevalue): built in the test, as before.
+        if without_seed(request.node) or not self.present():
+            # Built in the test, as before: committed rows that live_server threads and other
+            # connections see in a transactional test; in a seedless one, the only salon.
+            # Missing otherwise only when asked for through getfixturevalue (not seen by
+            # ready_for).
             return self.build(tag)
         return copy.deepcopy(self.salons[tag])
 
@@ -148,7 +162,7 @@ def current() -> Seed | None:
 def start(blocker, build, first_item) -> Seed:
     seed = Seed(blocker, build)
     _current[:] = [seed]
-    if first_item is not None and not is_transactional(first_item):
+    if first_item is not None and not without_seed(first_item):
         seed.open()
     return seed
 

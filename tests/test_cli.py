@@ -68,6 +68,7 @@ def test_demo_json_prints_the_logins(capsys):
 
 
 @pytest.mark.django_db
+@pytest.mark.seedless
 def test_demo_twice_keeps_one_business_and_the_same_token(capsys):
     first = run_demo(capsys)
     counts = {
@@ -144,6 +145,7 @@ def test_demo_owner_and_token_work(capsys):
 
 
 @pytest.mark.django_db
+@pytest.mark.seedless
 def test_demo_does_not_touch_other_businesses(capsys, salon_a):
     before = scoped(Appointment, salon_a.business).count()
     info = run_demo(capsys)

@@ -59,3 +59,10 @@ def test_a_transactional_test_starts_without_the_seed_and_builds_its_own(salon_a
     assert list(Business.objects.values_list("slug", flat=True)) == ["salon-a"]
     assert Business.objects.get().pk == salon_a.business.pk
     assert User.objects.count() == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.seedless
+def test_a_seedless_test_sees_only_what_it_built(salon_a):
+    assert list(Business.objects.values_list("slug", flat=True)) == ["salon-a"]
+    assert User.objects.count() == 3
