@@ -66,3 +66,19 @@ def test_a_transactional_test_starts_without_the_seed_and_builds_its_own(salon_a
 def test_a_seedless_test_sees_only_what_it_built(salon_a):
     assert list(Business.objects.values_list("slug", flat=True)) == ["salon-a"]
     assert User.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_test_may_close_the_connection(salon_a):
+    from django.core.signals import request_started
+
+    # close_old_connections closes a connection found inside a transaction (PostgreSQL;
+    # SQLite keeps its in-memory database open): the next test must still run.
+    request_started.send(sender=None)
+
+
+@pytest.mark.django_db
+def test_after_a_closed_connection_the_seed_is_rebuilt(salon_seed, salon_a):
+    assert salon_seed.fresh()
+    assert Business.objects.count() == 2
+    assert Client.objects.get(pk=salon_a.clients[0].pk).name == "Client A0"
