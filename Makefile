@@ -29,10 +29,11 @@ NO_TESTS = rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exi
 test: $(STAMP)
 	$(PYTEST) tests; $(NO_TESTS)
 
-# The part a developer runs while working (under a minute): no browser, no processes started,
-# no PostgreSQL-only tests, no fuzzing. `make test` before pushing.
+# The part a developer runs while working: no browser, no processes started, no
+# PostgreSQL-only tests, no fuzzing, no tests that commit. `make test` before pushing.
+FAST = not slow and not browser and not postgres and not fuzz and not transactional
 test-fast: $(STAMP)
-	$(PYTEST) -m "not slow and not browser and not postgres and not fuzz" tests; $(NO_TESTS)
+	$(PYTEST) -m "$(FAST)" tests; $(NO_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check navbat tests bench

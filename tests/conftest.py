@@ -193,11 +193,14 @@ def static_files_without_collectstatic(settings):
 
 
 def pytest_collection_modifyitems(items):
-    # Generated inputs by the hundred live in modules named *_fuzz.py; `make test-fast`
-    # leaves them out by this mark.
+    # Marks `make test-fast` leaves out: generated inputs by the hundred (modules named
+    # *_fuzz.py) and tests that commit (each flushes every table after it, about 0.5 s on
+    # PostgreSQL, and most start threads or processes).
     for item in items:
         if item.path.name.endswith("_fuzz.py"):
             item.add_marker(pytest.mark.fuzz)
+        if seed.is_transactional(item):
+            item.add_marker(pytest.mark.transactional)
 
 
 @pytest.hookimpl(tryfirst=True)
