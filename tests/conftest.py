@@ -192,6 +192,19 @@ def static_files_without_collectstatic(settings):
     }
 
 
+# Tests that start navbat processes or flood the server, measured at 5-60 s each; marked
+# slow here so `make test-fast` leaves them out without touching their modules.
+STARTS_PROCESSES = (
+    "tests/test_cli.py::test_navbat_run_",
+    "tests/test_server.py::",
+    "tests/test_worker_embedded.py::",
+    "tests/test_production_demo.py::test_navbat_run_in_production_on_an_empty_database",
+    "tests/test_production_demo.py::test_the_navbat_demo_command_refuses_in_production",
+    "tests/test_production_files.py::",
+    "tests/uzum/test_callbacks_flood.py::",
+)
+
+
 def pytest_collection_modifyitems(items):
     # Marks `make test-fast` leaves out: generated inputs by the hundred (modules named
     # *_fuzz.py) and tests that commit (each flushes every table after it, about 0.5 s on
@@ -199,6 +212,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.name.endswith("_fuzz.py"):
             item.add_marker(pytest.mark.fuzz)
+        if item.nodeid.startswith(STARTS_PROCESSES):
+            item.add_marker(pytest.mark.slow)
         if seed.is_transactional(item):
             item.add_marker(pytest.mark.transactional)
 
