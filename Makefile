@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format install messages compile-messages bench acceptance clean
+.PHONY: run test test-fast lint format install messages compile-messages bench acceptance clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "navbat needs $(PYTHON) (Python 3.11)"; exit 1; }
@@ -20,10 +20,20 @@ install: $(STAMP)
 run: $(STAMP)
 	NAVBAT_PUBLIC_URL=$${NAVBAT_PUBLIC_URL:-http://$(HOST):$(PORT)} $(BIN)/navbat run --host $(HOST) --port $(PORT)
 
-# The whole suite. Exit code 5 (no tests collected) is a failure, never a pass.
+# The whole suite, on every core (pytest-xdist; PYTEST_WORKERS=0 runs it in this process).
+# Exit code 5 (no tests collected) is a failure, never a pass.
+PYTEST_WORKERS ?= auto
+PYTEST = $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist load
+NO_TESTS = rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q tests; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+	$(PYTEST) tests; $(NO_TESTS)
+
+# The part a developer runs while working: no browser, no processes started, no
+# PostgreSQL-only tests, no fuzzing, no tests that commit. `make test` before pushing.
+FAST = not slow and not browser and not postgres and not fuzz and not transactional
+test-fast: $(STAMP)
+	$(PYTEST) -m "$(FAST)" tests; $(NO_TESTS)
 
 # The arrows of docs/ARCHITECTURE.md: imports (lint-imports, contracts in pyproject.toml),
 # then templates and model relations (tools/check_arrows.py, the same contracts).

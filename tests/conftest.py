@@ -26,7 +26,7 @@ from navbat.salons.services import (
     create_location,
     set_weekly_schedule,
 )
-from tests import flush
+from tests import flush, seed
 
 # Transactional tests end by deleting the rows left, not a flush of every table (tests/flush.py).
 flush.install()
@@ -198,14 +198,58 @@ def static_files_without_collectstatic(settings):
     }
 
 
-@pytest.fixture
-def salon_a(db) -> Salon:
-    return build_salon("A")
+# Tests that start navbat processes or flood the server, measured at 5-60 s each; marked
+# slow here so `make test-fast` leaves them out without touching their modules.
+STARTS_PROCESSES = (
+    "tests/test_cli.py::test_navbat_run_",
+    "tests/test_server.py::",
+    "tests/test_worker_embedded.py::",
+    "tests/test_production_demo.py::test_navbat_run_in_production_on_an_empty_database",
+    "tests/test_production_demo.py::test_the_navbat_demo_command_refuses_in_production",
+    "tests/test_production_files.py::",
+    "tests/uzum/test_callbacks_flood.py::",
+)
+
+
+def pytest_collection_modifyitems(items):
+    # Marks `make test-fast` leaves out: generated inputs by the hundred (modules named
+    # *_fuzz.py) and tests that commit (each flushes every table after it, about 0.5 s on
+    # PostgreSQL, and most start threads or processes).
+    for item in items:
+        if item.path.name.endswith("_fuzz.py"):
+            item.add_marker(pytest.mark.fuzz)
+        if item.nodeid.startswith(STARTS_PROCESSES):
+            item.add_marker(pytest.mark.slow)
+        if seed.is_transactional(item):
+            item.add_marker(pytest.mark.transactional)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Before any of the test's fixtures, so before its transaction opens (tests/seed.py).
+    current = seed.current()
+    if current is not None:
+        current.ready_for(item)
+
+
+@pytest.fixture(scope="session")
+def salon_seed(request, django_db_setup, django_db_blocker):
+    """Salons A and B, built once per session (per xdist worker); see tests/seed.py."""
+    # The test that first asks decides whether the seed is built now (not for a
+    # transactional one); pytest offers no public handle on it from a session fixture.
+    current = seed.start(django_db_blocker, build_salon, getattr(request, "_pyfuncitem", None))
+    yield current
+    seed.stop()
 
 
 @pytest.fixture
-def salon_b(db) -> Salon:
-    return build_salon("B")
+def salon_a(request, salon_seed, db) -> Salon:
+    return salon_seed.salon("A", request)
+
+
+@pytest.fixture
+def salon_b(request, salon_seed, db) -> Salon:
+    return salon_seed.salon("B", request)
 
 
 @pytest.fixture

@@ -70,6 +70,7 @@ def demo_loaded(django_db_setup, django_db_blocker):
 
 
 @pytest.mark.django_db
+@pytest.mark.seedless
 class TestTheDemoAsLoaded:
     """What one `navbat demo --json` on an empty database printed and made."""
 
@@ -163,6 +164,7 @@ def test_demo_text_output(capsys):
 
 
 @pytest.mark.django_db
+@pytest.mark.seedless
 def test_demo_does_not_touch_other_businesses(capsys, salon_a):
     before = scoped(Appointment, salon_a.business).count()
     info = run_demo(capsys)

@@ -38,6 +38,9 @@ def nothing_created() -> dict:
     }
 
 
+# Every test here is about a database holding nothing but what the test made.
+pytestmark = pytest.mark.seedless
+
 EMPTY = {"businesses": 0, "users": 0, "tokens": 0, "connections": 0, "terminals": 0, "services": 0}
 
 

@@ -6,11 +6,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from navbat.accounts.models import Membership, Role, User
+from navbat.accounts.models import Membership, Role
 from navbat.accounts.permissions import business_required, manager_required
 from navbat.salons.middleware import BusinessMiddleware
 from navbat.salons.models import Specialist
 from navbat.salons.permissions import own_specialist_id
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def test_anonymous_users_go_to_the_login_page(decorator):
 
 @pytest.mark.parametrize("decorator", [business_required, manager_required])
 def test_a_user_without_a_business_is_refused(decorator):
-    loner = User.objects.create_user(email="loner@example.uz", password="x-long-password-1")
+    loner = UserFactory(email="loner@example.uz", password="x-long-password-1")
     with pytest.raises(PermissionDenied):
         call(decorator(page), loner)
 
@@ -96,7 +97,7 @@ def test_manager_page_sends_anonymous_users_to_log_in(client):
 
 
 def test_a_user_without_a_business_gets_403(client):
-    loner = User.objects.create_user(email="loner@example.uz", password="x-long-password-1")
+    loner = UserFactory(email="loner@example.uz", password="x-long-password-1")
     client.force_login(loner)
     assert client.get("/journal/").status_code == 403
     assert client.get("/finance/transactions/").status_code == 403

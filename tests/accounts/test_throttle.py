@@ -12,6 +12,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext, ngettext
 
 from navbat.accounts.models import User
+from tests.factories import UserFactory
 
 from .conftest import PASSWORD
 
@@ -104,7 +105,7 @@ def assert_throttled(response, minutes: int, seconds: int):
 
 @pytest.fixture
 def owner(db) -> User:
-    return User.objects.create_user(email="owner@salon.uz", password=PASSWORD)
+    return UserFactory(email="owner@salon.uz")
 
 
 def test_the_defaults(settings):
@@ -161,7 +162,7 @@ def test_the_owner_logs_in_from_another_address_while_the_attacker_waits(owner):
 
 
 def test_a_throttled_pair_does_not_throttle_other_accounts_at_that_address(client, owner):
-    colleague = User.objects.create_user(email="desk@salon.uz", password=PASSWORD)
+    colleague = UserFactory(email="desk@salon.uz")
     for _attempt in range(5):
         attempt(client, owner.email, "wrong")
     response = attempt(client, colleague.email, PASSWORD)
@@ -229,10 +230,7 @@ def test_failures_are_remembered_for_a_day_after_the_last_one(client, owner):
 
 
 def test_twenty_failures_at_a_salon_desk_lock_nobody_out(client, owner):
-    staff = [
-        User.objects.create_user(email=f"staff{index}@salon.uz", password=PASSWORD)
-        for index in range(10)
-    ]
+    staff = [UserFactory(email=f"staff{index}@salon.uz") for index in range(10)]
     for person in staff:
         for _attempt in range(2):
             assert attempt(client, person.email, "wrong", address=OWNER).status_code == 400

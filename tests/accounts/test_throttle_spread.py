@@ -9,6 +9,7 @@ import pytest
 from django.test import Client, override_settings
 
 from navbat.accounts.models import User
+from tests.factories import UserFactory
 
 from .conftest import PASSWORD
 from .test_throttle import (
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def owner(db) -> User:
-    return User.objects.create_user(email="owner@salon.uz", password=PASSWORD)
+    return UserFactory(email="owner@salon.uz")
 
 
 def botnet(count: int, start: int = 0):
@@ -107,7 +108,7 @@ def test_an_account_guessed_from_many_addresses_waits_everywhere(settings, owner
     assert logged_in(Client()) is None
     assert User.objects.get(pk=owner.pk).last_login is None
     # Other accounts are not affected.
-    colleague = User.objects.create_user(email="desk@salon.uz", password=PASSWORD)
+    colleague = UserFactory(email="desk@salon.uz")
     assert attempt(Client(), colleague.email, PASSWORD, address="198.18.0.6").status_code == 302
 
 
@@ -127,7 +128,7 @@ def test_the_owners_devices_log_in_during_a_spread_attack(owner):
 
 
 def test_a_device_cookie_opens_only_its_own_account(owner):
-    colleague = User.objects.create_user(email="desk@salon.uz", password=PASSWORD)
+    colleague = UserFactory(email="desk@salon.uz")
     theirs = device_of(colleague.email)
     value = device_of(owner.email).cookies[DEVICE_COOKIE].value
     for address in botnet(20):
@@ -143,7 +144,7 @@ def test_a_device_cookie_opens_only_its_own_account(owner):
 
 
 def test_the_device_cookie_is_signed_httponly_long_lived_and_names_several_accounts(owner):
-    colleague = User.objects.create_user(email="desk@salon.uz", password=PASSWORD)
+    colleague = UserFactory(email="desk@salon.uz")
     browser = Client()
     response = attempt(browser, owner.email, PASSWORD, address=OWNER)
     cookie = response.cookies[DEVICE_COOKIE]
@@ -188,7 +189,7 @@ def test_a_device_passes_its_addresss_ceiling_for_its_own_account(owner):
     assert logged_in(desk) == str(owner.pk)
     desk.post("/accounts/logout/")
     # Not for another account.
-    colleague = User.objects.create_user(email="desk@salon.uz", password=PASSWORD)
+    colleague = UserFactory(email="desk@salon.uz")
     assert attempt(desk, colleague.email, PASSWORD, address=ATTACKER).status_code == 429
 
 

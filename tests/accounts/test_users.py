@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from navbat.accounts.models import Membership, Role, User
 from navbat.accounts.services import add_member, set_language
+from tests.seed import only
 
 from .conftest import PASSWORD
 
@@ -44,13 +45,13 @@ def test_create_user_by_email():
 def test_create_user_needs_an_email():
     with pytest.raises(ValueError, match="e-mail address is required"):
         User.objects.create_user(email="", password=PASSWORD)
-    assert User.objects.count() == 0
+    assert only(User).count() == 0
 
 
 def test_emails_are_unique_whatever_the_case(person):
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create_user(email="PERSON@example.uz", password=PASSWORD)
-    assert User.objects.count() == 1
+    assert only(User).count() == 1
 
 
 def test_create_superuser():
