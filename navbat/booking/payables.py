@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from navbat.finance.selectors import paid_amount, paid_subquery
+from navbat.finance.selectors import paid_subquery
 from navbat.kit.tenancy import scoped
 from navbat.payments.payables import DueState, PayableLine, PayableView
 
@@ -93,15 +93,11 @@ class AppointmentPayable:
             appointment.save(update_fields=["status", "updated_at"])
 
     def on_refunded(self, *, business, payable_id: int, order) -> None:
-        """What was paid is recomputed from the books (the refund is written first). When
-        nothing of it is left, the commitment on_paid saw is gone: a confirmed booking goes
-        back to booked. A visit under way, done, missed or cancelled keeps its status."""
-        appointment = self._locked(business, payable_id)
-        if appointment is None or appointment.status != Status.CONFIRMED:
-            return
-        if paid_amount(document=appointment.document) <= 0:
-            states.MACHINE.move(appointment, Status.BOOKED)
-            appointment.save(update_fields=["status", "updated_at"])
+        """Money given back changes what the appointment owes, and that is read from the
+        books (the refund is written first), so there is nothing to store. Its status stays
+        the salon's decision: a refund does not un-confirm a visit someone may have confirmed
+        by phone, and locking the appointment here would come after the finance rows the
+        reversal locked, against payments/locks.py's order."""
 
     def on_expired(self, *, business, payable_id: int, order) -> None:
         """An attempt no one paid ended: no money moved, so the appointment, what it owes
