@@ -104,8 +104,9 @@ def counts():
 def test_without_a_connection_nothing_starts(salon_a, bank_in_process):
     link = link_of(salon_a)
     before = counts()
-    with pytest.raises(services.PaymentRefused, match="does not take card payments"):
+    with pytest.raises(services.PaymentRefused, match="does not take card payments") as refused:
         start(link)
+    assert refused.value.reason == "not_connected"
     assert counts() == before
 
 
@@ -114,8 +115,9 @@ def test_a_cancelled_appointment_cannot_be_paid(salon_a, connect_uzum):
     link = link_of(salon_a)
     cancel_appointment(appointment=salon_a.appointments[0])
     before = counts()
-    with pytest.raises(services.PaymentRefused, match="cancelled"):
+    with pytest.raises(services.PaymentRefused, match="cancelled") as refused:
         start(link)
+    assert refused.value.reason == "closed"
     assert counts() == before
 
 
@@ -126,8 +128,9 @@ def test_nothing_due_nothing_charged(salon_a, connect_uzum):
         appointment=salon_a.appointments[0], register_id=salon_a.cash.pk, amount=10_000_000
     )
     before = counts()
-    with pytest.raises(services.PaymentRefused, match="already paid"):
+    with pytest.raises(services.PaymentRefused, match="already paid") as refused:
         start(link)
+    assert refused.value.reason == "nothing_due"
     assert counts() == before
 
 
@@ -136,8 +139,9 @@ def test_card_payments_switched_off_on_the_connection(salon_a, connect_uzum):
     connection.card_payments = False
     connection.save()
     before = counts()
-    with pytest.raises(services.PaymentRefused):
+    with pytest.raises(services.PaymentRefused) as refused:
         start(link_of(salon_a))
+    assert refused.value.reason == "not_connected"
     assert counts() == before
 
 
