@@ -206,7 +206,7 @@ def payment_link_refusal(*, appointment: Appointment, money: Money, account) -> 
     if appointment.status == Status.CANCELLED:
         return LINK_CANCELLED, _("This appointment was cancelled: there is nothing to pay.")
     if account is None or not account.methods:
-        return LINK_NOT_CONNECTED, _("Connect Uzum Bank to send payment links.")
+        return LINK_NOT_CONNECTED, _("Connect a bank to send payment links.")
     if money.due <= 0:
         return LINK_NOTHING_DUE, _("Nothing is due on this appointment.")
     return "", ""

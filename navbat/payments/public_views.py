@@ -83,6 +83,7 @@ def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
         "link": link,
         "token": link.token,
         "view": view,
+        "payable_label": payables.label(link.payable_kind),
         "starts_local": to_local(view.starts_at, view.time_zone) if view.starts_at else None,
         "card": offer.card,
         "app_url": offer.app_url,
