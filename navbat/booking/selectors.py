@@ -17,6 +17,7 @@ from navbat.salons.selectors import specialists, working_windows
 
 from .models import Appointment, AppointmentLine, Status
 from .payables import KIND as PAYABLE_KIND
+from .states import MACHINE
 
 PIXELS_PER_MINUTE = 1  # one hour is 60px tall in the journal grid
 DEFAULT_DAY = (time(8, 0), time(21, 0))
@@ -268,3 +269,13 @@ def online_payments_of_client(*, business, client_id: int) -> QuerySet[PaymentOr
         )
         .order_by("-paid_at", "-id")
     )
+
+
+def next_statuses(appointment: Appointment) -> list[tuple[str, str]]:
+    """The statuses the desk may move ``appointment`` to now, as ``(value, label)`` in the
+    order of Status (booking.states decides which)."""
+    return [
+        (value, label)
+        for value, label in Status.choices
+        if MACHINE.allows(appointment.status, value)
+    ]
