@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -477,6 +478,24 @@ def _record_paid(order: PaymentOrder, view: BankView) -> None:
         business=business, payable_id=order.payable_id, order=order
     )
     log.info("payment %s recorded: %s tiyin, fee %s", order.reference, paid, fee.amount)
+
+
+# The waiting screen polls every 2 s; the bank is asked at most once per order this often.
+PULL_PAUSE = timedelta(seconds=3)
+
+
+def claim_pull(*, order: PaymentOrder, business) -> bool:
+    """Take this pause's one question to the bank about ``order`` (then :func:`refresh`). A
+    single UPDATE, so that of many polls at once (in any number of web processes) exactly
+    one wins; the others show what is known."""
+    now = timezone.now()
+    claimed = (
+        scoped(PaymentOrder, business)
+        .filter(pk=order.pk)
+        .filter(Q(checked_at__isnull=True) | Q(checked_at__lte=now - PULL_PAUSE))
+        .update(checked_at=now)
+    )
+    return claimed == 1
 
 
 @bank_call
