@@ -12,6 +12,7 @@ from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from navbat.booking.models import LineKind, Status
 from navbat.finance.models import CardKind
+from navbat.kit.forms import FIRST_DAY, LAST_DAY
 from navbat.kit.money import MAX_AMOUNT_TIYIN
 from navbat.payments.models import Method
 from navbat.payments.models import State as PaymentOrderState
@@ -19,8 +20,6 @@ from navbat.payments.models import State as PaymentOrderState
 MAX_ID = 2**63 - 1
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2100, 12, 31)
 
 MONEY_NOTE = "Integer tiyin (1 so'm = 100 tiyin)."
 

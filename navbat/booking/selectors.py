@@ -17,6 +17,7 @@ from navbat.salons.selectors import specialists, working_windows
 
 from .models import Appointment, AppointmentLine, Status
 from .payables import KIND as PAYABLE_KIND
+from .states import MACHINE
 
 PIXELS_PER_MINUTE = 1  # one hour is 60px tall in the journal grid
 DEFAULT_DAY = (time(8, 0), time(21, 0))
@@ -206,7 +207,7 @@ def payment_link_refusal(*, appointment: Appointment, money: Money, account) -> 
     if appointment.status == Status.CANCELLED:
         return LINK_CANCELLED, _("This appointment was cancelled: there is nothing to pay.")
     if account is None or not account.methods:
-        return LINK_NOT_CONNECTED, _("Connect Uzum Bank to send payment links.")
+        return LINK_NOT_CONNECTED, _("Connect a bank to send payment links.")
     if money.due <= 0:
         return LINK_NOTHING_DUE, _("Nothing is due on this appointment.")
     return "", ""
@@ -268,3 +269,13 @@ def online_payments_of_client(*, business, client_id: int) -> QuerySet[PaymentOr
         )
         .order_by("-paid_at", "-id")
     )
+
+
+def next_statuses(appointment: Appointment) -> list[tuple[str, str]]:
+    """The statuses the desk may move ``appointment`` to now, as ``(value, label)`` in the
+    order of Status (booking.states decides which)."""
+    return [
+        (value, label)
+        for value, label in Status.choices
+        if MACHINE.allows(appointment.status, value)
+    ]

@@ -26,9 +26,6 @@ from .payables import KIND as PAYABLE_KIND
 MAX_LINES = 50
 MAX_APPOINTMENT_MINUTES = 12 * 60
 
-# Which status may follow which (booking.states); anything else is refused.
-ALLOWED_STATUS_CHANGES = states.ALLOWED
-
 
 @dataclass(frozen=True)
 class LineInput:

@@ -249,11 +249,7 @@ def _window_context(request, appointment) -> dict:
     return {
         "money": money,
         "lines": selectors.lines_of(appointment),
-        "next_statuses": [
-            (value, label)
-            for value, label in Status.choices
-            if value in services.ALLOWED_STATUS_CHANGES.get(appointment.status, set())
-        ],
+        "next_statuses": selectors.next_statuses(appointment),
         "payments": transactions(business=request.business).filter(document=appointment.document),
         "payment_form": DeskPaymentForm(
             business=request.business,

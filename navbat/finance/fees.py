@@ -1,4 +1,5 @@
-"""The bank's fee on a payment: dated rates per card kind (uzum-bank.md §3).
+"""The bank's fee on a payment: dated rates per card kind (a provider's
+published rates).
 
 A payment's fee is fixed when it is paid: the rate in force on that day (in the business's
 time zone) for the payment's card kind, applied to the amount and rounded half up.

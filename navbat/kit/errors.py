@@ -27,8 +27,9 @@ class Refused(ValidationError):
         # Keyword-only arguments: the default (class, args) would not rebuild it, and a
         # job's failure or a worker's answer may carry it across processes.
         message = " ".join(self.messages)
-        return (_refused, (message, self.reason, self.field, self.current, self.to))
+        fields = (self.reason, self.field, self.current, self.to)
+        return (_refused, (type(self), message, *fields))
 
 
-def _refused(message, reason, field, current, to) -> Refused:
-    return Refused(message, reason=reason, field=field, current=current, to=to)
+def _refused(cls, message, reason, field, current, to) -> Refused:
+    return cls(message, reason=reason, field=field, current=current, to=to)

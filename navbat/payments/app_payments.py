@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from navbat.finance import services as finance
+from navbat.kit.errors import Refused
 
 from . import locks, payables, providers
 from .models import Method, PaymentLink, PaymentOrder, State
@@ -33,10 +34,15 @@ class Refusal(StrEnum):
     BUSY = "busy"  # another payment of this link is under way
 
 
-class AppPaymentRefused(Exception):
+class AppPaymentRefused(Refused):
+    """A bank's app may not take money for the link now; ``reason`` is the Refusal, which
+    the provider turns into its protocol's error code."""
+
     def __init__(self, reason: Refusal):
-        super().__init__(reason.value)
-        self.reason = reason
+        super().__init__(reason.value, reason=reason)
+
+    def __reduce__(self):
+        return (AppPaymentRefused, (self.reason,))
 
 
 def payable_of(link: PaymentLink | None) -> payables.PayableView:

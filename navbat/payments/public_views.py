@@ -7,11 +7,9 @@ answer (``services.refresh``) or from what callbacks and reconciliation already 
 
 import logging
 import re
-from datetime import timedelta
 from functools import lru_cache
 
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,7 +17,6 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from navbat.kit.bankcalls import bank_calling_view
-from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local, zone
 
 from . import links, offers, payables, selectors, services
@@ -32,8 +29,6 @@ log = logging.getLogger("navbat.payments")
 # Tokens are ``secrets.token_urlsafe``; anything else is not worth a database query.
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 REFERENCE_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# The waiting screen polls every 2 s; the bank is asked at most once per order this often.
-PULL_PAUSE = timedelta(seconds=3)
 
 
 def _link(token: str, *, card_hold_at=None) -> PaymentLink | None:
@@ -83,6 +78,7 @@ def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
         "link": link,
         "token": link.token,
         "view": view,
+        "payable_label": payables.label(link.payable_kind),
         "starts_local": to_local(view.starts_at, view.time_zone) if view.starts_at else None,
         "card": offer.card,
         "app_url": offer.app_url,
@@ -151,30 +147,17 @@ def pay_card_view(request, token: str):
 
 
 def _pull(order: PaymentOrder, *, business) -> PaymentOrder:
-    """Ask the bank about an order still open, at most once per ``PULL_PAUSE``; when the
+    """Ask the bank about an order still open, at most once per ``services.PULL_PAUSE``; when the
     bank cannot say, the page keeps waiting (reconciliation settles it later)."""
     if order.state not in OPEN_STATES or not order.bank_order_id:
         return order
-    if not _claim_pull(order, business=business):
+    if not services.claim_pull(order=order, business=business):
         return order
     try:
         return services.refresh(order=order)
     except ProviderError as error:
         log.info("status of %s not known yet: %s", order.reference, error.message)
         return order
-
-
-def _claim_pull(order: PaymentOrder, *, business) -> bool:
-    """Take this pause's one question to the bank. A single UPDATE, so that of many polls at
-    once (in any number of web processes) exactly one wins; the others show what is known."""
-    now = timezone.now()
-    claimed = (
-        scoped(PaymentOrder, business)
-        .filter(pk=order.pk)
-        .filter(Q(checked_at__isnull=True) | Q(checked_at__lte=now - PULL_PAUSE))
-        .update(checked_at=now)
-    )
-    return claimed == 1
 
 
 def _outcome(order: PaymentOrder, *, failed_hint: bool) -> str:

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from navbat.finance import fees
 from navbat.finance import services as finance
 from navbat.finance.models import CardKind, TransactionKind
 from navbat.kit.bankcalls import bank_call
+from navbat.kit.errors import Refused
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local
 
@@ -38,8 +40,10 @@ security_log = logging.getLogger("navbat.security")
 TOKEN_BYTES = 32  # 256 bits in the link
 
 
-class PaymentRefused(ValidationError):
-    """The payment cannot start; the message is for the client."""
+class PaymentRefused(Refused):
+    """The payment cannot start; the message is for the client, ``reason`` a stable code
+    (``closed``, ``nothing_due``, ``not_connected``, ``busy``, ``holds_link``, ``failed``,
+    ``bank_slow``, ``bank_silent``)."""
 
 
 def new_token() -> str:
@@ -149,7 +153,8 @@ def _holds_link(order: PaymentOrder) -> PaymentRefused:
             "A card payment started earlier may still be completed on the bank's page. "
             "You can start a new one after %(time)s."
         )
-        % {"time": until.strftime("%H:%M")}
+        % {"time": until.strftime("%H:%M")},
+        reason="holds_link",
     )
 
 
@@ -163,17 +168,24 @@ def _open_or_new(*, link: PaymentLink, language: str):
             business=business, kind=link.payable_kind, payable_id=link.payable_id
         )
         if view is None or not view.is_open:
-            raise PaymentRefused((view and view.closed_reason) or _("This can no longer be paid."))
+            raise PaymentRefused(
+                (view and view.closed_reason) or _("This can no longer be paid."), reason="closed"
+            )
         if view.due <= 0:
-            raise PaymentRefused(_("This is already paid."))
+            raise PaymentRefused(_("This is already paid."), reason="nothing_due")
         account = providers.active_account(business=business)
         if account is None or Method.CARD not in account.methods:
-            raise PaymentRefused(_("The salon does not take card payments online at the moment."))
+            raise PaymentRefused(
+                _("The salon does not take card payments online at the moment."),
+                reason="not_connected",
+            )
         current = open_card_order(link=link)
         if current is not None:
             return current, False, view, account
         if other_method_busy(link=link, method=Method.CARD, now=timezone.now()):
-            raise PaymentRefused(providers.get(account.provider).presentation().app_busy)
+            raise PaymentRefused(
+                providers.get(account.provider).presentation().app_busy, reason="busy"
+            )
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -231,16 +243,21 @@ def start_card_payment(
         if _in_flight(order, now):
             order = _await_bank_call(order)
             if order.state in FAILED_STATES:
-                raise PaymentRefused(order.failure_reason or _("Try again in a minute."))
+                raise PaymentRefused(
+                    order.failure_reason or _("Try again in a minute."), reason="failed"
+                )
             if _in_flight(order, timezone.now()):
                 raise PaymentRefused(
-                    _("The bank is slow to answer. Wait a minute and reload the page.")
+                    _("The bank is slow to answer. Wait a minute and reload the page."),
+                    reason="bank_slow",
                 )
             continue
         if now < deadline_of(order):
             raise _holds_link(order)
         if asked_bank:
-            raise PaymentRefused(_("The bank is not answering. Try again in a minute."))
+            raise PaymentRefused(
+                _("The bank is not answering. Try again in a minute."), reason="bank_silent"
+            )
         # Its session is surely over: the bank's last word closes it (or records it), as
         # reconciliation would a little later.
         from .reconciliation import check_pending
@@ -249,7 +266,10 @@ def start_card_payment(
         asked_bank = True
     else:
         # Each round waited on another press's order that then made way for yet another.
-        raise PaymentRefused(_("The bank is slow to answer. Wait a minute and reload the page."))
+        raise PaymentRefused(
+            _("The bank is slow to answer. Wait a minute and reload the page."),
+            reason="bank_slow",
+        )
     # Committed: the reference is stored before the bank hears of it.
     provider = providers.get(order.provider)
     try:
@@ -458,6 +478,24 @@ def _record_paid(order: PaymentOrder, view: BankView) -> None:
         business=business, payable_id=order.payable_id, order=order
     )
     log.info("payment %s recorded: %s tiyin, fee %s", order.reference, paid, fee.amount)
+
+
+# The waiting screen polls every 2 s; the bank is asked at most once per order this often.
+PULL_PAUSE = timedelta(seconds=3)
+
+
+def claim_pull(*, order: PaymentOrder, business) -> bool:
+    """Take this pause's one question to the bank about ``order`` (then :func:`refresh`). A
+    single UPDATE, so that of many polls at once (in any number of web processes) exactly
+    one wins; the others show what is known."""
+    now = timezone.now()
+    claimed = (
+        scoped(PaymentOrder, business)
+        .filter(pk=order.pk)
+        .filter(Q(checked_at__isnull=True) | Q(checked_at__lte=now - PULL_PAUSE))
+        .update(checked_at=now)
+    )
+    return claimed == 1
 
 
 @bank_call

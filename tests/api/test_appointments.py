@@ -517,3 +517,14 @@ def test_missing_appointment_is_404(api_a, salon_a):
         ("POST", "/appointments/424242/cancel", None),
     ]:
         assert_error(api_a.send(method, path, body), 404, "not_found")
+
+
+def test_the_api_takes_the_same_days_as_the_forms():
+    import datetime
+
+    from navbat.api import schemas
+    from navbat.kit import forms as kit_forms
+
+    assert datetime.date(2000, 1, 1) == schemas.FIRST_DAY
+    assert datetime.date(2100, 12, 31) == schemas.LAST_DAY
+    assert schemas.FIRST_DAY is kit_forms.FIRST_DAY and schemas.LAST_DAY is kit_forms.LAST_DAY

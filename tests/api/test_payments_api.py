@@ -105,7 +105,7 @@ def test_no_connection_is_a_409(api_a, salon_a):
     body = assert_error(
         api_a.post(link_path(salon_a.appointments[0])), 409, "payments_not_connected"
     )
-    assert body["message"] == "Connect Uzum Bank to send payment links."
+    assert body["message"] == "Connect a bank to send payment links."
     assert PaymentLink.objects.count() == 0
 
 

@@ -161,16 +161,16 @@ def test_no_connection_hints_at_the_integration_and_creates_nothing(salon_a, log
     appointment = salon_a.appointments[0]
     page = text(client.get(window(appointment)))
     assert "payment-link-button" not in page
-    assert "Connect Uzum Bank to send payment links." in page
+    assert "Connect a bank to send payment links." in page
     assert 'href="/integrations/uzum/"' in page
 
     body = text(client.post(action(appointment), **HTMX))
     assert (
-        'id="payment-link-refusal">Connect Uzum Bank to send payment links. '
+        'id="payment-link-refusal">Connect a bank to send payment links. '
         '<a href="/integrations/uzum/">' in body
     )
     response = client.post(action(appointment), follow=True)
-    assert "Connect Uzum Bank to send payment links." in text(response)
+    assert "Connect a bank to send payment links." in text(response)
     assert PaymentLink.objects.count() == 0
 
 

@@ -31,7 +31,7 @@ def test_without_a_connection_there_is_no_link(salon_a):
     sent = services.send_payment_link(appointment=salon_a.appointments[0])
     assert (sent.link, sent.created, sent.connected) == (None, False, False)
     assert sent.refusal_code == selectors.LINK_NOT_CONNECTED
-    assert sent.refusal == "Connect Uzum Bank to send payment links."
+    assert sent.refusal == "Connect a bank to send payment links."
     assert PaymentLink.objects.filter(business=salon_a.business).count() == 0
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from navbat.booking.models import Appointment, Status
-from navbat.booking.services import ALLOWED_STATUS_CHANGES
+from navbat.booking.selectors import next_statuses
 from navbat.booking.states import ALLOWED, MACHINE
 from navbat.kit.errors import Refused
 from navbat.kit.states import NOT_ALLOWED, UNKNOWN_STATE
@@ -43,7 +43,11 @@ def fields(appointment: Appointment) -> dict:
 
 def test_the_table_is_exactly_the_documented_machine():
     assert MACHINE.pairs() == EXPECTED_LEGAL
-    assert ALLOWED_STATUS_CHANGES is ALLOWED  # what the window offers is the same table
+    # What the window offers is the same table, in the order of Status, with its labels.
+    for status in Status.values:
+        offered = next_statuses(memory_appointment(status))
+        assert {value for value, _label in offered} == ALLOWED[status]
+        assert offered == [(v, label) for v, label in Status.choices if v in ALLOWED[status]]
     assert (MACHINE.field, MACHINE.states, len(PAIRS)) == ("status", set(Status.values), 30)
 
 
@@ -83,3 +87,12 @@ def test_an_unknown_status_is_refused_by_its_name():
         "status": ["An appointment cannot go from “Booked” to “teleported”."]
     }
     assert appointment.status == Status.BOOKED
+
+
+def test_the_window_offers_the_moves_of_the_table():
+    assert next_statuses(memory_appointment(Status.CANCELLED)) == [
+        (Status.BOOKED, Status.BOOKED.label)
+    ]
+    assert next_statuses(memory_appointment(Status.COMPLETED)) == [
+        (Status.ARRIVED, Status.ARRIVED.label)
+    ]

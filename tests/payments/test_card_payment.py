@@ -1,5 +1,7 @@
 """Starting a card payment and recording it (services level, the sandbox bank in-process)."""
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
@@ -104,8 +106,9 @@ def counts():
 def test_without_a_connection_nothing_starts(salon_a, bank_in_process):
     link = link_of(salon_a)
     before = counts()
-    with pytest.raises(services.PaymentRefused, match="does not take card payments"):
+    with pytest.raises(services.PaymentRefused, match="does not take card payments") as refused:
         start(link)
+    assert refused.value.reason == "not_connected"
     assert counts() == before
 
 
@@ -114,8 +117,9 @@ def test_a_cancelled_appointment_cannot_be_paid(salon_a, connect_uzum):
     link = link_of(salon_a)
     cancel_appointment(appointment=salon_a.appointments[0])
     before = counts()
-    with pytest.raises(services.PaymentRefused, match="cancelled"):
+    with pytest.raises(services.PaymentRefused, match="cancelled") as refused:
         start(link)
+    assert refused.value.reason == "closed"
     assert counts() == before
 
 
@@ -126,8 +130,9 @@ def test_nothing_due_nothing_charged(salon_a, connect_uzum):
         appointment=salon_a.appointments[0], register_id=salon_a.cash.pk, amount=10_000_000
     )
     before = counts()
-    with pytest.raises(services.PaymentRefused, match="already paid"):
+    with pytest.raises(services.PaymentRefused, match="already paid") as refused:
         start(link)
+    assert refused.value.reason == "nothing_due"
     assert counts() == before
 
 
@@ -136,8 +141,9 @@ def test_card_payments_switched_off_on_the_connection(salon_a, connect_uzum):
     connection.card_payments = False
     connection.save()
     before = counts()
-    with pytest.raises(services.PaymentRefused):
+    with pytest.raises(services.PaymentRefused) as refused:
         start(link_of(salon_a))
+    assert refused.value.reason == "not_connected"
     assert counts() == before
 
 
@@ -277,3 +283,24 @@ def test_a_closed_uzum_register_still_receives_what_the_bank_paid(salon_a, conne
     bank.pay(order_id=order.bank_order_id, card_number=UZCARD, code="")
     services.refresh(order=order)
     assert Transaction.objects.filter(register=connection.register).count() == 2
+
+
+def test_one_claim_to_ask_the_bank_per_pause(salon_a, salon_b, connect_uzum):
+    """The waiting page's polls ask the bank through services.claim_pull: one UPDATE that
+    only one poll per pause wins, in the order's own business."""
+    connect_uzum(salon_a)
+    order = start(link_of(salon_a))
+    PaymentOrder.objects.filter(pk=order.pk).update(checked_at=None)
+
+    assert services.claim_pull(order=order, business=salon_b.business) is False
+    assert PaymentOrder.objects.get(pk=order.pk).checked_at is None
+    assert services.claim_pull(order=order, business=salon_a.business) is True
+    claimed_at = PaymentOrder.objects.get(pk=order.pk).checked_at
+    assert claimed_at is not None
+    assert services.claim_pull(order=order, business=salon_a.business) is False
+    assert PaymentOrder.objects.get(pk=order.pk).checked_at == claimed_at
+
+    long_ago = claimed_at - services.PULL_PAUSE - timedelta(seconds=1)
+    PaymentOrder.objects.filter(pk=order.pk).update(checked_at=long_ago)
+    assert services.claim_pull(order=order, business=salon_a.business) is True
+    assert PaymentOrder.objects.get(pk=order.pk).checked_at > claimed_at

@@ -111,6 +111,7 @@ def test_an_order_whose_session_is_ending_keeps_the_link(salon_a, connect_uzum):
         start(link)
 
     assert refused.value.messages == [_hold_message(salon_a, first)]
+    assert refused.value.reason == "holds_link"
     assert PaymentOrder.objects.count() == 1 and BankOrder.objects.count() == 1
 
 
@@ -128,6 +129,7 @@ def test_an_order_for_another_amount_keeps_the_link_until_it_ends(salon_a, conne
         start(link)
 
     assert refused.value.messages == [_hold_message(salon_a, first)]
+    assert refused.value.reason == "holds_link"
     assert PaymentOrder.objects.count() == 1 and BankOrder.objects.count() == 1
 
 
@@ -166,6 +168,7 @@ def test_an_order_left_half_started_keeps_the_link_without_waiting(
         start(link)
 
     assert refused.value.messages == [_hold_message(salon_a, first)]
+    assert refused.value.reason == "holds_link"
     assert PaymentOrder.objects.count() == 1 and BankOrder.objects.count() == 1
 
 

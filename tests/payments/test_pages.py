@@ -170,6 +170,10 @@ def test_reconciliation_is_for_owners_only(payments_a, salon_a, login):
     assert 'id="nav-reconciliation"' not in admin.get("/payments/").content.decode()
     owner = login(salon_a.owner)
     assert 'id="nav-reconciliation"' in owner.get("/payments/").content.decode()
+    # Provider-neutral words: the report is the same whichever bank the salon uses.
+    report = owner.get("/payments/reconciliation").content.decode()
+    assert "with what the bank says about them" in report
+    assert "what Uzum Bank says" not in report
 
 
 def test_check_now_lists_the_differences_of_this_business_and_changes_no_money(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from navbat.booking.services import LineInput, cancel_appointment, take_desk_payment
 from navbat.finance.models import Transaction, TransactionKind
 from navbat.kit.timeutil import to_local
+from navbat.payments import payables
 from navbat.payments import services as payments
 from navbat.payments.models import PaymentLink, PaymentOrder
 from navbat.uzum import clients
@@ -357,10 +358,28 @@ def test_a_paid_link_shows_the_receipt(client, salon_a, connect_uzum):
     page = text(client.get(page_url(link)))
     assert 'id="outcome-title">Payment completed successfully<' in page
     assert 'id="amount-paid">100 000 so\'m<' in page
+    assert "<dt>Appointment</dt>" in page  # the payable's own label
     assert "pay-card" not in page
     response = client.post(card_url(link))
     assert 'id="pay-error">This is already paid.<' in text(response)
     assert PaymentOrder.objects.count() == 0
+
+
+def test_the_receipt_names_what_was_paid_by_the_payables_label(
+    client, salon_a, connect_uzum, monkeypatch
+):
+    """payments does not know what an appointment is: the receipt says what its payable
+    kind calls itself."""
+    connect_uzum(salon_a)
+    link = link_of(salon_a)
+    monkeypatch.setattr(payables.get(link.payable_kind), "label", "Visit")
+    take_desk_payment(
+        appointment=salon_a.appointments[0], register_id=salon_a.cash.pk, amount=10_000_000
+    )
+    page = text(client.get(page_url(link)))
+    assert 'id="outcome-title">Payment completed successfully<' in page
+    assert "<dt>Visit</dt>" in page
+    assert "<dt>Appointment</dt>" not in page
 
 
 def test_a_declined_card_shows_the_reason_and_try_again(client, salon_a, connect_uzum):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
+from django.conf import settings
 
 from navbat.uzum.checkout import (
     ERRORS_BY_CODE,
@@ -44,6 +45,7 @@ from navbat.uzum.checkout import (
     content_language,
     error_for,
 )
+from navbat.uzum.services import default_checkout_url
 
 BASE = "https://bank.example/sandbox/uzum/checkout"
 TERMINAL = "0b7c2a8e-3f9d-4a54-9d5e-2b9b6c1e8f10"
@@ -764,9 +766,11 @@ def test_repr_masks_the_api_key():
 
 
 def test_trailing_slashes_and_base_urls_per_connection():
-    assert base_url_for("sandbox", public_root="https://navbat.example/") == (
-        "https://navbat.example/sandbox/uzum/checkout"
+    assert default_checkout_url("sandbox") == (
+        settings.NAVBAT_PUBLIC_URL + "/sandbox/uzum/checkout"
     )
+    assert default_checkout_url("test") == TEST_BASE_URL
+    assert default_checkout_url("production") == PRODUCTION_BASE_URL
     assert base_url_for("test") == TEST_BASE_URL == "https://test-chk-api.uzumcheckout.uz"
     assert base_url_for("production") == PRODUCTION_BASE_URL
     assert PRODUCTION_BASE_URL == "https://checkout-key.inplat-tech.com"

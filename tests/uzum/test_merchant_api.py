@@ -525,6 +525,7 @@ def test_an_app_transaction_under_way_refuses_a_card_payment(salon_a, app, link)
     assert refused.value.messages == [
         "A payment in the Uzum Bank app is under way. Wait a minute and reload the page."
     ]
+    assert refused.value.reason == "busy"
     assert snapshot(salon_a.business) == before
     assert list(PaymentOrder.objects.filter(link=link).values_list("method", flat=True)) == [
         Method.APP

@@ -37,7 +37,6 @@ from .errors import (
 from .types import (
     CURRENCY_UZS,
     PRODUCTION_BASE_URL,
-    SANDBOX_PATH,
     TEST_BASE_URL,
     CardType,
     Cart,
@@ -64,7 +63,6 @@ __all__ = [
     "CURRENCY_UZS",
     "ERRORS_BY_CODE",
     "PRODUCTION_BASE_URL",
-    "SANDBOX_PATH",
     "TEST_BASE_URL",
     "AuthenticationFailed",
     "BankTimeout",

@@ -133,8 +133,9 @@ def _uuid(value: uuid.UUID | str, name: str) -> uuid.UUID:
 class CheckoutClient:
     """A typed client of Uzum Bank's Checkout API for one terminal.
 
-    ``base_url`` is the connection's host (``types.base_url_for``): the built-in sandbox
-    ``<public root>/sandbox/uzum/checkout``, Uzum's test host or production. ``transport``
+    ``base_url`` is the connection's host: Uzum's test host or production
+    (``types.base_url_for``), or the built-in sandbox ``<public root>/sandbox/uzum/checkout``
+    (``uzum.services.default_checkout_url``). ``transport``
     (an ``httpx.BaseTransport``) or a whole ``http_client`` may be injected; a client made
     here is closed by :meth:`close` (or ``with``). With ``allowed_hosts`` the base URL must
     be https on one of them, or :class:`HostNotAllowed` is raised before anything is sent."""

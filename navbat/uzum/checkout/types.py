@@ -22,7 +22,6 @@ LANGUAGES = {"ru": "ru-RU", "uz": "uz-UZ", "en": "en-EN"}
 # Where the Checkout API lives, per connection (paths are ``/api/v1/...`` under these).
 TEST_BASE_URL = "https://test-chk-api.uzumcheckout.uz"
 PRODUCTION_BASE_URL = "https://checkout-key.inplat-tech.com"
-SANDBOX_PATH = "/sandbox/uzum/checkout"
 
 BANK_TIMEZONE = ZoneInfo("Asia/Tashkent")
 
@@ -33,14 +32,12 @@ class Environment(enum.StrEnum):
     PRODUCTION = "production"
 
 
-def base_url_for(environment: Environment | str, *, public_root: str = "") -> str:
-    """The base URL of a connection: the built-in sandbox (under navbat's public root URL),
-    Uzum's test host, or production."""
+def base_url_for(environment: Environment | str) -> str:
+    """The base URL of a connection on Uzum's test host or production. The built-in
+    sandbox has no fixed address: navbat reverses its URL (uzum.services.default_checkout_url)."""
     environment = Environment(environment)
     if environment is Environment.SANDBOX:
-        if not public_root:
-            raise ValueError("the sandbox needs navbat's public root URL")
-        return public_root.rstrip("/") + SANDBOX_PATH
+        raise ValueError("the sandbox's address is its URL here, not a bank host")
     if environment is Environment.TEST:
         return TEST_BASE_URL
     return PRODUCTION_BASE_URL
