@@ -1,6 +1,7 @@
 """Reconciliation (F8): pending orders are asked about with a growing interval and expire
 after the bank's session; the daily check lists differences and never changes money."""
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -133,11 +134,15 @@ def test_a_bank_down_before_the_deadline_changes_nothing_but_the_next_check(salo
     bank.pay(order_id=order.bank_order_id, card_number=UZCARD)
     bank_down(connection)
     order = rewind(order, 61)
+    started = timezone.now()
     assert run_due(CHECK_JOB) == 1
+    # The next check is a minute after the check ran: on a loaded machine the job itself
+    # may start a second or two after the order's rewound clock said 61 s.
+    running = math.ceil((timezone.now() - started).total_seconds())
     order.refresh_from_db()
     assert (order.state, order.paid_amount) == (State.PENDING, 0)
     assert books(salon_a.business)["transactions"] == {}
-    assert offsets(order, order.next_check_at)[0] in (121, 122)  # about a minute later
+    assert 121 <= offsets(order, order.next_check_at)[0] <= 122 + running
 
     bank_down(connection, False)
     order = rewind(order, 70)
