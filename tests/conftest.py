@@ -222,6 +222,8 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
         if seed.is_transactional(item):
             item.add_marker(pytest.mark.transactional)
+        if "client" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.pages)
 
 
 @pytest.hookimpl(tryfirst=True)
