@@ -29,9 +29,15 @@ def connect_sandbox_terminal(*, live_server, salon, checkout_root: str | None = 
         api_key=terminal.api_key,
         author=salon.owner,
     )
-    base = f"{live_server.url}/uzum/checkout/{connection.public_id}"
+    point_callbacks_at(terminal, root=live_server.url, connection=connection)
+    return connection
+
+
+def point_callbacks_at(terminal, *, root: str, connection) -> None:
+    """The sandbox terminal's three callbacks sent to ``connection``'s addresses on ``root``
+    (the live server), as a salon gives them to the bank's manager."""
+    base = f"{root}/uzum/checkout/{connection.public_id}"
     terminal.payment_callback_url = f"{base}/callback"
     terminal.event_callback_url = f"{base}/event"
     terminal.receipt_callback_url = f"{base}/receipt"
     terminal.save()
-    return connection

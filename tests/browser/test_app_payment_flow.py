@@ -15,7 +15,7 @@ from navbat.payments.models import PaymentOrder
 from navbat.uzum import services as uzum
 from navbat.uzum.models import MerchantTransaction
 from navbat.uzum_sandbox.models import AppTransaction, MerchantService, Terminal
-from tests.browser.session import log_in
+from tests.browser.session import log_in, point_callbacks_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,11 +60,7 @@ def connected(live_server, salon_a, settings):
         public_id=public_id,
         author=salon_a.owner,
     )
-    base = f"{live_server.url}/uzum/checkout/{connection.public_id}"
-    terminal.payment_callback_url = f"{base}/callback"
-    terminal.event_callback_url = f"{base}/event"
-    terminal.receipt_callback_url = f"{base}/receipt"
-    terminal.save()
+    point_callbacks_at(terminal, root=live_server.url, connection=connection)
     return connection
 
 
