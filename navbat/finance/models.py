@@ -85,6 +85,8 @@ class TransactionKind(models.TextChoices):
     REFUND = "refund", _("Refund")
     # The bank's commission on a payment: an expense that does not touch what the client paid.
     BANK_FEE = "bank_fee", _("Bank fee")
+    # The bank's commission given back with a refund (per the fee schedule's setting).
+    FEE_RETURN = "fee_return", _("Bank fee returned")
     OTHER_INCOME = "other_income", _("Other income")
     OTHER_EXPENSE = "other_expense", _("Other expense")
 
@@ -93,6 +95,7 @@ KIND_DIRECTION = {
     TransactionKind.SALE_PAYMENT: Direction.INCOME,
     TransactionKind.REFUND: Direction.EXPENSE,
     TransactionKind.BANK_FEE: Direction.EXPENSE,
+    TransactionKind.FEE_RETURN: Direction.INCOME,
     TransactionKind.OTHER_INCOME: Direction.INCOME,
     TransactionKind.OTHER_EXPENSE: Direction.EXPENSE,
 }
@@ -157,6 +160,15 @@ class FeeSchedule(TenantModel):
     """The bank's commission on payments, as dated rates per card kind."""
 
     name = models.CharField(_("name"), max_length=100)
+    # Whether the bank gives its fee back when money is returned. Uzum does not publish it;
+    # the defaults: kept on a refund of a completed payment, returned when a payment is
+    # reversed (taken back whole before it settled, or by the bank itself).
+    fee_returned_on_refund = models.BooleanField(
+        _("the bank returns its fee on refunds"), default=False
+    )
+    fee_returned_on_reversal = models.BooleanField(
+        _("the bank returns its fee on reversals"), default=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

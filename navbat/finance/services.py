@@ -158,7 +158,7 @@ def record_sale_payment(
 
 REVERSING_KIND = {
     TransactionKind.SALE_PAYMENT: TransactionKind.REFUND,
-    TransactionKind.BANK_FEE: TransactionKind.OTHER_INCOME,
+    TransactionKind.BANK_FEE: TransactionKind.FEE_RETURN,
     TransactionKind.OTHER_INCOME: TransactionKind.OTHER_EXPENSE,
     TransactionKind.OTHER_EXPENSE: TransactionKind.OTHER_INCOME,
 }

@@ -12,16 +12,13 @@ from enum import StrEnum
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from navbat.finance import services as finance
 from navbat.kit.errors import Refused
 
 from . import locks, payables, providers
 from .models import Method, PaymentLink, PaymentOrder, State
 from .selectors import holding_orders
 from .services import new_order
-from .states import transition
 
 
 class Refusal(StrEnum):
@@ -107,27 +104,11 @@ def still_payable(*, order_id: int) -> None:
 
 
 def reverse_paid(*, order_id: int) -> PaymentOrder:
-    """The bank took a paid payment back in full: its income and its fee are reversed in
-    the books (once, whatever repeats), and the order reads refunded."""
+    """The bank took a paid payment back in full: booked as a refund by the bank
+    (``refunds.book_bank_reversal``: once, whatever repeats; refused when part of it was
+    already given back from a register)."""
+    from .refunds import book_bank_reversal
+
     with transaction.atomic():
-        order = locks.lock_order(pk=order_id)
-        if order.state == State.REFUNDED:
-            return order
-        note = _("Payment %(reference)s taken back by the bank") % {
-            "reference": order.reference[:8]
-        }
-        for original, key in ((order.income, "reversal"), (order.fee, "fee-reversal")):
-            if original is not None:
-                finance.reverse_transaction(
-                    original=original,
-                    note=note,
-                    idempotency_key=f"{key}:{order.reference}",
-                    bank_settlement=True,
-                )
-        transition(
-            order=order,
-            to=State.REFUNDED,
-            refunded_amount=order.paid_amount,
-            failure_reason=note[:300],
-        )
-        return order
+        book_bank_reversal(order_id=order_id)
+        return PaymentOrder.objects.select_related("business").get(pk=order_id)

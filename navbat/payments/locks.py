@@ -11,7 +11,9 @@ paths can wait for each other but never in a circle (a deadlock):
    press (``services._open_or_new``), an app reservation (``app_payments.reserve``) and the
    last look before an app payment is taken (``app_payments.still_payable``).
 4. ``payments.PaymentOrder`` (:func:`lock_order`): applying the bank's word, giving up, a
-   reconciliation step, a reversal.
+   reconciliation step, a refund or a reversal.
+   ``payments.Refund`` (:func:`lock_refund`): applying the bank's word about a refund,
+   always after its order.
 5. ``booking.Appointment``: the payable's hook when its order is paid (``on_paid``); the
    booking services lock it alone, or before 6.
 6. ``salons.Specialist``: a booking's time (``booking.services``).
@@ -28,7 +30,7 @@ all of a salon's payments, and a join to the order would take the order before t
 SQLite ignores row locks (its IMMEDIATE transactions hold the database's write lock).
 """
 
-from .models import PaymentLink, PaymentOrder
+from .models import PaymentLink, PaymentOrder, Refund
 
 # The order above, as model labels (tests/payments/test_locks.py holds each path to it).
 LOCK_ORDER = (
@@ -36,6 +38,7 @@ LOCK_ORDER = (
     "uzum.MerchantTransaction",
     "payments.PaymentLink",
     "payments.PaymentOrder",
+    "payments.Refund",
     "booking.Appointment",
     "salons.Specialist",
     "finance.Transaction",
@@ -51,3 +54,8 @@ def lock_link(*, pk: int) -> PaymentLink:
 def lock_order(*, pk: int) -> PaymentOrder:
     """The order, locked (its business read with it, not locked)."""
     return PaymentOrder.objects.select_for_update(of=SELF).select_related("business").get(pk=pk)
+
+
+def lock_refund(*, pk: int) -> Refund:
+    """The refund, locked; its order is locked first (:data:`LOCK_ORDER`)."""
+    return Refund.objects.select_for_update(of=SELF).select_related("business").get(pk=pk)

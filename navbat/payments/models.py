@@ -93,7 +93,9 @@ class PaymentOrder(TenantModel):
     language = models.CharField(max_length=8, default="uz")
     # What the bank said once it was paid.
     paid_amount = models.BigIntegerField(default=0)
+    # Given back and done (payments.refunds), and of the fee what the bank returned with it.
     refunded_amount = models.BigIntegerField(default=0)
+    fee_returned_amount = models.BigIntegerField(default=0)
     card_kind = models.CharField(max_length=16, choices=CardKind.choices, blank=True)
     card_scheme = models.CharField(max_length=32, blank=True)
     masked_pan = models.CharField(max_length=32, blank=True)
@@ -108,6 +110,14 @@ class PaymentOrder(TenantModel):
         "finance.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     failure_reason = models.CharField(max_length=300, blank=True)
+    # What was sold, as the payable said when the order was made (payables.PayableLine as
+    # dicts): a fiscal refund must name the purchase's own items, whatever changed since.
+    lines = models.JSONField(default=list, blank=True)
+    # Paid after another payment of the same link had already paid for it: the money is
+    # kept in the books and given back (payments.duplicates).
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -180,3 +190,84 @@ class Difference(TenantModel):
                 fields=["order", "found_on", "what"], name="one_difference_per_day"
             ),
         ]
+
+
+class RefundState(models.TextChoices):
+    # Stored with its operation key; the bank is being called (or is about to be).
+    REQUESTED = "requested", _("Requested")
+    # The bank took it and has not finished, or its answer was lost and is being settled.
+    AT_BANK = "at_bank", _("At the bank")
+    DONE = "done", _("Refunded")
+    # Nothing moved: the bank refused, or never received it. A new refund may be asked.
+    FAILED = "failed", _("Failed")
+
+
+class RefundRoute(models.TextChoices):
+    # The provider sends the money back to the card (Checkout refund or reverse).
+    BANK = "bank", _("Back to the card through the bank")
+    # The salon gives it back from one of its registers (cash, card terminal).
+    REGISTER = "register", _("From a register")
+    # The bank took a payment of its app back (the Merchant API's reversal).
+    BANK_REVERSAL = "bank_reversal", _("Reversed by the bank")
+
+
+class Refund(TenantModel):
+    """Money given back for one paid order. Its ``operation_key`` is the idempotency key the
+    provider is called with: stored (committed) before the call, the same on every retry."""
+
+    order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.BigIntegerField(_("amount"))
+    reason = models.CharField(_("reason"), max_length=300)
+    route = models.CharField(max_length=16, choices=RefundRoute.choices)
+    state = models.CharField(
+        _("state"), max_length=16, choices=RefundState.choices, default=RefundState.REQUESTED
+    )
+    # Where the money leaves from: the provider's register, or the salon's own register.
+    register = models.ForeignKey("finance.CashRegister", on_delete=models.PROTECT, related_name="+")
+    operation_key = models.UUIDField(unique=True)
+    bank_operation = models.CharField(max_length=16, blank=True)  # "refund" or "reverse"
+    bank_operation_id = models.CharField(max_length=64, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    # Made by navbat itself (a duplicate payment given back), not by a person.
+    automatic = models.BooleanField(default=False)
+    # The JSON API's Idempotency-Key and a digest of what was asked with it.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
+    request_digest = models.CharField(max_length=64, blank=True, default="")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    transaction = models.OneToOneField(
+        "finance.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    fee_return = models.OneToOneField(
+        "finance.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    fee_returned_amount = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    checks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0) & models.Q(amount__lte=MAX_AMOUNT_TIYIN),
+                name="refund_amount_in_range",
+            ),
+            # One refund at a time per payment: a second waits until the first is settled.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=models.Q(state__in=["requested", "at_bank"]),
+                name="one_refund_in_flight_per_payment",
+            ),
+            models.UniqueConstraint(
+                fields=["business", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="refund_idempotency_key_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} −{self.amount}"

@@ -72,6 +72,18 @@ class BankView:
 
 
 @dataclass(frozen=True)
+class RefundOutcome:
+    """What the provider says of one refund. ``state`` is a payments RefundState: done,
+    at_bank (taken, not finished) or failed (nothing moved). ``operation`` is what the bank
+    was asked to do ("refund" or "reverse"): whether the fee comes back depends on it."""
+
+    state: str
+    operation: str = ""
+    operation_id: str = ""
+    failure_reason: str = ""
+
+
+@dataclass(frozen=True)
 class SettingsPage:
     """Where a salon connects a provider (its integrations page), and what to call it."""
 
@@ -139,6 +151,21 @@ class Provider(Protocol):
 
     def fetch(self, *, order) -> BankView:
         """Ask the bank about an order it knows (``order.bank_order_id`` is set)."""
+
+    def refund_refusal(self, *, order, amount: int) -> str:
+        """Why the provider cannot send ``amount`` of ``order`` back to the client, said
+        before any call ("" when it can): a method with no refund call (the bank's app),
+        a partial refund a fiscal terminal cannot express."""
+
+    def refund(self, *, order, refund) -> RefundOutcome:
+        """Send ``refund.amount`` of ``order`` back, with ``refund.operation_key`` as the
+        idempotency key (stored before this call; the same on every retry). Raises
+        ProviderUnavailable when the answer was lost (the bank may have done it):
+        :meth:`refund_state` settles it."""
+
+    def refund_state(self, *, order, refund) -> RefundOutcome:
+        """What became of a refund whose answer was lost or not final, read from the bank
+        (never by sending it again under a new key). Raises ProviderUnavailable."""
 
     def app_link(self, *, account: Account, code: str, amount: int, return_url: str) -> str:
         """Where the client pays ``amount`` for the link ``code`` in the bank's app, or ""

@@ -10,6 +10,7 @@ import logging
 import secrets
 import time
 import uuid
+from dataclasses import asdict
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -322,6 +323,7 @@ def new_order(
         method=method,
         amount=amount,
         reference=str(uuid.uuid4()),
+        lines=[asdict(line) for line in view.lines],
         **fields,
     )
 

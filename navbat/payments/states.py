@@ -13,7 +13,7 @@ from django.utils import timezone
 from navbat.kit.states import Machine
 
 from . import payables
-from .models import PaymentOrder, State
+from .models import PaymentOrder, Refund, RefundState, State
 
 ALLOWED: dict[str, frozenset[str]] = {
     State.CREATED: frozenset(
@@ -68,4 +68,60 @@ def transition(*, order: PaymentOrder, to: str, **changes) -> bool:
         getattr(payables.get(order.payable_kind), hook)(
             business=order.business, payable_id=order.payable_id, order=order
         )
+    return True
+
+
+def refunded_state(order: PaymentOrder) -> str:
+    """What a paid order reads once ``order.refunded_amount`` of it is given back."""
+    if order.refunded_amount <= 0:
+        return State.PAID
+    if order.refunded_amount >= order.paid_amount:
+        return State.REFUNDED
+    return State.PARTLY_REFUNDED
+
+
+def book_refund(*, order: PaymentOrder, amount: int, fee_returned: int, **changes) -> None:
+    """A refund of ``amount`` (with ``fee_returned`` of the bank's fee) is done: the order
+    (locked by the caller) counts it and moves on — paid → partly refunded → refunded. A
+    second partial refund keeps the state; the payable hears of every refund all the same."""
+    order.refunded_amount += amount
+    order.fee_returned_amount += fee_returned
+    to = refunded_state(order)
+    if to == order.state:
+        MACHINE.check(order.state, to)  # only a settled order's refunds are counted
+        for name, value in changes.items():
+            setattr(order, name, value)
+        order.updated_at = timezone.now()
+        order.save()
+        payables.get(order.payable_kind).on_refunded(
+            business=order.business, payable_id=order.payable_id, order=order
+        )
+        return
+    transition(order=order, to=to, **changes)
+
+
+# A refund: requested (stored with its operation key) → at the bank → done or failed. A
+# refund from a register is done at once; one the bank refused outright fails from
+# requested. Done and failed are final: a failed refund moved nothing, and is asked again
+# as a new refund with a new key.
+REFUND_MOVES: dict[str, frozenset[str]] = {
+    RefundState.REQUESTED: frozenset({RefundState.AT_BANK, RefundState.DONE, RefundState.FAILED}),
+    RefundState.AT_BANK: frozenset({RefundState.DONE, RefundState.FAILED}),
+    RefundState.DONE: frozenset(),
+    RefundState.FAILED: frozenset(),
+}
+
+REFUND_MACHINE = Machine(name="refund", field="state", moves=REFUND_MOVES)
+REFUND_IN_FLIGHT = frozenset({RefundState.REQUESTED, RefundState.AT_BANK})
+
+
+def refund_transition(*, refund: Refund, to: str, **changes) -> bool:
+    """Move ``refund`` (its order locked by the caller) to ``to`` and save it; False for a
+    repeat. Raises ``Refused`` for an illegal move."""
+    if not REFUND_MACHINE.move(refund, to, **changes):
+        return False
+    if to not in REFUND_IN_FLIGHT:
+        refund.next_check_at = None
+    refund.updated_at = timezone.now()
+    refund.save()
     return True

@@ -12,6 +12,15 @@ def check_payment(context, order_id: int) -> None:
     check_pending(order_id=order_id, scheduled_for=context.task_result.task.run_after)
 
 
+@task(takes_context=True)
+def check_refund(context, refund_id: int) -> None:
+    """Ask the bank what became of a refund still at the bank; reschedules itself until the
+    refund is done or failed (:func:`navbat.payments.refunds.settle`)."""
+    from .refunds import settle
+
+    settle(refund_id=refund_id, scheduled_for=context.task_result.task.run_after)
+
+
 @task()
 def daily_reconciliation() -> None:
     """Hold the last days' payments against the bank; list differences, change no money.

@@ -22,6 +22,7 @@ from navbat.payments.providers import (
     Presentation,
     ProviderError,
     ProviderUnavailable,
+    RefundOutcome,
     SettingsPage,
     Started,
 )
@@ -98,7 +99,7 @@ def bank_view(status: OrderStatus) -> BankView:
     )
 
 
-def _cart(*, order, connection: Connection, lines: tuple[PayableLine, ...]) -> Cart:
+def fiscal_cart(*, order, connection: Connection, lines: tuple[PayableLine, ...]) -> Cart:
     items = []
     for line in lines:
         if not line.ikpu_code or not line.package_code:
@@ -192,7 +193,7 @@ class UzumProvider:
             failure_url=failure_url,
             payment_details=description[:1024] or None,
             session_timeout_secs=min(max(connection.session_timeout_secs, 600), 1800),
-            cart=_cart(order=order, connection=connection, lines=cart)
+            cart=fiscal_cart(order=order, connection=connection, lines=cart)
             if connection.auto_fiscal
             else None,
         )
@@ -228,6 +229,21 @@ class UzumProvider:
         return self.fetch_bank_order(
             connection=_connection(order), bank_order_id=order.bank_order_id
         )
+
+    def refund_refusal(self, *, order, amount: int) -> str:
+        from . import refunds
+
+        return refunds.refund_refusal(order=order, amount=amount)
+
+    def refund(self, *, order, refund) -> RefundOutcome:
+        from . import refunds
+
+        return refunds.refund(order=order, refund=refund)
+
+    def refund_state(self, *, order, refund) -> RefundOutcome:
+        from . import refunds
+
+        return refunds.refund_state(order=order, refund=refund)
 
     def app_link(self, *, account: Account, code: str, amount: int, return_url: str) -> str:
         # The page has just read the connection to build ``account``: no second read.

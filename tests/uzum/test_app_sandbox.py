@@ -299,7 +299,7 @@ def test_an_operator_reverse_from_the_sandbox_refunds_the_order(shop, client):
         (TransactionKind.SALE_PAYMENT, HAIRCUT),
         (TransactionKind.BANK_FEE, CARD_FEE),
         (TransactionKind.REFUND, HAIRCUT),
-        (TransactionKind.OTHER_INCOME, CARD_FEE),
+        (TransactionKind.FEE_RETURN, CARD_FEE),
     ]
     refund, fee_back = Transaction.objects.filter(document=link.document).order_by("id")[2:]
     assert (refund.reverses_id, fee_back.reverses_id) == (order.income_id, order.fee_id)
@@ -316,7 +316,7 @@ def test_an_operator_reverse_from_the_sandbox_refunds_the_order(shop, client):
         (TransactionKind.SALE_PAYMENT, HAIRCUT),
         (TransactionKind.BANK_FEE, CARD_FEE),
         (TransactionKind.REFUND, HAIRCUT),
-        (TransactionKind.OTHER_INCOME, CARD_FEE),
+        (TransactionKind.FEE_RETURN, CARD_FEE),
     ]
     order.refresh_from_db()
     assert (order.state, order.refunded_amount) == (State.REFUNDED, HAIRCUT)

@@ -299,7 +299,7 @@ def test_confirm_then_reverse_reverses_the_income_and_the_fee(salon_a, app, link
         (TransactionKind.SALE_PAYMENT, DUE),
         (TransactionKind.BANK_FEE, UZCARD_FEE),
         (TransactionKind.REFUND, DUE),
-        (TransactionKind.OTHER_INCOME, UZCARD_FEE),
+        (TransactionKind.FEE_RETURN, UZCARD_FEE),
     ]
     income, fee, refund, fee_back = rows
     assert (refund.reverses_id, fee_back.reverses_id) == (income.pk, fee.pk)

@@ -244,12 +244,12 @@ def test_twenty_reverses_at_once_reverse_the_payment_once(salon_a, live_server, 
     )
     assert kinds_of(link.document) == [
         (TransactionKind.BANK_FEE, UZCARD_FEE),
-        (TransactionKind.OTHER_INCOME, UZCARD_FEE),
+        (TransactionKind.FEE_RETURN, UZCARD_FEE),
         (TransactionKind.REFUND, HAIRCUT),
         (TransactionKind.SALE_PAYMENT, HAIRCUT),
     ]
     refund = Transaction.objects.get(document=link.document, kind=TransactionKind.REFUND)
-    fee_back = Transaction.objects.get(document=link.document, kind=TransactionKind.OTHER_INCOME)
+    fee_back = Transaction.objects.get(document=link.document, kind=TransactionKind.FEE_RETURN)
     assert (refund.reverses_id, fee_back.reverses_id) == (order.income_id, order.fee_id)
     tx = MerchantTransaction.objects.get(trans_id=trans_id)
     assert tx.state == TransactionState.REVERSED

@@ -23,6 +23,7 @@ from navbat.payments.app_payments import AppPaymentRefused, Refusal
 from navbat.payments.models import State
 from navbat.payments.payables import PayableView
 from navbat.payments.providers import BankView
+from navbat.payments.refunds import RefundConflict
 from navbat.payments.services import apply_bank_view
 
 from ..models import Connection, MerchantTransaction, TransactionState
@@ -302,11 +303,12 @@ def reverse(*, connection: Connection, request: Request) -> dict:
             )
             if view is not None and view.delivered:
                 raise MerchantError(Code.CANNOT_REVERSE, "the service was given")
-            if tx.order.state != State.PAID:
-                # Part of it was already given back another way: a full reversal would
-                # give it twice.
-                raise MerchantError(Code.CANNOT_REVERSE, f"the payment is {tx.order.state}")
-            app_payments.reverse_paid(order_id=tx.order_id)
+            try:
+                app_payments.reverse_paid(order_id=tx.order_id)
+            except RefundConflict as error:
+                # Part of it was already given back another way (from a register): a full
+                # reversal would give it twice.
+                raise MerchantError(Code.CANNOT_REVERSE, error.reason) from error
         else:
             _release(tx, State.CANCELLED, _("The payment was cancelled in the Uzum Bank app."))
         MACHINE.move(tx, TransactionState.REVERSED, reversed_at=now)
