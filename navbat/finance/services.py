@@ -5,7 +5,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from navbat.kit.money import MAX_AMOUNT_TIYIN
+from navbat.kit.errors import Conflict
+from navbat.kit.money import MAX_AMOUNT_TIYIN, format_money
 from navbat.kit.tenancy import scoped
 
 from .models import (
@@ -69,6 +70,7 @@ def record_transaction(
     note: str = "",
     occurred_at=None,
     reverses: Transaction | None = None,
+    refund_of: Transaction | None = None,
     idempotency_key: str = "",
     bank_settlement: bool = False,
 ) -> Transaction:
@@ -107,6 +109,7 @@ def record_transaction(
         note=note[:300],
         occurred_at=occurred_at or timezone.now(),
         reverses=reverses,
+        refund_of=refund_of,
         idempotency_key=idempotency_key[:64],
     )
     try:
@@ -201,6 +204,63 @@ def reverse_transaction(
         reverses=locked,
         idempotency_key=idempotency_key,
         bank_settlement=bank_settlement,
+    )
+
+
+def refundable_of(original: Transaction) -> int:
+    """What is left to give back of a payment taken at the desk."""
+    if original.kind != TransactionKind.SALE_PAYMENT or hasattr(original, "reversed_by"):
+        return 0
+    given = sum(original.refunds.values_list("amount", flat=True))
+    return max(original.amount - given, 0)
+
+
+@transaction.atomic
+def refund_desk_payment(
+    *, original: Transaction, amount: int, reason: str, author=None, idempotency_key: str = ""
+) -> Transaction:
+    """Give back ``amount`` of a payment taken at the desk, from the register it was taken
+    into: a refund transaction linked to it, never more than is left of it. Online payments
+    are refunded through their payment (``payments.refunds``), which knows the bank."""
+    locked = (
+        Transaction.objects.select_for_update(of=("self",))
+        .select_related("register", "business", "document")
+        .get(pk=original.pk)
+    )
+    if idempotency_key:
+        earlier = (
+            scoped(Transaction, locked.business)
+            .filter(idempotency_key=idempotency_key, refund_of=locked)
+            .first()
+        )
+        if earlier is not None:
+            return earlier
+    if locked.kind != TransactionKind.SALE_PAYMENT or locked.reverses_id is not None:
+        raise ValidationError(_("Only a payment can be refunded."))
+    if locked.register.kind == RegisterKind.ONLINE:
+        raise ValidationError(_("An online payment is refunded from the payment itself."))
+    if not locked.register.is_active:
+        raise ValidationError({"register": _("This register is closed.")})
+    left = refundable_of(locked)
+    if left <= 0:
+        raise Conflict(_("This payment is already refunded in full."), code="nothing_left")
+    if isinstance(amount, int) and not isinstance(amount, bool) and amount > left:
+        raise Conflict(
+            _("At most %(amount)s can be refunded.") % {"amount": format_money(left)},
+            code="too_much",
+        )
+    note = _("Refund: %(reason)s") % {"reason": reason} if reason else _("Refund")
+    return record_transaction(
+        business=locked.business,
+        register=locked.register,
+        kind=TransactionKind.REFUND,
+        amount=amount,
+        document=locked.document,
+        client=locked.client,
+        author=author,
+        note=note,
+        refund_of=locked,
+        idempotency_key=idempotency_key,
     )
 
 
