@@ -32,23 +32,30 @@ class BankError(Exception):
         self.message = message
 
 
-# Codes this sandbox answers with (uzum-bank.md §1; names ours where Uzum gives none).
+# Codes this sandbox answers with, all from the table of uzum-bank.md §1 (names ours).
+# What the real bank answers to a wrong X-Terminal-Id / X-API-Key is unknown; adopted: 1006
+# "insufficient rights", the same for an unknown terminal and a wrong key (the table's 3001
+# "terminal not found" would tell a caller which terminal ids exist).
+AUTH_FAILED = 1006
 VALIDATION = 2000
 INVALID_STATE = 3000
 NOT_PAID_TWO_STEP = 3002
 PAY_TYPE_NOT_ALLOWED = 3004
 ORDER_NOT_FOUND = 3005
+BINDING_NOT_FOUND = 3006
+REVERSE_AMOUNT = 3019
 REFUND_TOO_LARGE = 3021
 ORDER_NUMBER_TAKEN = 3027
 OPERATION_ID_REUSED = 3028
 COMPLETE_ON_ONE_STEP = 3030
+OPERATION_NOT_FOUND = 3035
 REVERSE_ON_ONE_STEP = 3036
+NOT_SET_UP = 3037  # "required terminal settings missing": what the sandbox does not offer
 SESSION_EXPIRED = 3041
 CART_REQUIRED = 3045
 CART_PRODUCT_UNKNOWN = 3046
 CART_NOT_ALLOWED = 3058
 CART_TOTAL_MISMATCH = 3059
-AUTH_FAILED = 4001
 
 
 def _rrn() -> str:
@@ -321,8 +328,10 @@ def reverse(*, terminal: Terminal, order_id, amount: int, key: str) -> Operation
             raise BankError(SESSION_EXPIRED, "Payment session has expired")
         if order.status != OrderStatus.AUTHORIZED:
             raise BankError(INVALID_STATE, f"Order is {order.status}")
+        # Whether Uzum reverses part of an authorised amount is unknown; adopted: only the
+        # whole of it (a complete of less releases the rest instead).
         if amount != order.authorized_amount:
-            raise BankError(VALIDATION, "amount must equal the authorized amount")
+            raise BankError(REVERSE_AMOUNT, "amount must equal the authorized amount")
         order.status = OrderStatus.REVERSED
         order.reversed_amount = amount
         order.save()

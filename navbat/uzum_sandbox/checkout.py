@@ -3,14 +3,19 @@
 Exactly the protocol of uzum-bank.md §1: every call POST JSON with ``X-Terminal-Id`` and
 ``X-API-Key``; every answer HTTP 200 with ``{"errorCode", "message", "result"}``; request
 rules answered with 2000 and a message naming the field; ``X-Operation-Id`` makes complete,
-reverse and refund idempotent. The rules of the order live in ``bank.py``; this module
-checks the request, authenticates it, applies the fault switches (``faults.py``) and
-shapes the answer. Each call runs in its own transaction (committed before any
-``work_then_timeout`` pause).
+reverse and refund idempotent. A wrong terminal id or API key answers 1006 (the bank's own
+answer is unknown; adopted from the table); a path the bank does not have answers HTTP 403;
+the endpoints navbat does not use answer the envelope with a code of the table. A localhost
+or private successUrl/failureUrl marks the order (shown on the dashboard), or is refused
+with 2000 on a terminal created with ``"strictUrls": true``. The rules of the order live in
+``bank.py``; this module checks the request, authenticates it, applies the fault switches
+(``faults.py``) and shapes the answer. Each call runs in its own transaction (committed
+before any ``work_then_timeout`` pause).
 """
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import uuid
 from collections.abc import Callable
@@ -38,7 +43,6 @@ CURRENCY = 860
 MAX_AMOUNT = 999_999_999_999
 MAX_URL = 2083
 SESSION_TIMEOUT = (600, 1800)
-DEFAULT_SESSION_TIMEOUT = 1800
 MAX_BODY = 1_000_000  # a cart of a few hundred lines fits many times over
 
 AUTH_MESSAGE = "Access denied: invalid X-Terminal-Id or X-API-Key"
@@ -130,6 +134,25 @@ def is_absolute_http_url(value: str) -> bool:
     )
 
 
+# Special-use names (RFC 6761, 6762, 8375) and names without a dot never reach the bank's
+# form from the internet.
+_PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
+
+
+def is_public_url(value: str) -> bool:
+    """Whether an absolute http(s) URL names a public host, as Uzum's test host requires of
+    successUrl and failureUrl (it refuses localhost and private addresses with 2000). Judged
+    from the URL alone: the sandbox resolves nothing."""
+    host = (urlsplit(value).hostname or "").rstrip(".").lower()
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        pass
+    if host == "localhost" or host.endswith(_PRIVATE_SUFFIXES):
+        return False
+    return "." in host
+
+
 def _uuid(body: dict, name: str) -> uuid.UUID:
     value = body.get(name)
     if value is None:
@@ -215,15 +238,16 @@ def clean_register(body: dict, language: str) -> dict:
     pay_type = params.get("payType")
     if pay_type not in PayType.values:
         raise Invalid("paymentParams.payType must be ONE_STEP or TWO_STEP")
-    if params.get("operationType") != "PAYMENT":
+    # The spec requires only payType; operationType defaults to PAYMENT.
+    if params.get("operationType", "PAYMENT") != "PAYMENT":
         raise Invalid('paymentParams.operationType must be "PAYMENT"')
     force3ds = params.get("force3ds")
     if force3ds is not None and not isinstance(force3ds, bool):
         raise Invalid("paymentParams.force3ds must be a boolean")
     timeout = body.get("sessionTimeoutSecs")
     if timeout is None:
-        timeout = DEFAULT_SESSION_TIMEOUT
-    elif not _is_int(timeout) or not SESSION_TIMEOUT[0] <= timeout <= SESSION_TIMEOUT[1]:
+        raise Invalid("sessionTimeoutSecs is required")
+    if not _is_int(timeout) or not SESSION_TIMEOUT[0] <= timeout <= SESSION_TIMEOUT[1]:
         raise Invalid("sessionTimeoutSecs must be an integer 600…1800")
     cart = None
     merchant_params = body.get("merchantParams")
@@ -235,6 +259,7 @@ def clean_register(body: dict, language: str) -> dict:
             if cart["total"] != amount:
                 raise Invalid("merchantParams.cart.total must equal amount")
     return {
+        "private_urls": any(url and not is_public_url(url) for url in (success_url, failure_url)),
         "amount": amount,
         "client_id": client_id,
         "currency": currency,
@@ -282,6 +307,15 @@ def register(call: Call) -> dict:
     if language not in LANGUAGES:
         raise Invalid("Content-Language header must be ru-RU, uz-UZ or en-EN")
     fields = clean_register(call.body, language)
+    if fields["private_urls"] and call.terminal.strict_urls:
+        # As Uzum's test host does; other terminals accept them (the embedded demo runs on
+        # 127.0.0.1) and mark the order, which the dashboard shows with a warning.
+        for name, url in (
+            ("successUrl", fields["success_url"]),
+            ("failureUrl", fields["failure_url"]),
+        ):
+            if url and not is_public_url(url):
+                raise Invalid(f"{name} must be a public URL (not localhost or a private address)")
     with transaction.atomic():
         order = bank.register(terminal=call.terminal, fields=fields)
     return {
@@ -303,7 +337,7 @@ def get_operation_state(call: Call) -> dict:
             operation_id=operation_id, order__terminal=call.terminal
         ).first()
         if operation is None:
-            raise BankError(bank.ORDER_NOT_FOUND, "Operation not found")
+            raise BankError(bank.OPERATION_NOT_FOUND, "Operation not found")
         return {"operation": bank.operation_json(operation)}
 
 
@@ -347,6 +381,42 @@ def refund(call: Call) -> dict:
             key=call.operation_key,
             cart=cart,
         ),
+    )
+
+
+# The endpoints of uzum-bank.md §1 that navbat does not use: saved cards, server-to-server
+# payment, the merchant's certificate and fiscal receipts sent by the merchant. The sandbox
+# never saves a card and offers none of the rest, so each checks what its request must carry
+# and answers a code of the table: 3006 for a binding (none exists), 3005 for an unknown
+# order, else 3037 ("required terminal settings missing"), as a real terminal without the
+# feature would. Never HTTP 404: the paths exist at the bank.
+
+
+def get_bindings(call: Call) -> dict:
+    _string(call.body, "clientId", min_len=0, max_len=100)
+    raise BankError(bank.BINDING_NOT_FOUND, "No card bindings: the sandbox does not save cards")
+
+
+def unbind_card(call: Call) -> dict:
+    _uuid(call.body, "bindingId")
+    raise BankError(bank.BINDING_NOT_FOUND, "Binding not found")
+
+
+def merchant_pay(call: Call) -> dict:
+    raise BankError(
+        bank.NOT_SET_UP, "Server-to-server payments (merchantPay) are not set up for the terminal"
+    )
+
+
+def get_merchant_certificate(call: Call) -> dict:
+    raise BankError(bank.NOT_SET_UP, "The terminal has no merchant certificate in the sandbox")
+
+
+def purchase_receipt(call: Call) -> dict:
+    with transaction.atomic():
+        _order(call)
+    raise BankError(
+        bank.NOT_SET_UP, "Fiscal receipts sent by the merchant are not set up for the terminal"
     )
 
 
@@ -407,6 +477,11 @@ ENDPOINTS = {
     "acquiring/complete": Endpoint(complete, operation_id=True),
     "acquiring/reverse": Endpoint(reverse, operation_id=True),
     "acquiring/refund": Endpoint(refund, operation_id=True),
+    "acquiring/getBindings": Endpoint(get_bindings),
+    "acquiring/unBindCard": Endpoint(unbind_card),
+    "payment/merchantPay": Endpoint(merchant_pay, operation_id=True),
+    "acquiring/getMerchantCertificate": Endpoint(get_merchant_certificate),
+    "acquiring/purchaseReceipt": Endpoint(purchase_receipt, operation_id=True),
 }
 assert set(ENDPOINTS) == set(faults.CHECKOUT_ENDPOINTS)
 
@@ -459,7 +534,7 @@ def _body(request: HttpRequest) -> dict:
 def api(request: HttpRequest, endpoint: str) -> HttpResponse:
     spec = ENDPOINTS.get(endpoint)
     if spec is None:
-        return _answer(code=bank.VALIDATION, message="Unknown endpoint", status=404)
+        return forbidden(request)  # as any path the bank does not have
     if request.method != "POST":
         response = _answer(code=bank.VALIDATION, message="Method not allowed", status=405)
         response["Allow"] = "POST"
@@ -495,5 +570,5 @@ def api(request: HttpRequest, endpoint: str) -> HttpResponse:
 @csrf_exempt
 @transaction.non_atomic_requests
 def forbidden(request: HttpRequest, rest: str = "") -> HttpResponse:
-    """Uzum answers HTTP 403 for any path outside /api/v1/."""
+    """Uzum answers HTTP 403 for any path it does not have, outside /api/v1/ or not."""
     return HttpResponse("Forbidden", status=403, content_type="text/plain")

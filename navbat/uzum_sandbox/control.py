@@ -201,6 +201,7 @@ TERMINAL_SETTINGS = {
     "merchantName",
     "payTypes",
     "autoFiscal",
+    "strictUrls",
     "paymentCallbackUrl",
     "eventCallbackUrl",
     "receiptCallbackUrl",
@@ -219,6 +220,7 @@ def terminal_json(terminal: Terminal) -> dict:
         "merchantName": terminal.merchant_name,
         "payTypes": list(terminal.pay_types or [PayType.ONE_STEP]),
         "autoFiscal": terminal.auto_fiscal,
+        "strictUrls": terminal.strict_urls,
         "paymentCallbackUrl": terminal.payment_callback_url or None,
         "eventCallbackUrl": terminal.event_callback_url or None,
         "receiptCallbackUrl": terminal.receipt_callback_url or None,
@@ -234,6 +236,8 @@ def _apply_terminal_settings(terminal: Terminal, body: dict) -> None:
         terminal.pay_types = _pay_types(body)
     if "autoFiscal" in body:
         terminal.auto_fiscal = _bool(body, "autoFiscal")
+    if "strictUrls" in body:
+        terminal.strict_urls = _bool(body, "strictUrls")
     for name, field in _TERMINAL_URLS.items():
         if name in body:
             setattr(terminal, field, _url(body, name))
@@ -413,6 +417,7 @@ def order_json(order: Order) -> dict:
         "paymentDetails": order.payment_details,
         "successUrl": order.success_url or None,
         "failureUrl": order.failure_url or None,
+        "privateUrls": order.private_urls,
         "authorizedAmount": order.authorized_amount,
         "force3ds": order.force3ds,
         "sessionTimeoutSecs": order.session_timeout_secs,

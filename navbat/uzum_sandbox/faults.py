@@ -10,7 +10,9 @@ Terminal faults (``Terminal.faults``)
 
 Checkout endpoints, keyed by the endpoint name (``payment/register``,
 ``payment/getOrderStatus``, ``payment/getOperationState``, ``payment/getReceipts``,
-``acquiring/complete``, ``acquiring/reverse``, ``acquiring/refund``) or ``"*"`` for every
+``acquiring/complete``, ``acquiring/reverse``, ``acquiring/refund``, and the unused
+``acquiring/getBindings``, ``acquiring/unBindCard``, ``payment/merchantPay``,
+``acquiring/getMerchantCertificate``, ``acquiring/purchaseReceipt``) or ``"*"`` for every
 endpoint without a switch of its own::
 
     {"acquiring/refund": {"mode": "work_then_timeout", "seconds": 5, "times": 1}}
@@ -31,7 +33,7 @@ endpoint without a switch of its own::
     call that meets it; at 0 the switch removes itself). Without it the switch stays on.
 
 The switch is met after the terminal and key are checked (a caller with a wrong key gets
-4001, never a fault), before anything else.
+1006, never a fault), before anything else.
 
 Callbacks, under the key ``"callbacks"`` (read by the callbacks delivery through
 :func:`callback_fault`)::
@@ -84,6 +86,11 @@ CHECKOUT_ENDPOINTS = (
     "acquiring/complete",
     "acquiring/reverse",
     "acquiring/refund",
+    "acquiring/getBindings",
+    "acquiring/unBindCard",
+    "payment/merchantPay",
+    "acquiring/getMerchantCertificate",
+    "acquiring/purchaseReceipt",
 )
 ANY_ENDPOINT = "*"
 CALLBACKS = "callbacks"

@@ -54,6 +54,9 @@ class Terminal(models.Model):
     merchant_name = models.CharField(max_length=150, default="Sandbox merchant")
     pay_types = models.JSONField(default=list)  # allowed PayType values
     auto_fiscal = models.BooleanField(default=False)
+    # Refuse localhost / private successUrl and failureUrl with 2000, as Uzum's test host does
+    # (off: accepted and the order marked, so the embedded demo runs on 127.0.0.1).
+    strict_urls = models.BooleanField(default=False)
     payment_callback_url = models.URLField(max_length=2083, blank=True)
     event_callback_url = models.URLField(max_length=2083, blank=True)
     receipt_callback_url = models.URLField(max_length=2083, blank=True)
@@ -76,6 +79,8 @@ class Order(models.Model):
     view_type = models.CharField(max_length=16, default="REDIRECT")
     success_url = models.URLField(max_length=2083, blank=True)
     failure_url = models.URLField(max_length=2083, blank=True)
+    # successUrl or failureUrl is not public: the real bank would have refused the order.
+    private_urls = models.BooleanField(default=False)
     language = models.CharField(max_length=8, default="ru-RU")
     pay_type = models.CharField(max_length=16, choices=PayType.choices, default=PayType.ONE_STEP)
     force3ds = models.BooleanField(default=False)

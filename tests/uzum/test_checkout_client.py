@@ -207,6 +207,7 @@ def test_register_sends_the_exact_headers_path_and_body():
         "successUrl": "https://salon.example/pay/ok",
         "failureUrl": "https://salon.example/pay/fail",
         "paymentParams": {"payType": "ONE_STEP", "operationType": "PAYMENT"},
+        "sessionTimeoutSecs": 1800,  # required by the bank: the longest session by default
     }
 
 
@@ -496,17 +497,20 @@ def test_the_documented_codes_have_their_names():
         3009: "DeclinedAntifraud",
         3011: "DeclinedByIssuer",
         3015: "CardBrandNotAllowed",
+        3019: "ReverseAmountInvalid",
         3021: "RefundExceedsAmount",
         3027: "DuplicateOrderNumber",
         3028: "OperationIdReused",
         3030: "CompleteNotAllowed",
+        3035: "OperationNotFound",
         3036: "ReverseNotAllowed",
         3041: "SessionExpired",
         3045: "CartRequired",
         3046: "CartProductUnknown",
         3058: "CartNotAllowed",
         3059: "CartTotalMismatch",
-        4001: "AuthenticationFailed",
+        1006: "AuthenticationFailed",
+        3001: "TerminalNotFound",
     }
     assert {code: cls.__name__ for code, cls in ERRORS_BY_CODE.items()} == expected
     for code in (3008, 3009, 3011):
@@ -548,8 +552,11 @@ def test_the_banks_message_is_scrubbed_of_the_key_and_card_numbers():
 
 def test_verify_credentials_passes_on_not_found_and_fails_on_auth():
     make_client(Bank(envelope(None, code=3005, message="Order not found"))).verify_credentials()
-    with pytest.raises(AuthenticationFailed):
-        make_client(Bank(envelope(None, code=4001, message="Unauthorized"))).verify_credentials()
+    # What the bank answers to wrong keys is unknown: 1006 (insufficient rights, the
+    # sandbox's answer) and 3001 (terminal not found) both mean the keys were refused.
+    for code in (1006, 3001):
+        with pytest.raises(AuthenticationFailed):
+            make_client(Bank(envelope(None, code=code, message="No"))).verify_credentials()
 
 
 # ------------------------------------------------------------------ malformed answers

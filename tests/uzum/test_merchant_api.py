@@ -644,3 +644,49 @@ def test_the_daily_reconciliation_reads_app_payments_without_asking_checkout(
     assert Difference.objects.filter(business=salon_a.business).count() == 0
     assert order_of(paid_id).state == State.REFUNDED
     assert order_of(open_id).state == State.PENDING
+
+
+# ---- /confirm's optional fields arrive as null (uzum-bank.md §2) -----------------------------
+
+
+def test_the_parser_takes_null_tariff_and_processing_reference():
+    from navbat.uzum.merchant.protocol import parse
+
+    body = {
+        "serviceId": SERVICE_ID,
+        "timestamp": 1_760_000_000_000,
+        "transId": str(uuid.uuid4()),
+        "paymentSource": "ACCOUNT",
+        "phone": "998901234567",
+        "tariff": None,
+        "processingReferenceNumber": None,
+        "cardType": None,
+    }
+    request = parse("confirm", body)
+    assert (request.tariff, request.processing_reference, request.card_type) == ("", "", "")
+
+
+@pytest.mark.parametrize(
+    ("source", "tariff", "reference", "kept"),
+    [
+        ("ACCOUNT", None, None, ("", "")),
+        ("INSTALLMENT", "003", None, ("003", "")),
+        ("HUMO", None, "123456789012", ("", "123456789012")),
+    ],
+)
+def test_confirm_with_null_tariff_or_processing_reference_is_paid(
+    salon_a, app, link, source, tariff, reference, kept
+):
+    trans_id = created(app, link)
+    body = {
+        **app._echo(trans_id),
+        "paymentSource": source,
+        "phone": "998901234567",
+        "tariff": tariff,
+        "processingReferenceNumber": reference,
+    }
+    answer = app.post("confirm", body)
+    assert (answer.status, answer.body["status"]) == (200, "CONFIRMED"), answer.body
+    tx = MerchantTransaction.objects.get(trans_id=trans_id)
+    assert (tx.state, tx.tariff, tx.processing_reference) == (TransactionState.CONFIRMED, *kept)
+    assert (order_of(trans_id).state, order_of(trans_id).paid_amount) == (State.PAID, DUE)

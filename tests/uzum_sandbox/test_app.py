@@ -18,6 +18,7 @@ CONFIRM_FIELDS = {
     "transId",
     "paymentSource",
     "phone",
+    "tariff",
     "processingReferenceNumber",
 }
 
@@ -91,7 +92,8 @@ def test_a_card_payment_is_check_create_confirm_with_basic_auth(client, service,
     assert create["amount"] == AMOUNT and create["params"] == {"order": "ORD-1"}
     confirm = merchant_server.last("confirm")
     assert set(confirm) == CONFIRM_FIELDS | {"cardType"}
-    assert "amount" not in confirm and "tariff" not in confirm
+    assert "amount" not in confirm and confirm["tariff"] is None
+    assert len(confirm["processingReferenceNumber"]) == 12
     assert confirm["paymentSource"] == "UZCARD"
     assert confirm["phone"] == "998901234567"
     assert tx.status == "CONFIRMED" and tx.payment_source == "UZCARD"
@@ -115,6 +117,34 @@ def test_every_funding_source_is_sent(client, service, merchant_server, source):
     open_link(client, service)
     pay(client, source)
     assert merchant_server.last("confirm")["paymentSource"] == source
+
+
+@pytest.mark.parametrize(
+    ("source", "tariff", "sent_tariff", "has_reference"),
+    [
+        ("UZCARD", None, None, True),
+        ("HUMO", None, None, True),
+        ("UZUM_DEBIT_VISA", None, None, True),
+        ("ACCOUNT", None, None, False),
+        ("INSTALLMENT", "15-0-4", "15-0-4", False),
+    ],
+)
+def test_confirm_sends_tariff_and_processing_reference_as_the_spec_says(
+    client, service, merchant_server, source, tariff, sent_tariff, has_reference
+):
+    """uzum-bank.md §2: tariff is present only for INSTALLMENT and null otherwise;
+    processingReferenceNumber only for card sources and null otherwise. Both keys always."""
+    open_link(client, service)
+    tx, _ = pay(client, source, tariff=tariff)
+    confirm = merchant_server.last("confirm")
+    assert {"tariff", "processingReferenceNumber"} <= set(confirm)
+    assert confirm["tariff"] == sent_tariff
+    reference = confirm["processingReferenceNumber"]
+    if has_reference:
+        assert isinstance(reference, str) and len(reference) == 12 and reference.isdigit()
+    else:
+        assert reference is None
+    assert tx.status == "CONFIRMED"
 
 
 def test_installments_need_a_known_plan(client, service, merchant_server):

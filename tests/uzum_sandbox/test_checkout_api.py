@@ -119,7 +119,7 @@ def test_get_operation_state(checkout_api):
 
 def test_get_operation_state_of_an_unknown_operation(checkout_api):
     answer = checkout_api.error("payment/getOperationState", {"operationId": str(uuid.uuid4())})
-    assert answer["errorCode"] == 3005
+    assert answer["errorCode"] == 3035
 
 
 def test_get_operation_state_of_another_terminals_operation(checkout_api, make_terminal, api_for):
@@ -128,7 +128,7 @@ def test_get_operation_state_of_another_terminals_operation(checkout_api, make_t
     operation_id = checkout_api.status(order_id)["operations"][0]["operationId"]
     other = api_for(make_terminal())
     answer = other.error("payment/getOperationState", {"operationId": operation_id})
-    assert answer["errorCode"] == 3005
+    assert answer["errorCode"] == 3035
 
 
 def test_get_receipts_without_auto_fiscal_is_empty(checkout_api):
@@ -266,7 +266,7 @@ def test_two_step_complete_more_than_authorised_is_refused(checkout_api):
 def test_two_step_reverse(checkout_api):
     order_id = checkout_api.register_two_step()
     pay(order_id)
-    assert checkout_api.reverse(order_id, AMOUNT - 1)["errorCode"] == 2000
+    assert checkout_api.reverse(order_id, AMOUNT - 1)["errorCode"] == 3019
     result = checkout_api.reverse(order_id, AMOUNT)
     assert result["errorCode"] == 0
     status = checkout_api.status(order_id)
@@ -376,7 +376,7 @@ def test_wrong_key_and_unknown_terminal_answer_alike(checkout_api, terminal):
         **{"X-Terminal-Id": str(uuid.uuid4())},
     )
     assert wrong_key == unknown
-    assert wrong_key["errorCode"] == 4001
+    assert wrong_key["errorCode"] == 1006
     assert terminal.api_key not in wrong_key["message"]
     assert str(terminal.terminal_id) not in wrong_key["message"]
     for word in ("exist", "unknown", "not found"):
@@ -393,15 +393,15 @@ def test_wrong_key_and_unknown_terminal_answer_alike(checkout_api, terminal):
         {"X-Terminal-Id": None, "X-API-Key": None},
     ],
 )
-def test_missing_or_malformed_credentials_are_4001(checkout_api, headers):
+def test_missing_or_malformed_credentials_are_1006(checkout_api, headers):
     answer = checkout_api.error("payment/register", register_body(), **headers)
-    assert answer["errorCode"] == 4001
+    assert answer["errorCode"] == 1006
     assert not Order.objects.exists()
 
 
 def test_auth_is_checked_before_the_body(checkout_api):
     response = checkout_api.post("payment/register", "{not json", raw=True, **{"X-API-Key": "x"})
-    assert response.json()["errorCode"] == 4001
+    assert response.json()["errorCode"] == 1006
 
 
 def test_another_terminals_order_is_3005(checkout_api, make_terminal, api_for):
@@ -440,10 +440,9 @@ def test_get_is_refused(client, checkout_api):
     assert response.json()["errorCode"] != 0
 
 
-def test_unknown_endpoint(checkout_api):
+def test_unknown_endpoint_is_403(checkout_api):
     response = checkout_api.post("payment/nothing", {})
-    assert response.status_code == 404
-    assert response.json()["errorCode"] != 0
+    assert response.status_code == 403
 
 
 def test_no_csrf_needed(terminal):

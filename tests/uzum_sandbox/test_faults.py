@@ -63,7 +63,7 @@ def test_times_applies_to_the_next_calls_only(control, checkout_api, terminal):
 def test_a_caller_with_a_wrong_key_never_meets_a_fault(control, checkout_api, terminal):
     set_faults(control, terminal, {"payment/register": {"mode": "error_5xx", "times": 1}})
     answer = checkout_api.call("payment/register", register_body(), **{"X-API-Key": "wrong"})
-    assert answer["errorCode"] == 4001
+    assert answer["errorCode"] == 1006
     terminal.refresh_from_db()
     assert terminal.faults["payment/register"]["times"] == 1
 

@@ -89,11 +89,6 @@ REGISTER_RULES = [
         "paymentParams.payType",
     ),
     (
-        "operationType missing",
-        {"paymentParams": {"payType": "ONE_STEP"}},
-        "paymentParams.operationType",
-    ),
-    (
         "operationType other",
         {"paymentParams": {**ONE_STEP, "operationType": "TOP_UP"}},
         "paymentParams.operationType",
@@ -103,6 +98,7 @@ REGISTER_RULES = [
         {"paymentParams": {**ONE_STEP, "force3ds": "yes"}},
         "paymentParams.force3ds",
     ),
+    ("sessionTimeoutSecs missing", {"sessionTimeoutSecs": None}, "sessionTimeoutSecs"),
     ("sessionTimeoutSecs 599", {"sessionTimeoutSecs": 599}, "sessionTimeoutSecs"),
     ("sessionTimeoutSecs 1801", {"sessionTimeoutSecs": 1801}, "sessionTimeoutSecs"),
     ("sessionTimeoutSecs string", {"sessionTimeoutSecs": "900"}, "sessionTimeoutSecs"),
@@ -206,7 +202,6 @@ def test_register_cart_rules_answer_2000(fiscal_terminal, api_for, merchant_para
         pytest.param({"paymentDetails": None}, id="paymentDetails absent"),
         pytest.param({"sessionTimeoutSecs": 600}, id="timeout 600"),
         pytest.param({"sessionTimeoutSecs": 1800}, id="timeout 1800"),
-        pytest.param({"sessionTimeoutSecs": None}, id="timeout absent"),
         pytest.param({"viewType": "IFRAME", "successUrl": None, "failureUrl": None}, id="IFRAME"),
         pytest.param({"successUrl": "https://salon.example/" + "a" * 2061}, id="url 2083"),
         pytest.param({"successUrl": "http://localhost:8000/ok"}, id="localhost url"),
@@ -463,6 +458,6 @@ def test_refund_cart_shape_is_checked(fiscal_terminal, api_for):
     assert "cart.items[0].receiptParams.spic" in answer["message"]
 
 
-def test_4001_wrong_key(checkout_api):
+def test_1006_wrong_key(checkout_api):
     answer = checkout_api.error("payment/register", register_body(), **{"X-API-Key": "nope"})
-    assert answer["errorCode"] == 4001
+    assert answer["errorCode"] == 1006

@@ -97,6 +97,13 @@ class DeclinedByIssuer(Declined):
     code = 3011
 
 
+class ReverseAmountInvalid(CheckoutError):
+    """3019: the reverse's amount is not what may be reversed (the whole authorised
+    amount)."""
+
+    code = 3019
+
+
 class RefundExceedsAmount(CheckoutError):
     """3021: the refund is larger than what is left on the order."""
 
@@ -119,6 +126,12 @@ class CompleteNotAllowed(CheckoutError):
     """3030: complete on a one-step order."""
 
     code = 3030
+
+
+class OperationNotFound(CheckoutError):
+    """3035: no such operation on this terminal (``getOperationState``)."""
+
+    code = 3035
 
 
 class ReverseNotAllowed(CheckoutError):
@@ -158,10 +171,17 @@ class CartTotalMismatch(CheckoutError):
 
 
 class AuthenticationFailed(CheckoutError):
-    """Wrong terminal id or API key. Uzum publishes no code for this; 4001 is what
-    navbat's sandbox answers."""
+    """Wrong terminal id or API key. What Uzum answers is unknown; its table has 1006
+    "insufficient rights", which navbat's sandbox answers for both (adopted)."""
 
-    code = 4001
+    code = 1006
+
+
+class TerminalNotFound(AuthenticationFailed):
+    """3001: no such terminal, i.e. a wrong terminal id (the bank may answer this instead
+    of 1006)."""
+
+    code = 3001
 
 
 class UnknownCheckoutError(CheckoutError):
@@ -179,10 +199,12 @@ ERRORS_BY_CODE: dict[int, type[CheckoutError]] = {
         DeclinedAntifraud,
         DeclinedByIssuer,
         CardBrandNotAllowed,
+        ReverseAmountInvalid,
         RefundExceedsAmount,
         DuplicateOrderNumber,
         OperationIdReused,
         CompleteNotAllowed,
+        OperationNotFound,
         ReverseNotAllowed,
         SessionExpired,
         CartRequired,
@@ -190,6 +212,7 @@ ERRORS_BY_CODE: dict[int, type[CheckoutError]] = {
         CartNotAllowed,
         CartTotalMismatch,
         AuthenticationFailed,
+        TerminalNotFound,
     )
 }
 

@@ -200,7 +200,8 @@ class RegisterRequest:
     view_type: ViewType = ViewType.REDIRECT
     pay_type: PayType = PayType.ONE_STEP
     payment_details: str | None = None
-    session_timeout_secs: int | None = None
+    # Required by the bank (uzum-bank.md §1: 600…1800); the longest session by default.
+    session_timeout_secs: int = 1800
     force3ds: bool | None = None
     cart: Cart | None = None
     currency: int = CURRENCY_UZS
@@ -224,12 +225,12 @@ class RegisterRequest:
             "orderNumber": self.order_number,
             "viewType": self.view_type.value,
             "paymentParams": payment_params,
+            "sessionTimeoutSecs": self.session_timeout_secs,
         }
         optional = {
             "paymentDetails": self.payment_details,
             "successUrl": self.success_url,
             "failureUrl": self.failure_url,
-            "sessionTimeoutSecs": self.session_timeout_secs,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
         if self.cart is not None:
