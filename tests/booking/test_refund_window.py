@@ -230,8 +230,7 @@ def test_a_card_payment_made_twice_and_refunded_automatically(salon_a, login, co
     body = text(login(salon_a.owner).get(window(appointment)))
     notice = part(body, f'id="duplicate-{second.pk}"', "</div>")
     assert (
-        "Paid twice: the later card payment of 100 000 so'm was refunded automatically."
-        in notice
+        "Paid twice: the later card payment of 100 000 so'm was refunded automatically." in notice
     )
     row = part(body, f'id="online-payment-{second.pk}"')
     assert '<span class="badge automatic">automatic</span>' in row

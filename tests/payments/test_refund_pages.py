@@ -290,9 +290,7 @@ def test_asking_the_bank_to_reverse_then_withdrawing(salon_a, login, app_payment
     assert "Uzum Bank was asked to reverse this payment" in text(refused)
     assert Transaction.objects.filter(kind=TransactionKind.REFUND).count() == 0
 
-    withdrawn = client.post(
-        page(order), {"action": "withdraw", "refund": str(request.pk)}, **HTMX
-    )
+    withdrawn = client.post(page(order), {"action": "withdraw", "refund": str(request.pk)}, **HTMX)
     assert "The request to the bank is withdrawn." in text(withdrawn)
     request.refresh_from_db()
     assert request.state == RefundState.FAILED

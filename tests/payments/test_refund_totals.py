@@ -101,9 +101,7 @@ def test_the_totals_equal_the_books_to_the_tiyin(salon_a, refunded_payments):
     assert totals.fees_returned == books[TransactionKind.FEE_RETURN]
     assert totals.fees_returned == orders["app"].fee_amount + 40_000
     assert totals.net == books["net"]
-    assert totals.net == (
-        30_000_000 - 22_500_001 - totals.fees + orders["app"].fee_amount + 40_000
-    )
+    assert totals.net == (30_000_000 - 22_500_001 - totals.fees + orders["app"].fee_amount + 40_000)
     assert totals.count == 3
 
 
@@ -138,7 +136,8 @@ def test_the_list_shows_paid_refunded_fees_and_net(salon_a, login, refunded_paym
 def test_the_clients_record_shows_refund_states_and_the_action(salon_a, login, refunded_payments):
     orders = refunded_payments
     client_id = salon_a.clients[1].pk
-    body = html.unescape(login(salon_a.admin).get(f"/catalog/clients/{client_id}/").content.decode())
+    response = login(salon_a.admin).get(f"/catalog/clients/{client_id}/")
+    body = html.unescape(response.content.decode())
     row = body[body.index(f'id="client-payment-{orders["humo"].pk}"') :]
     row = row[: row.index("</tr>")]
     assert "−25 000.01 so'm · From a register · " in row
