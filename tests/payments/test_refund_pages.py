@@ -245,7 +245,8 @@ def app_payment(salon_a, connect_uzum):
 
 
 def test_an_app_payment_says_the_bank_has_no_refund_call(salon_a, login, app_payment):
-    _app, _trans_id, order = app_payment
+    _app, trans_id, order = app_payment
+    assert order.bank_order_id == str(trans_id)  # the app's transaction, as Uzum knows it
     body = text(login(salon_a.owner).get(page(order)))
     assert "Uzum Bank offers no refund call for payments made in its app." in body
     assert 'value="bank"' not in body
