@@ -301,7 +301,8 @@ def refund_view(request, order_id: int):
         return _refund_answer(request, order, context, status=400)
     message = _withdrawn_or_done(action, refund)
     if not request.headers.get("HX-Request"):
-        messages.success(request, message)
+        failed = refund.state == RefundState.FAILED and action == "refund"
+        (messages.error if failed else messages.success)(request, message)
         return redirect(_next_url(request) or reverse("payments:refund", args=[order.pk]))
     return _refund_answer(
         request, order, _refund_context(request, order, done=message), changed=True
