@@ -1,5 +1,11 @@
 """What booking shows on the pages of the rooms below it (navbat.kit.slots): a client's
-visits and the payment links and online payments of those visits, on salons' client page."""
+visits and the payment links and online payments of those visits (with their refunds), on
+salons' client page."""
+
+from django.db.models import Prefetch
+
+from navbat.kit.tenancy import scoped
+from navbat.payments.models import Refund
 
 from . import selectors
 
@@ -27,5 +33,7 @@ def client_payment_links(context) -> dict:
         ],
         "online_payments": selectors.online_payments_of_client(
             business=business, client_id=client.pk
+        ).prefetch_related(
+            Prefetch("refunds", queryset=scoped(Refund, business).order_by("-created_at", "-id"))
         )[:size],
     }

@@ -137,3 +137,18 @@ class DeskPaymentForm(forms.Form):
         if amount <= 0:
             raise ValidationError(_("The amount must be more than zero."))
         return amount
+
+
+class DeskRefundForm(forms.Form):
+    """Money given back of a payment taken at the desk, from the register it went into."""
+
+    amount = MoneyField(label=_("Amount, so'm"))
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+    # One key per rendered form: pressing the button twice gives the money back once.
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount <= 0:
+            raise ValidationError(_("The amount must be more than zero."))
+        return amount

@@ -3,15 +3,15 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from navbat.finance.models import PaymentState, Transaction, TransactionKind
 from navbat.finance.selectors import paid_amount, paid_subquery, payment_state
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import day_bounds, local_datetime, to_local
-from navbat.payments.models import PaymentLink, PaymentOrder
-from navbat.payments.states import SETTLED_STATES
+from navbat.payments.models import Method, PaymentLink, PaymentOrder, Refund, RefundState
+from navbat.payments.states import REFUND_IN_FLIGHT, SETTLED_STATES
 from navbat.salons.models import Location, Specialist
 from navbat.salons.selectors import specialists, working_windows
 
@@ -193,6 +193,48 @@ def online_payments_of(*, appointment: Appointment) -> QuerySet[PaymentOrder]:
     return scoped(PaymentOrder, appointment.business).filter(
         payable_kind=PAYABLE_KIND, payable_id=appointment.pk
     )
+
+
+def online_payments_with_refunds(*, appointment: Appointment) -> QuerySet[PaymentOrder]:
+    """``online_payments_of`` with each order's refunds, newest first (``order.refunds.all``)."""
+    refunds = scoped(Refund, appointment.business).order_by("-created_at", "-id")
+    return online_payments_of(appointment=appointment).prefetch_related(
+        Prefetch("refunds", queryset=refunds)
+    )
+
+
+@dataclass
+class Duplicate:
+    """A payment made after another had already paid the same link (``duplicate_of``)."""
+
+    order: PaymentOrder
+    left: int  # of it, not given back yet
+    state: str  # "refunded", "refunding" (in flight), "failed" (the automatic one), "to_give_back"
+
+    @property
+    def by_card(self) -> bool:
+        return self.order.method == Method.CARD
+
+
+def duplicates_among(orders) -> list[Duplicate]:
+    """The duplicates among an appointment's orders (their refunds prefetched), with what
+    became of each: a card one is refunded automatically, an app one waits for the salon."""
+    found = []
+    for order in orders:
+        if order.duplicate_of_id is None or order.state not in SETTLED_STATES:
+            continue
+        refunds = list(order.refunds.all())
+        left = max(order.paid_amount - order.refunded_amount, 0)
+        if not left:
+            state = "refunded"
+        elif any(row.state in REFUND_IN_FLIGHT for row in refunds):
+            state = "refunding"
+        elif any(row.automatic and row.state == RefundState.FAILED for row in refunds):
+            state = "failed"
+        else:
+            state = "to_give_back"
+        found.append(Duplicate(order=order, left=left, state=state))
+    return found
 
 
 LINK_CANCELLED = "appointment_cancelled"

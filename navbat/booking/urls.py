@@ -23,4 +23,14 @@ urlpatterns = [
         views.appointment_payment_link_view,
         name="appointment_payment_link",
     ),
+    path(
+        "appointments/<int:appointment_id>/money/",
+        views.appointment_money_view,
+        name="appointment_money",
+    ),
+    path(
+        "appointments/<int:appointment_id>/payments/<int:transaction_id>/refund/",
+        views.appointment_desk_refund_view,
+        name="appointment_desk_refund",
+    ),
 ]

@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from navbat.accounts.permissions import business_required, manager_required
+from navbat.finance import services as finance
 from navbat.finance.fees import format_rate
+from navbat.finance.models import RegisterKind, TransactionKind
 from navbat.finance.selectors import transactions
 from navbat.kit.forms import add_service_errors, check_day
-from navbat.kit.money import tiyin_to_som_text
+from navbat.kit.money import format_money, tiyin_to_som_text
 from navbat.kit.phones import PhoneError, normalise_phone
 from navbat.kit.tenancy import get_scoped_or_404, scoped
 from navbat.kit.timeutil import local_datetime, local_today, to_local
@@ -27,7 +29,14 @@ from navbat.salons.permissions import own_specialist_id
 from navbat.salons.selectors import client_by_phone, locations
 
 from . import selectors, services
-from .forms import AppointmentForm, DeskPaymentForm, LineFormSet, item_choices, line_initial
+from .forms import (
+    AppointmentForm,
+    DeskPaymentForm,
+    DeskRefundForm,
+    LineFormSet,
+    item_choices,
+    line_initial,
+)
 from .models import Appointment, Status
 
 
@@ -247,10 +256,9 @@ def _appointment_editor(request, *, location, appointment):
 def _window_context(request, appointment) -> dict:
     money = selectors.money_of(appointment)
     return {
-        "money": money,
+        **_money_context(request, appointment, money),
         "lines": selectors.lines_of(appointment),
         "next_statuses": selectors.next_statuses(appointment),
-        "payments": transactions(business=request.business).filter(document=appointment.document),
         "payment_form": DeskPaymentForm(
             business=request.business,
             initial={
@@ -264,13 +272,36 @@ def _window_context(request, appointment) -> dict:
     }
 
 
-def _online_payment_context(request, appointment, money) -> dict:
-    link = selectors.payment_link_of(appointment=appointment)
-    context = {
-        "payment_link": link,
-        "online_payments": _with_rates(selectors.online_payments_of(appointment=appointment)),
+def _money_context(request, appointment, money) -> dict:
+    """What the window's money parts show (the totals, the online payments with their
+    refunds, the payments in the books): the window, and their refresh after a refund."""
+    orders = _with_rates(selectors.online_payments_with_refunds(appointment=appointment))
+    return {
+        "money": money,
+        "payments": _desk_payments(request, appointment),
+        "online_payments": orders,
+        "duplicates": selectors.duplicates_among(orders),
         "overpayment": selectors.overpayment_of(appointment=appointment, money=money),
     }
+
+
+def _desk_payments(request, appointment) -> list:
+    """The document's money in the books; a payment taken at the desk carries what is left
+    to give back of it (``refundable``), online ones are refunded through their payment."""
+    rows = list(
+        transactions(business=request.business)
+        .filter(document=appointment.document)
+        .select_related("register")
+    )
+    for row in rows:
+        desk = row.kind == TransactionKind.SALE_PAYMENT and row.register.kind != RegisterKind.ONLINE
+        row.refundable = finance.refundable_of(row) if desk else 0
+    return rows
+
+
+def _online_payment_context(request, appointment, money) -> dict:
+    link = selectors.payment_link_of(appointment=appointment)
+    context = {"payment_link": link}
     if request.membership.manages:
         account = active_account(business=request.business)
         _code, refusal = selectors.payment_link_refusal(
@@ -399,3 +430,73 @@ def client_lookup_view(request):
     return render(
         request, "booking/_client_lookup.html", {"client": client, "phone": phone, "raw": raw}
     )
+
+
+@manager_required
+@require_http_methods(["GET"])
+def appointment_money_view(request, appointment_id: int):
+    """htmx: the window's money parts again (after a refund), each swapped into its place."""
+    appointment = _appointment_for(request, appointment_id)
+    money = selectors.money_of(appointment)
+    context = {"appointment": appointment, **_money_context(request, appointment, money)}
+    return render(request, "booking/_money.html", context)
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def appointment_desk_refund_view(request, appointment_id: int, transaction_id: int):
+    """Give back (part of) a payment taken at the desk, from the register it went into.
+    htmx shows the form in the window's refund panel; without htmx it is a page."""
+    appointment = _appointment_for(request, appointment_id)
+    rows = transactions(business=request.business).filter(
+        document=appointment.document, kind=TransactionKind.SALE_PAYMENT
+    )
+    taken = get_scoped_or_404(rows.select_related("register"), request.business, pk=transaction_id)
+    if taken.register.kind == RegisterKind.ONLINE:
+        raise Http404  # an online payment is refunded through its payment order
+    done = ""
+    changed = False
+    if request.method == "POST":
+        form = DeskRefundForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                finance.refund_desk_payment(
+                    original=taken,
+                    amount=data["amount"],
+                    reason=data["reason"],
+                    author=request.user,
+                    idempotency_key=f"desk-refund:{data['idempotency_key'] or uuid.uuid4()}",
+                )
+            except ValidationError as exc:  # Conflict too
+                add_service_errors(form, exc)
+            else:
+                changed = True
+                done = _("%(amount)s is given back from %(register)s.") % {
+                    "amount": format_money(data["amount"]),
+                    "register": taken.register.name,
+                }
+                if not request.headers.get("HX-Request"):
+                    messages.success(request, done)
+                    return redirect("booking:appointment", appointment_id=appointment.pk)
+    else:
+        form = None
+    left = finance.refundable_of(taken)
+    if form is None or changed:
+        asked = request.GET.get("amount", "")
+        amount = int(asked) if asked.isdigit() and 0 < int(asked) < left else left
+        form = DeskRefundForm(initial={"amount": amount, "idempotency_key": uuid.uuid4()})
+    context = {
+        "appointment": appointment,
+        "taken": taken,
+        "refundable": left,
+        "form": form,
+        "done": done,
+    }
+    if request.headers.get("HX-Request"):
+        response = render(request, "booking/_desk_refund.html", context)
+        if changed:
+            response["HX-Trigger"] = "payment-refunded"
+        return response
+    status = 400 if request.method == "POST" else 200
+    return render(request, "booking/desk_refund.html", {"nav": "journal", **context}, status=status)

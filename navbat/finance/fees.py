@@ -24,6 +24,15 @@ class Fee:
     amount: int
 
 
+def set_fee_return(*, schedule: FeeSchedule, on_refund: bool, on_reversal: bool) -> FeeSchedule:
+    """Whether the bank gives its fee back on a refund of a completed payment and on a
+    reversal; it applies to refunds booked from now on (earlier ones stay as booked)."""
+    schedule.fee_returned_on_refund = bool(on_refund)
+    schedule.fee_returned_on_reversal = bool(on_reversal)
+    schedule.save(update_fields=["fee_returned_on_refund", "fee_returned_on_reversal"])
+    return schedule
+
+
 @transaction.atomic
 def create_default_schedule(*, business, name: str, terms) -> FeeSchedule:
     """A schedule named ``name`` with a provider's published ``terms``

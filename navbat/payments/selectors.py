@@ -37,14 +37,20 @@ def payments(
 
 @dataclass(frozen=True)
 class PaymentTotals:
+    """The list's sums, each equal to the books' rows of those orders: ``paid`` the income
+    (SALE_PAYMENT), ``refunded`` the REFUND rows (to the card, from a register, or the
+    bank's reversal), ``fees`` the BANK_FEE rows, ``fees_returned`` the FEE_RETURN rows."""
+
     count: int
-    paid: int  # what the bank took from clients (settled orders)
+    paid: int  # what the bank took from clients (settled orders), refunds not deducted
     fees: int  # the bank's fees on them
-    refunded: int
+    refunded: int  # given back of them, by every route, done
+    fees_returned: int = 0  # of the fees, what the bank gave back with refunds
 
     @property
     def net(self) -> int:
-        return self.paid - self.refunded - self.fees
+        """What the salon keeps: paid, less refunds, less the fees the bank kept."""
+        return self.paid - self.refunded - self.fees + self.fees_returned
 
 
 def totals(rows: QuerySet[PaymentOrder]) -> PaymentTotals:
@@ -53,9 +59,14 @@ def totals(rows: QuerySet[PaymentOrder]) -> PaymentTotals:
         paid=Coalesce(Sum("paid_amount", filter=settled), 0),
         fees=Coalesce(Sum("fee_amount", filter=settled), 0),
         refunded=Coalesce(Sum("refunded_amount", filter=settled), 0),
+        fees_returned=Coalesce(Sum("fee_returned_amount", filter=settled), 0),
     )
     return PaymentTotals(
-        count=rows.count(), paid=sums["paid"], fees=sums["fees"], refunded=sums["refunded"]
+        count=rows.count(),
+        paid=sums["paid"],
+        fees=sums["fees"],
+        refunded=sums["refunded"],
+        fees_returned=sums["fees_returned"],
     )
 
 

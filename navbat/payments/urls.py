@@ -9,4 +9,5 @@ app_name = "payments"
 urlpatterns: list = [
     path("", views.payment_list_view, name="list"),
     path("reconciliation", views.reconciliation_view, name="reconciliation"),
+    path("<int:order_id>/refund", views.refund_view, name="refund"),
 ]

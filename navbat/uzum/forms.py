@@ -236,3 +236,14 @@ def _on_field(check, value):
         return check(value)
     except ValidationError as error:
         raise ValidationError(error.messages) from None
+
+
+class FeeReturnForm(forms.Form):
+    """Whether the bank gives its fee back with money returned (Uzum does not publish it)."""
+
+    fee_returned_on_refund = forms.BooleanField(
+        label=_("The bank returns its fee when a completed payment is refunded"), required=False
+    )
+    fee_returned_on_reversal = forms.BooleanField(
+        label=_("The bank returns its fee when a payment is reversed"), required=False
+    )

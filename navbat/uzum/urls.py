@@ -11,4 +11,5 @@ urlpatterns = [
     path("uzum/", views.overview_view, name="overview"),
     path("uzum/connect", views.connect_view, name="connect"),
     path("uzum/disconnect", views.disconnect_view, name="disconnect"),
+    path("uzum/fee-return", views.fee_return_view, name="fee_return"),
 ]

@@ -13,11 +13,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from navbat.accounts.permissions import is_owner, manager_required, owner_required
+from navbat.finance.fees import set_fee_return
 from navbat.kit.bankcalls import bank_calling_view
 from navbat.kit.forms import add_service_errors
 
 from . import selectors, services
-from .forms import ConnectForm
+from .forms import ConnectForm, FeeReturnForm
 from .models import Environment, mask
 
 log = logging.getLogger("navbat.uzum")
@@ -51,8 +52,36 @@ def overview_view(request):
             addresses=selectors.bank_addresses(public_id=connection.public_id),
             rates=selectors.fee_rates(connection=connection),
             masked_password=mask(connection.merchant_password),
+            fee_schedule=connection.fee_schedule,
+            fee_return_form=FeeReturnForm(
+                initial={
+                    "fee_returned_on_refund": connection.fee_schedule.fee_returned_on_refund,
+                    "fee_returned_on_reversal": connection.fee_schedule.fee_returned_on_reversal,
+                }
+            ),
         )
     return render(request, "uzum/overview.html", context)
+
+
+@owner_required
+def fee_return_view(request):
+    """POST: whether the bank returns its fee on refunds and on reversals (the connection's
+    fee schedule); refunds booked afterwards follow it."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    connection = selectors.active_connection(business=request.business)
+    if connection is None:
+        messages.info(request, _("Uzum Bank is not connected."))
+        return redirect("uzum:overview")
+    form = FeeReturnForm(request.POST)
+    if form.is_valid():
+        set_fee_return(
+            schedule=connection.fee_schedule,
+            on_refund=form.cleaned_data["fee_returned_on_refund"],
+            on_reversal=form.cleaned_data["fee_returned_on_reversal"],
+        )
+        messages.success(request, _("The refund settings of the bank's fee are saved."))
+    return redirect("uzum:overview")
 
 
 def _default_hosts() -> dict[str, str]:
