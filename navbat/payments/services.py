@@ -332,15 +332,16 @@ def _give_up(*, order_id: int, reason: str) -> None:
 # -------------------------------------------------------------- applying the bank's word
 
 
-def apply_bank_view(*, order_id: int, view: BankView) -> PaymentOrder:
+def apply_bank_view(*, order_id: int, view: BankView, link_held: bool = False) -> PaymentOrder:
     """Apply what the bank said about an order (from its status call, never from a
     callback's body). Repeats change nothing; the books are written once.
 
     A payment is recorded under its link's lock (taken before the order's), the lock the
     app's last look (``app_payments.still_payable``) holds: of two payments of one link
-    the later one recorded sees the earlier and is marked a duplicate."""
+    the later one recorded sees the earlier and is marked a duplicate (``link_held``: the
+    caller holds it already)."""
     with transaction.atomic():
-        if view.state == State.PAID:
+        if view.state == State.PAID and not link_held:
             locks.lock_link_of_order(order_id=order_id)
         order = locks.lock_order(pk=order_id)
         if view.reference and view.reference != order.reference:

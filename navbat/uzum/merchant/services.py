@@ -278,7 +278,8 @@ def _record(tx: MerchantTransaction, request: Request, now: datetime) -> None:
         card_type=request.card_type,
     )
     tx.save()
-    order = apply_bank_view(order_id=tx.order_id, view=app_view(tx))
+    # still_payable locked the link just before: recorded under it, no second lock.
+    order = apply_bank_view(order_id=tx.order_id, view=app_view(tx), link_held=True)
     if order.state not in (State.PAID, State.PARTLY_REFUNDED, State.REFUNDED):
         # The books refused what the bank says was paid: answer an error (rolled back) so
         # the app asks /status, rather than confirm money we did not record.
