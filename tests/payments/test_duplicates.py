@@ -281,3 +281,33 @@ def test_a_second_payment_the_visit_needed_is_not_a_duplicate(salon_a, app, link
     assert list(selectors.to_give_back(business=salon_a.business)) == []
     appointment.refresh_from_db()
     assert money_of(appointment).state == PaymentState.PAID
+
+
+def test_a_card_duplicate_the_bank_would_not_refund_is_left_to_give_back(salon_a, app, link):
+    """The bank is down when the job asks (its fault switch): nothing moved, the refund is
+    failed, and the payment heads the salon's list; the salon may refund it again."""
+    appointment = salon_a.appointments[0]
+    card = open_card_page(link)
+    app_paid(app, link)
+    card = card_completes(card)
+    terminal = BankOrder.objects.get(order_id=card.bank_order_id).terminal
+    terminal.faults = {"acquiring/refund": {"mode": "error_5xx", "status": 502}}
+    terminal.save(update_fields=["faults"])
+
+    assert run_due(DUPLICATE_JOB) == 1
+
+    refund = Refund.objects.get()
+    assert (refund.automatic, refund.amount, refund.state) == (True, DUE, RefundState.FAILED)
+    assert BankOrder.objects.get(order_id=card.bank_order_id).status == "COMPLETED"
+    card.refresh_from_db()
+    assert (card.state, card.refunded_amount) == (State.PAID, 0)
+    assert [order.pk for order in selectors.to_give_back(business=salon_a.business)] == [card.pk]
+    notice = selectors.duplicate_notice(card)
+    assert (notice.state, notice.amount, notice.automatic) == (
+        selectors.Twice.TO_GIVE_BACK,
+        DUE,
+        False,
+    )
+    assert len(books(appointment)) == 4
+    appointment.refresh_from_db()
+    assert money_of(appointment).state == PaymentState.OVERPAID
