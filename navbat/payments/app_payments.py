@@ -17,7 +17,6 @@ from navbat.kit.errors import Refused
 
 from . import locks, payables, providers
 from .models import Method, PaymentLink, PaymentOrder, State
-from .selectors import holding_orders
 from .services import new_order
 
 
@@ -28,7 +27,6 @@ class Refusal(StrEnum):
     CLOSED = "closed"  # the payable can no longer be paid (a cancelled visit)
     PAID = "paid"  # nothing is due
     AMOUNT = "amount"  # the bank asks for another amount than what is due
-    BUSY = "busy"  # another payment of this link is under way
 
 
 class AppPaymentRefused(Refused):
@@ -67,19 +65,18 @@ def reserve(
     hold: timedelta,
     now: datetime | None = None,
 ) -> PaymentOrder:
-    """Hold ``link``'s payable for one bank transaction (``bank_ref``) for ``hold``.
+    """Make ``link``'s order for one bank transaction (``bank_ref``), open for ``hold``.
 
-    Under the link's lock, the one card payments take too: while a card order is open at
-    the bank, or another app transaction holds the link, the answer is BUSY; the client
-    pays by one road at a time."""
+    Nothing holds the link against it: a card page left open, or an earlier transaction
+    the client backed out of, does not stop the client paying here. The one-road-at-a-time
+    rule lives where money is really taken: :func:`still_payable` at the confirm, and the
+    recording of a payment, both under the link's lock (payments.duplicates)."""
     now = now or timezone.now()
     with transaction.atomic():
         link = locks.lock_link(pk=link.pk)
         view = payable_of(link)
         if amount != view.due:
             raise AppPaymentRefused(Refusal.AMOUNT)
-        if holding_orders(link=link, now=now).exists():
-            raise AppPaymentRefused(Refusal.BUSY)
         return new_order(
             link=link,
             view=view,
@@ -94,8 +91,9 @@ def reserve(
 
 def still_payable(*, order_id: int) -> None:
     """Before money reserved for ``order_id`` is taken: under the link's lock, the payable is
-    still open and still needs at least that much. A visit cancelled, or paid at the desk,
-    while the bank's app held it must not be paid again; raises the refusal."""
+    still open and still needs at least that much. A visit cancelled, or paid meanwhile (at
+    the desk, or by card on the bank's page), must not be paid again; raises the refusal,
+    and the app takes no money."""
     order = PaymentOrder.objects.select_related("link").get(pk=order_id)
     link = locks.lock_link(pk=order.link_id)
     view = payable_of(link)

@@ -8,8 +8,10 @@ paths can wait for each other but never in a circle (a deadlock):
 2. ``uzum.MerchantTransaction``: ``/confirm``, ``/reverse``, ``/status`` and the expiry job
    lock the app's transaction first (``uzum.merchant.services``).
 3. ``payments.PaymentLink`` (:func:`lock_link`): the payable's one road at a time; a card
-   press (``services._open_or_new``), an app reservation (``app_payments.reserve``) and the
-   last look before an app payment is taken (``app_payments.still_payable``).
+   press (``services._open_or_new``), an app reservation (``app_payments.reserve``), the
+   last look before an app payment is taken (``app_payments.still_payable``) and the
+   recording of any payment (``services.apply_bank_view`` when the bank says paid), so
+   that of two payments of one link the later sees the earlier (``duplicates``).
 4. ``payments.PaymentOrder`` (:func:`lock_order`): applying the bank's word, giving up, a
    reconciliation step, a refund or a reversal.
    ``payments.Refund`` (:func:`lock_refund`): applying the bank's word about a refund,
@@ -20,8 +22,8 @@ paths can wait for each other but never in a circle (a deadlock):
 7. ``finance.Transaction``: the original of a reversal (``finance.services``).
 
 So ``/confirm`` is transaction → link → order → appointment, and a card payment is link
-(committed) then order → appointment. No bank is called while any of them is held
-(``kit.bankcalls`` refuses).
+(committed) then link → order → appointment when it is paid. No bank is called while any
+of them is held (``kit.bankcalls`` refuses).
 
 Each lock is of its own row only (``of=("self",)``): the rows read with it (the Business
 every row names, the link's document) are read, not locked. Without ``of`` PostgreSQL locks
@@ -29,6 +31,8 @@ every joined row, so each payment write would lock the salon's Business row and 
 all of a salon's payments, and a join to the order would take the order before the link.
 SQLite ignores row locks (its IMMEDIATE transactions hold the database's write lock).
 """
+
+from django.db.models import Subquery
 
 from .models import PaymentLink, PaymentOrder, Refund
 
@@ -49,6 +53,16 @@ SELF = ("self",)
 def lock_link(*, pk: int) -> PaymentLink:
     """The link, locked (its business read with it, not locked)."""
     return PaymentLink.objects.select_for_update(of=SELF).select_related("business").get(pk=pk)
+
+
+def lock_link_of_order(*, order_id: int) -> PaymentLink | None:
+    """The link of an order, locked before the order is (recording a payment); None for an
+    order without a link."""
+    return (
+        PaymentLink.objects.select_for_update(of=SELF)
+        .filter(pk=Subquery(PaymentOrder.objects.filter(pk=order_id).values("link_id")[:1]))
+        .first()
+    )
 
 
 def lock_order(*, pk: int) -> PaymentOrder:

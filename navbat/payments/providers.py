@@ -103,8 +103,6 @@ class Presentation:
     app_hint: str  # what the app takes
     app_hint_installments: str  # … with installments
     app_qr_hint: str  # under the QR code of the app link
-    app_waits: str  # a card payment holds the app back until ``%(time)s``
-    app_busy: str  # a card payment is refused: a payment in the app is under way
 
 
 @dataclass(frozen=True)

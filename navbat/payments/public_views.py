@@ -31,10 +31,10 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 REFERENCE_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def _link(token: str, *, card_hold_at=None) -> PaymentLink | None:
+def _link(token: str) -> PaymentLink | None:
     if not TOKEN_RE.fullmatch(token or ""):
         return None
-    return services.find_link(token, card_hold_at=card_hold_at)
+    return services.find_link(token)
 
 
 def _order(link: PaymentLink, reference: str) -> PaymentOrder | None:
@@ -82,19 +82,10 @@ def _page_context(link: PaymentLink, view: payables.PayableView) -> dict:
         "starts_local": to_local(view.starts_at, view.time_zone) if view.starts_at else None,
         "card": offer.card,
         "app_url": offer.app_url,
-        "app_qr": _app_qr(offer.app_url) if offer.app_url and not offer.card_hold_until else "",
-        "card_hold_until": offer.card_hold_until,
+        "app_qr": _app_qr(offer.app_url) if offer.app_url else "",
         "installments": offer.installments,
         "words": offer.presentation,
-        "app_waits": _app_waits(offer, view),
     }
-
-
-def _app_waits(offer: offers.Offer, view: payables.PayableView) -> str:
-    if not (offer.presentation and offer.card_hold_until):
-        return ""
-    time = to_local(offer.card_hold_until, view.time_zone).strftime("%H:%M")
-    return offer.presentation.app_waits % {"time": time}
 
 
 # Reads only: no request transaction, whose BEGIN and COMMIT were two of the page's few
@@ -102,7 +93,7 @@ def _app_waits(offer: offers.Offer, view: payables.PayableView) -> str:
 @transaction.non_atomic_requests
 @require_safe
 def pay_view(request, token: str):
-    link = _link(token, card_hold_at=timezone.now())
+    link = _link(token)
     view = _describe(link) if link else None
     if view is None:
         return _not_found(request)

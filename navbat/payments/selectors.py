@@ -1,17 +1,20 @@
-"""Reads of payments: the online payments list (pages and the JSON API) and the
-differences the daily reconciliation found."""
+"""Reads of payments: the online payments list (pages and the JSON API), the differences
+the daily reconciliation found, and the payments made twice that are to be given back."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
+from navbat.kit.money import format_money
 from navbat.kit.tenancy import scoped, scoped_to_outer
 from navbat.kit.timeutil import day_bounds, local_today
 
-from .models import Difference, Method, PaymentOrder
-from .states import EXPIRY_MARGIN, OPEN_STATES, SETTLED_STATES
+from .models import Difference, PaymentOrder, Refund, RefundState, State
+from .states import REFUND_IN_FLIGHT, SETTLED_STATES
 
 
 def payments(
@@ -81,19 +84,15 @@ def differences(*, business, days: int = 30) -> QuerySet[Difference]:
     )
 
 
-def link_by_code(*, business, code: str, held_at=None):
+def link_by_code(*, business, code: str):
     """The business's payment link a bank's app names by its code (case and spaces forgiven:
-    the code may have been read aloud or typed). With ``held_at`` (now), the link carries
-    ``held``: whether another payment holds it (``link_is_held``)."""
+    the code may have been read aloud or typed)."""
     from .models import PaymentLink
 
     code = "".join((code or "").split()).upper()
     if not code or len(code) > 16:
         return None
-    rows = scoped(PaymentLink, business).filter(code=code)
-    if held_at is not None:
-        rows = rows.annotate(held=link_is_held(now=held_at))
-    link = rows.first()
+    link = scoped(PaymentLink, business).filter(code=code).first()
     if link is not None:
         link.business = business  # the caller's, already loaded: not read again per call
     return link
@@ -114,55 +113,6 @@ def latest_paid(*, link) -> PaymentOrder | None:
     )
 
 
-def holding_orders(*, link, now):
-    """The link's orders that may still take money: open, and within their time. A card
-    session may still finish a payment for EXPIRY_MARGIN after it ends (the client in the
-    middle of 3-D Secure); an app transaction ends at its deadline exactly, when it fails."""
-    return scoped(PaymentOrder, link.business).filter(_holding(now), link=link)
-
-
-def _holding(now) -> Q:
-    live_card = Q(method=Method.CARD, expires_at__gt=now - EXPIRY_MARGIN)
-    live_other = ~Q(method=Method.CARD) & Q(expires_at__gt=now)
-    return (live_card | live_other) & Q(state__in=OPEN_STATES)
-
-
-def link_is_held(*, now) -> Exists:
-    """Whether ``holding_orders`` of the link has any row, as an annotation of links (the
-    Merchant API's /check reads it with the link)."""
-    rows = scoped_to_outer(PaymentOrder).filter(_holding(now), link_id=OuterRef("pk"))
-    return Exists(rows)
-
-
-def card_hold_until(*, link, now):
-    """Until when an open card order keeps the link (the app waits until then), or None."""
-    last = (
-        holding_orders(link=link, now=now)
-        .filter(method=Method.CARD)
-        .order_by("-expires_at")
-        .values_list("expires_at", flat=True)
-        .first()
-    )
-    return hold_end(last)
-
-
-def last_card_hold(*, now) -> Subquery:
-    """``card_hold_until``'s order as an annotation of links (the latest ``expires_at`` of
-    the link's card orders holding it, or None; ``hold_end`` of it), so that the page reads
-    it with its link. Card orders of ``holding_orders``, within the link's own business."""
-    rows = scoped_to_outer(PaymentOrder).filter(
-        link_id=OuterRef("pk"),
-        method=Method.CARD,
-        state__in=OPEN_STATES,
-        expires_at__gt=now - EXPIRY_MARGIN,
-    )
-    return Subquery(rows.order_by("-expires_at").values("expires_at")[:1])
-
-
-def hold_end(last_expires_at):
-    return last_expires_at + EXPIRY_MARGIN if last_expires_at else None
-
-
 def order_of_account(
     *, business, provider: str, account_id: int, bank_order_id: str = "", reference: str = ""
 ) -> PaymentOrder | None:
@@ -175,3 +125,82 @@ def order_of_account(
     if order is None and reference:
         order = orders.filter(reference=reference).first()
     return order
+
+
+# ------------------------------------------------------------------ payments made twice
+
+
+def _refunds_of_outer(**lookup) -> Exists:
+    return Exists(scoped_to_outer(Refund).filter(order_id=OuterRef("pk"), **lookup))
+
+
+def to_give_back(*, business) -> QuerySet[PaymentOrder]:
+    """Payments made twice (``duplicate_of`` set, payments.duplicates) whose money the client
+    has not had back, oldest first: they head the salon's "to give back" list. Those with a
+    refund under way, or already refunded automatically, are not listed. Each row carries
+    ``left``: paid less refunded."""
+    return (
+        scoped(PaymentOrder, business)
+        .filter(duplicate_of__isnull=False, state__in=(State.PAID, State.PARTLY_REFUNDED))
+        .filter(~_refunds_of_outer(state__in=REFUND_IN_FLIGHT))
+        .filter(~_refunds_of_outer(state=RefundState.DONE, automatic=True))
+        .annotate(left=F("paid_amount") - F("refunded_amount"))
+        .filter(left__gt=0)
+        .select_related("client", "document", "link", "duplicate_of")
+        .order_by("paid_at", "id")
+    )
+
+
+class Twice(StrEnum):
+    """Where the money of a payment made twice is."""
+
+    TO_GIVE_BACK = "to_give_back"  # the salon gives it back (no refund call, or it failed)
+    GIVING_BACK = "giving_back"  # a refund of it is under way
+    GIVEN_BACK = "given_back"
+
+
+@dataclass(frozen=True)
+class DuplicateNotice:
+    """What the appointment (and the payment) says of a payment made twice."""
+
+    order: PaymentOrder  # the later payment, the duplicate
+    original: PaymentOrder  # the payment that had already paid
+    state: Twice
+    amount: int  # given back (GIVEN_BACK), on its way (GIVING_BACK) or still to give
+    automatic: bool  # the bank gave (or is giving) it back without anyone asking
+
+    @property
+    def message(self) -> str:
+        money = format_money(self.amount)
+        if self.state == Twice.GIVEN_BACK and self.automatic:
+            text = _("Paid twice: %(amount)s of this payment was refunded automatically.")
+        elif self.state == Twice.GIVEN_BACK:
+            text = _("Paid twice: %(amount)s of this payment was given back.")
+        elif self.state == Twice.GIVING_BACK:
+            text = _("Paid twice: %(amount)s of this payment is being refunded.")
+        else:
+            text = _(
+                "Paid twice: this payment came after the visit was already paid. "
+                "Give %(amount)s back to the client."
+            )
+        return text % {"amount": money}
+
+
+def duplicate_notice(order: PaymentOrder) -> DuplicateNotice | None:
+    """The notice for ``order`` when it is a payment made twice, else None."""
+    if order.duplicate_of_id is None:
+        return None
+    refunds = scoped(Refund, order.business).filter(order=order)
+    flying = refunds.filter(state__in=REFUND_IN_FLIGHT).aggregate(total=Sum("amount"))["total"]
+    automatic = refunds.filter(automatic=True).exclude(state=RefundState.FAILED).exists()
+    left = max(order.paid_amount - order.refunded_amount, 0)
+    if flying:
+        state, amount = Twice.GIVING_BACK, flying
+    elif order.refunded_amount and (automatic or not left):
+        state, amount = Twice.GIVEN_BACK, order.refunded_amount
+    else:
+        state, amount = Twice.TO_GIVE_BACK, left
+    original = scoped(PaymentOrder, order.business).get(pk=order.duplicate_of_id)
+    return DuplicateNotice(
+        order=order, original=original, state=state, amount=amount, automatic=automatic
+    )

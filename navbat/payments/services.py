@@ -27,12 +27,11 @@ from navbat.kit.errors import Refused
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local
 
-from . import differences, locks, payables, providers
+from . import differences, duplicates, locks, payables, providers
 from .bank_states import Action, action_for
 from .checks import FIRST_CHECK_AFTER, deadline_of, schedule_check
 from .models import Method, PaymentLink, PaymentOrder, State
 from .providers import BankView, ProviderError
-from .selectors import holding_orders, last_card_hold
 from .states import FAILED_STATES, OPEN_STATES, transition
 
 log = logging.getLogger("navbat.payments")
@@ -43,7 +42,7 @@ TOKEN_BYTES = 32  # 256 bits in the link
 
 class PaymentRefused(Refused):
     """The payment cannot start; the message is for the client, ``reason`` a stable code
-    (``closed``, ``nothing_due``, ``not_connected``, ``busy``, ``holds_link``, ``failed``,
+    (``closed``, ``nothing_due``, ``not_connected``, ``holds_link``, ``failed``,
     ``bank_slow``, ``bank_silent``)."""
 
 
@@ -91,15 +90,11 @@ def link_for(*, business, kind: str, payable_id: int, author=None) -> PaymentLin
     return link
 
 
-def find_link(token: str, *, card_hold_at=None) -> PaymentLink | None:
-    """The public entry: the token itself is the authority (no business is known yet). With
-    ``card_hold_at`` (now), the link carries ``last_card_hold`` (selectors.last_card_hold)."""
+def find_link(token: str) -> PaymentLink | None:
+    """The public entry: the token itself is the authority (no business is known yet)."""
     if not token or len(token) > 64:
         return None
-    rows = PaymentLink.objects.filter(token=token).select_related("business", "document")
-    if card_hold_at is not None:
-        rows = rows.annotate(last_card_hold=last_card_hold(now=card_hold_at))
-    return rows.first()
+    return PaymentLink.objects.filter(token=token).select_related("business", "document").first()
 
 
 # ------------------------------------------------------------------------ card payment
@@ -180,13 +175,12 @@ def _open_or_new(*, link: PaymentLink, language: str):
                 _("The salon does not take card payments online at the moment."),
                 reason="not_connected",
             )
+        # An app transaction under way does not stop the card (nor the card the app): the
+        # client who left one road may take the other at once. Should both take money, the
+        # later is a duplicate, given back (payments.duplicates).
         current = open_card_order(link=link)
         if current is not None:
             return current, False, view, account
-        if other_method_busy(link=link, method=Method.CARD, now=timezone.now()):
-            raise PaymentRefused(
-                providers.get(account.provider).presentation().app_busy, reason="busy"
-            )
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -328,12 +322,6 @@ def new_order(
     )
 
 
-def other_method_busy(*, link: PaymentLink, method: str, now) -> bool:
-    """Whether an order of another method is taking this link's money now: one method at a
-    time, so the client cannot pay twice by two roads."""
-    return holding_orders(link=link, now=now).exclude(method=method).exists()
-
-
 def _give_up(*, order_id: int, reason: str) -> None:
     with transaction.atomic():
         order = locks.lock_order(pk=order_id)
@@ -344,10 +332,17 @@ def _give_up(*, order_id: int, reason: str) -> None:
 # -------------------------------------------------------------- applying the bank's word
 
 
-def apply_bank_view(*, order_id: int, view: BankView) -> PaymentOrder:
+def apply_bank_view(*, order_id: int, view: BankView, link_held: bool = False) -> PaymentOrder:
     """Apply what the bank said about an order (from its status call, never from a
-    callback's body). Repeats change nothing; the books are written once."""
+    callback's body). Repeats change nothing; the books are written once.
+
+    A payment is recorded under its link's lock (taken before the order's), the lock the
+    app's last look (``app_payments.still_payable``) holds: of two payments of one link
+    the later one recorded sees the earlier and is marked a duplicate (``link_held``: the
+    caller holds it already)."""
     with transaction.atomic():
+        if view.state == State.PAID and not link_held:
+            locks.lock_link_of_order(order_id=order_id)
         order = locks.lock_order(pk=order_id)
         if view.reference and view.reference != order.reference:
             security_log.warning(
@@ -479,6 +474,7 @@ def _record_paid(order: PaymentOrder, view: BankView) -> None:
     payables.get(order.payable_kind).on_paid(
         business=business, payable_id=order.payable_id, order=order
     )
+    duplicates.mark(order)
     log.info("payment %s recorded: %s tiyin, fee %s", order.reference, paid, fee.amount)
 
 

@@ -1,4 +1,5 @@
-"""Background jobs of payments: the pending-order checks and the daily reconciliation."""
+"""Background jobs of payments: the pending-order checks, refunds still at the bank, the
+refund of a payment made twice, and the daily reconciliation."""
 
 from django_tasks import task
 
@@ -19,6 +20,15 @@ def check_refund(context, refund_id: int) -> None:
     from .refunds import settle
 
     settle(refund_id=refund_id, scheduled_for=context.task_result.task.run_after)
+
+
+@task()
+def refund_duplicate(order_id: int) -> None:
+    """Give back a payment that paid again what another payment of its link had paid
+    (queued when it was recorded; :func:`navbat.payments.duplicates.give_back`)."""
+    from .duplicates import give_back
+
+    give_back(order_id=order_id)
 
 
 @task()

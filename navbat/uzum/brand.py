@@ -45,13 +45,6 @@ def presentation() -> Presentation:
             "On a computer? Scan this code with your phone to pay in the Uzum Bank app. "
             "This page updates by itself when the payment is done."
         ),
-        app_waits=_(
-            "A card payment was started on the bank's page. If you left it, you can pay "
-            "in the Uzum Bank app after %(time)s."
-        ),
-        app_busy=_(
-            "A payment in the Uzum Bank app is under way. Wait a minute and reload the page."
-        ),
     )
 
 

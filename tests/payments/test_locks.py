@@ -82,7 +82,9 @@ def test_a_card_payment_locks_link_then_order_then_appointment(salon_a, connect_
     with CaptureQueriesContext(connection) as refreshed:
         order = services.refresh(order=order)
     assert order.state == State.PAID
+    # The link first: of two payments of one link, the later recorded sees the earlier.
     assert assert_in_lock_order(refreshed.captured_queries) == [
+        "payments_paymentlink",
         "payments_paymentorder",
         "booking_appointment",
     ]

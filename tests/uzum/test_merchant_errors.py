@@ -368,13 +368,28 @@ def test_10008_paid_by_an_earlier_app_payment(salon_a, app, link):
 # a time.
 
 
-def test_10008_while_another_app_transaction_holds_the_link(salon_a, app, link):
+def test_a_second_app_transaction_beside_an_unconfirmed_one_is_created(salon_a, app, link):
+    """The client backed out of the app and came back (issue 12): a new transaction is
+    created; whichever is confirmed first pays, the other's confirm is refused (10008) and
+    changes nothing."""
     first = created(app, link)
     trans_id = str(uuid.uuid4())
-    with nothing_changes(salon_a.business):
-        answer = app.create(link.code, DUE, trans_id)
-    assert_failed(answer, "10008", "create", trans_id=trans_id)
+    answer = app.create(link.code, DUE, trans_id)
+    assert (answer.status, answer.body["status"]) == (200, "CREATED")
     assert app.status(first).body["status"] == "CREATED"
+
+    assert app.confirm(trans_id).body["status"] == "CONFIRMED"
+    money = snapshot(salon_a.business)["books"]
+    refused = app.confirm(first)
+    assert_failed(refused, "10008", "confirm", trans_id=first)
+    assert snapshot(salon_a.business)["books"] == money
+    assert books(salon_a.appointments[0]) == [("sale_payment", DUE), ("bank_fee", 100_000)]
+    assert app.status(trans_id).body["status"] == "CONFIRMED"
+    assert MerchantTransaction.objects.get(trans_id=first).state == TransactionState.FAILED
+    assert list(PaymentOrder.objects.order_by("id").values_list("state", "duplicate_of")) == [
+        (State.CANCELLED, None),
+        (State.PAID, None),
+    ]
 
 
 # ---- 10009: cancelled -------------------------------------------------------------------------

@@ -51,24 +51,20 @@ REFUSAL_CODES = {
     Refusal.CLOSED: Code.PAYMENT_CANCELLED,
     Refusal.PAID: Code.ALREADY_PAID,
     Refusal.AMOUNT: Code.INVALID_AMOUNT,
-    # Another payment holds the payable (a card page open at the bank, or another app
-    # transaction): for now it is as good as paid; the app tells the client so.
-    Refusal.BUSY: Code.ALREADY_PAID,
 }
 
 
 # --------------------------------------------------------------------------------- check
 
 
-def _payable(connection: Connection, params: dict, *, held_at=None):
-    """The link and payable that ``params`` name through the connection's attribute (with
-    ``held_at``, the link carries ``held``: see payments.selectors.link_by_code)."""
+def _payable(connection: Connection, params: dict):
+    """The link and payable that ``params`` name through the connection's attribute."""
     if not (connection.is_active and connection.app_payments):
         raise MerchantError(Code.ATTRIBUTE_NOT_FOUND, "app payments are off")
     value = params.get(connection.payment_attribute)
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise MerchantError(Code.ATTRIBUTE_NOT_FOUND, "no payment attribute")
-    link = selectors.link_by_code(business=connection.business, code=str(value), held_at=held_at)
+    link = selectors.link_by_code(business=connection.business, code=str(value))
     try:
         view = app_payments.payable_of(link)
     except AppPaymentRefused as refused:
@@ -96,9 +92,9 @@ def summary(view: PayableView) -> dict[str, dict]:
 
 
 def check(*, connection: Connection, request: Request) -> dict:
-    link, view = _payable(connection, request.params, held_at=timezone.now())
-    if link.held:  # app_payments.busy, read with the link
-        raise MerchantError(REFUSAL_CODES[Refusal.BUSY], "another payment holds it")
+    # A card page left open, or an earlier transaction, does not stop the app: only the
+    # confirm, under the link's lock, refuses money no longer due (app_payments).
+    _link, view = _payable(connection, request.params)
     if not amount_in_limits(view.due):
         raise MerchantError(
             Code.AMOUNT_BELOW_MINIMUM if view.due < MIN_AMOUNT else Code.AMOUNT_ABOVE_MAXIMUM
@@ -282,7 +278,8 @@ def _record(tx: MerchantTransaction, request: Request, now: datetime) -> None:
         card_type=request.card_type,
     )
     tx.save()
-    order = apply_bank_view(order_id=tx.order_id, view=app_view(tx))
+    # still_payable locked the link just before: recorded under it, no second lock.
+    order = apply_bank_view(order_id=tx.order_id, view=app_view(tx), link_held=True)
     if order.state not in (State.PAID, State.PARTLY_REFUNDED, State.REFUNDED):
         # The books refused what the bank says was paid: answer an error (rolled back) so
         # the app asks /status, rather than confirm money we did not record.
