@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,6 +50,11 @@ REASON_MAX = 300
 REPEAT_WAIT = timedelta(seconds=20)
 FIRST_CHECK_AFTER = timedelta(seconds=30)
 MAX_CHECK_INTERVAL = timedelta(minutes=30)
+# A refund still "requested" this long after it was stored is no longer being sent by the
+# request that stored it (a bank call and its retries end within minutes; the process may
+# have died): only then may anyone else ask the bank what became of it. Before, "the bank
+# has no such operation" may only mean the request has not reached it yet.
+STALE_REQUEST = timedelta(minutes=10)
 
 
 class RefundConflict(Conflict):
@@ -305,6 +310,11 @@ def run_at_bank(*, refund_id: int) -> Refund:
         return settle(refund_id=refund.pk)
     except ProviderError as error:
         outcome = RefundOutcome(state=RefundState.FAILED, failure_reason=error.message[:300])
+    except Exception:
+        # Whether the bank got it is unknown: held at the bank and asked later, never left
+        # "requested" with no one to settle it (it would block the payment's refunds).
+        log.exception("refund %s: the provider call broke; settling later", refund.operation_key)
+        return _still_at_bank(refund_id=refund.pk, outcome=RefundOutcome(state=RefundState.AT_BANK))
     return apply_outcome(refund_id=refund.pk, outcome=outcome)
 
 
@@ -319,7 +329,7 @@ def settle(*, refund_id: int, scheduled_for=None) -> Refund:
         and refund.next_check_at is not None
         and refund.next_check_at > scheduled_for
     )
-    if superseded:
+    if superseded or _maybe_being_sent(refund):
         return refund
     try:
         outcome = providers.get(refund.order.provider).refund_state(
@@ -329,6 +339,47 @@ def settle(*, refund_id: int, scheduled_for=None) -> Refund:
         log.warning("refund %s: not settled yet: %s", refund.operation_key, error.message)
         outcome = RefundOutcome(state=RefundState.AT_BANK)
     return apply_outcome(refund_id=refund.pk, outcome=outcome)
+
+
+def _maybe_being_sent(refund: Refund) -> bool:
+    """A young "requested" refund may be on its way to the bank in another request: asking
+    about it now could fail it while the bank is about to do it (then booked by no one)."""
+    return (
+        refund.state == RefundState.REQUESTED
+        and timezone.now() - refund.created_at < STALE_REQUEST
+    )
+
+
+def due_for_settling(*, business=None):
+    """Refunds to the card whose end we have not heard: at the bank, or requested long
+    ago (the request that sent them broke off)."""
+    rows = Refund.objects.filter(route=RefundRoute.BANK).filter(
+        Q(state=RefundState.AT_BANK)
+        | Q(state=RefundState.REQUESTED, created_at__lt=timezone.now() - STALE_REQUEST)
+    )
+    if business is not None:
+        rows = rows.filter(business=business)
+    return rows.order_by("pk")
+
+
+def hurry_settling(*, order: PaymentOrder) -> bool:
+    """The bank reports refunds of ``order`` (locked by the caller) beyond our books: when a
+    refund of ours to the card is on its way, that is it — ask after it now (a job, after
+    this transaction; no bank call under the lock) rather than list a difference. False
+    when none is on its way: the bank's refund is not ours."""
+    flying = scoped(Refund, order.business).filter(
+        order=order, route=RefundRoute.BANK, state__in=REFUND_IN_FLIGHT
+    )
+    found = False
+    for refund in flying:
+        found = True
+        if refund.state != RefundState.AT_BANK:
+            continue  # its request is still sending it and applies the answer itself
+        refund = locks.lock_refund(pk=refund.pk)
+        refund.next_check_at = timezone.now()
+        refund.save(update_fields=["next_check_at", "updated_at"])
+        _schedule_check(refund)
+    return found
 
 
 def _lock_refund(refund_id: int) -> tuple[Refund, PaymentOrder]:
@@ -495,8 +546,7 @@ def ask_bank_reversal(*, business, order_id: int, reason, author=None) -> Refund
             raise RefundConflict(
                 _("A card payment is refunded through the bank directly."), reason="provider_cannot"
             )
-        _check(order, order.paid_amount, RefundRoute.BANK_REVERSAL)
-        if order.refunded_amount:
+        if order.state == State.PARTLY_REFUNDED:
             raise RefundConflict(
                 _(
                     "Part of this payment was already given back; "
@@ -504,6 +554,7 @@ def ask_bank_reversal(*, business, order_id: int, reason, author=None) -> Refund
                 ),
                 reason="given_back",
             )
+        _check(order, order.paid_amount, RefundRoute.BANK_REVERSAL)
         refund = Refund.objects.create(
             business=order.business,
             order=order,

@@ -27,7 +27,7 @@ from navbat.kit.errors import Refused
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local
 
-from . import differences, locks, payables, providers
+from . import differences, locks, payables, providers, refunds
 from .bank_states import Action, action_for
 from .checks import FIRST_CHECK_AFTER, deadline_of, schedule_check
 from .models import Method, PaymentLink, PaymentOrder, State
@@ -389,6 +389,8 @@ def _apply(action: Action, order: PaymentOrder, view: BankView) -> None:
         if action == Action.NOTE_REASON and view.failure_reason:
             order.failure_reason = reason
         elif action == Action.DIFFERENCE:
+            _differs(order, view)
+        elif action == Action.REFUND_SEEN and not refunds.hurry_settling(order=order):
             _differs(order, view)
         order.save()
 
