@@ -112,8 +112,10 @@ def fee_share(*, order: PaymentOrder, amount: int) -> int:
 def clean_amount(amount) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise ValidationError({"amount": _("The amount must be a whole number of tiyin.")})
-    if not 0 < amount <= MAX_AMOUNT_TIYIN:
+    if amount <= 0:
         raise ValidationError({"amount": _("The amount must be more than zero.")})
+    if amount > MAX_AMOUNT_TIYIN:
+        raise ValidationError({"amount": _("The amount is larger than any payment.")})
     return amount
 
 
