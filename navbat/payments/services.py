@@ -385,12 +385,15 @@ def _apply(action: Action, order: PaymentOrder, view: BankView) -> None:
         _reopen(order, view.failure_reason)
     elif action in (Action.DECLINE, Action.EXPIRE, Action.CANCEL):
         transition(order=order, to=view.state, failure_reason=reason)
+    elif action == Action.REFUND_SEEN:
+        # A refund of ours on its way explains the bank's refunds: settled, not listed.
+        if not refunds.hurry_settling(order=order):
+            _differs(order, view)
+        order.save()
     else:
         if action == Action.NOTE_REASON and view.failure_reason:
             order.failure_reason = reason
         elif action == Action.DIFFERENCE:
-            _differs(order, view)
-        elif action == Action.REFUND_SEEN and not refunds.hurry_settling(order=order):
             _differs(order, view)
         order.save()
 

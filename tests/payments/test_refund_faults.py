@@ -87,9 +87,7 @@ def live_bank(salon_a, live_server, sandbox_terminal, monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("times", [1, None], ids=["retry-answers", "every-answer-lost"])
-def test_a_refund_done_at_the_bank_whose_answer_is_lost_is_booked_once(
-    salon_a, live_bank, times
-):
+def test_a_refund_done_at_the_bank_whose_answer_is_lost_is_booked_once(salon_a, live_bank, times):
     """``times=1``: the client's retry under the same key hears the first result.
     ``None``: every answer is lost; the refund is settled from the order's operations."""
     order = paid_order(salon_a)

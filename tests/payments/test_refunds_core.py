@@ -25,9 +25,7 @@ def paid_order(salon):
 
 def money_rows(document):
     return list(
-        Transaction.objects.filter(document=document)
-        .order_by("id")
-        .values_list("kind", "amount")
+        Transaction.objects.filter(document=document).order_by("id").values_list("kind", "amount")
     )
 
 
