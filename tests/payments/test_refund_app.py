@@ -226,3 +226,24 @@ def test_another_business_cannot_touch_the_request(salon_a, salon_b, paid_in_app
         refunds.ask_bank_reversal(business=salon_b.business, order_id=order.pk, reason="Ask")
     asked.refresh_from_db()
     assert asked.state == RefundState.AT_BANK
+
+
+def test_a_repeated_register_refund_with_its_key_books_once(salon_a, paid_in_app):
+    order, _trans_id = paid_in_app
+    options = {
+        "business": salon_a.business,
+        "order_id": order.pk,
+        "amount": 3_000_000,
+        "reason": "Too short",
+        "route": RefundRoute.REGISTER,
+        "register_id": salon_a.cash.pk,
+        "idempotency_key": "desk-1",
+    }
+
+    first = refunds.refund_payment(**options)
+    again = refunds.refund_payment(**options)
+
+    assert (first.created, again.created) == (True, False)
+    assert again.refund.pk == first.refund.pk
+    assert rows(order) == [*PAID_ONCE, (TransactionKind.REFUND, 3_000_000)]
+    assert Transaction.objects.filter(register=salon_a.cash).count() == 1

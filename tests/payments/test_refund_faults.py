@@ -369,3 +369,34 @@ def test_register_refunds_are_not_a_difference_with_the_bank(salon_a, connect_uz
 
     assert reconciliation.run_daily(business=salon_a.business) == 0
     assert Difference.objects.count() == 0
+
+
+def test_a_provider_call_that_breaks_leaves_the_refund_to_be_settled_not_stuck(
+    salon_a, connect_uzum, monkeypatch
+):
+    """Whatever breaks after the refund may have left (here: after the bank did it), the
+    refund is held at the bank and settled from the bank's word, never left "requested"
+    with no one to ask after it."""
+    from navbat.uzum.provider import UzumProvider
+
+    connect_uzum(salon_a)
+    order = paid_order(salon_a)
+    sent = UzumProvider.refund
+
+    def breaks_after(self, *, order, refund):
+        sent(self, order=order, refund=refund)
+        raise RuntimeError("the process hiccuped")
+
+    monkeypatch.setattr(UzumProvider, "refund", breaks_after)
+
+    refund = refunds.refund_payment(
+        business=salon_a.business, order_id=order.pk, amount=HAIRCUT, reason="Cancelled"
+    ).refund
+
+    assert refund.state == RefundState.AT_BANK
+    assert books(salon_a.business)["transactions"] == PAID_ONCE
+    assert run_due(REFUND_JOB, now=refund.next_check_at) >= 1
+    refund.refresh_from_db()
+    assert refund.state == RefundState.DONE
+    assert books(salon_a.business)["transactions"] == {**PAID_ONCE, "refund": 1}
+    assert bank_refunds(order) == [("SUCCESS", HAIRCUT, str(refund.operation_key))]
