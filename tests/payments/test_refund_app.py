@@ -247,3 +247,19 @@ def test_a_repeated_register_refund_with_its_key_books_once(salon_a, paid_in_app
     assert again.refund.pk == first.refund.pk
     assert rows(order) == [*PAID_ONCE, (TransactionKind.REFUND, 3_000_000)]
     assert Transaction.objects.filter(register=salon_a.cash).count() == 1
+
+
+@pytest.mark.parametrize("path", ["register", "reverse"])
+def test_the_nightly_check_agrees_with_the_bank_after_either_path(salon_a, app, paid_in_app, path):
+    from navbat.payments import reconciliation
+    from navbat.payments.models import Difference
+
+    order, trans_id = paid_in_app
+    assert order.bank_order_id == trans_id  # the nightly check asks the bank about it
+    if path == "register":
+        give_back_from(salon_a, order)  # the bank still holds it paid, rightly
+    else:
+        assert app.reverse(trans_id).body["status"] == "REVERSED"
+
+    assert reconciliation.run_daily(business=salon_a.business) == 0
+    assert Difference.objects.count() == 0
