@@ -12,10 +12,13 @@ Three rules shape it:
 
 * The bank is the truth about money coming in: its "paid" settles any order not settled
   (a late success after we gave up included), and nothing else books income.
-* A refund is booked only by our own refund path (the Merchant API's reversal today, the
-  refunds of the next issue), never inferred from a status: how much, which fee goes back
-  and on which day are the refund's to say. A refund the bank reports and our books do not
-  have is listed as a difference for the owner; the order keeps its state and its money.
+* A refund is booked only by our own refund path (payments.refunds; the Merchant API's
+  reversal books through it too), never inferred from a status: how much, which fee goes
+  back and on which day are the refund's to say. When the bank reports refunds our books do
+  not have and a refund of ours to the card is on its way, that refund is asked after at
+  once (its own path books it, from the bank's operation under its key); otherwise the
+  bank's refund is not ours and is listed as a difference for the owner. Either way the
+  order keeps its state and its money here.
 * An answer behind ours (the bank says "waiting" or "declined" of an order we hold paid) was
   read before ours moved on; it changes nothing. The nightly check asks afresh and lists
   what truly disagrees.
@@ -38,6 +41,8 @@ class Action(StrEnum):
     EXPIRE = "expire"  # → expired
     CANCEL = "cancel"  # → cancelled
     DIFFERENCE = "difference"  # list a difference; no state, no money changes
+    # The bank has refunds we have not booked: settle ours on its way, else a difference.
+    REFUND_SEEN = "refund_seen"
 
 
 # The columns, in the order of the rows below.
@@ -59,6 +64,7 @@ NO, WAIT, NOTE, REOPEN, PAY = (
     Action.PAY,
 )
 DECLINE, EXPIRE, CANCEL, DIFF = Action.DECLINE, Action.EXPIRE, Action.CANCEL, Action.DIFFERENCE
+SEEN = Action.REFUND_SEEN
 
 # fmt: off
 _ROWS: dict[str, tuple[Action, ...]] = {
@@ -68,8 +74,8 @@ _ROWS: dict[str, tuple[Action, ...]] = {
     State.DECLINED:        (REOPEN, PAY, DIFF,   DIFF,    NO,      NO,     NO),
     State.EXPIRED:         (NO,     PAY, DIFF,   DIFF,    NO,      NO,     NO),
     State.CANCELLED:       (NO,     PAY, DIFF,   DIFF,    NO,      NO,     NO),
-    State.PAID:            (NO,     NO,  DIFF,   DIFF,    NO,      NO,     NO),
-    State.PARTLY_REFUNDED: (NO,     NO,  NO,     DIFF,    NO,      NO,     NO),
+    State.PAID:            (NO,     NO,  SEEN,   SEEN,    NO,      NO,     NO),
+    State.PARTLY_REFUNDED: (NO,     NO,  NO,     SEEN,    NO,      NO,     NO),
     State.REFUNDED:        (NO,     NO,  NO,     NO,      NO,      NO,     NO),
 }
 # fmt: on

@@ -6,14 +6,17 @@ Two jobs hold our books against the bank:
   bank and apply its answer; then check again later with a growing interval, until the
   bank's payment session (plus a margin) is over, when the order expires after one last
   answer from the bank. A late success settles the order whenever it is seen.
-* :func:`run_daily`, the nightly check: compare the last days' orders with the bank's
-  status and amounts and list each difference for the owner. It never changes money.
+* :func:`run_daily`, the nightly check: first settle the refunds still at the bank (each
+  by its own path, from the bank's operation under its key: :func:`navbat.payments.refunds.
+  settle`), then compare the last days' orders with the bank's status and amounts and list
+  each difference for the owner. The comparison itself never changes money.
 """
 
 import logging
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +24,7 @@ from navbat.kit import jobs
 from navbat.kit.bankcalls import bank_call
 from navbat.kit.timeutil import local_datetime, to_local
 
-from . import differences, locks, providers, services
+from . import differences, locks, providers, refunds, services
 from .checks import deadline_of, next_interval, schedule_check
 from .differences import (
     PAID_AMOUNT,
@@ -31,9 +34,9 @@ from .differences import (
     UNREACHABLE,
     note,
 )
-from .models import PaymentOrder, State
+from .models import PaymentOrder, Refund, RefundRoute, RefundState, State
 from .providers import ProviderError, ProviderUnavailable
-from .states import OPEN_STATES, SETTLED_STATES, transition
+from .states import OPEN_STATES, SETTLED_STATES, refunded_state, transition
 
 log = logging.getLogger("navbat.payments")
 
@@ -108,6 +111,7 @@ def run_daily(*, now: datetime | None = None, business=None) -> int:
     every business); return how many new differences were listed."""
     now = now or timezone.now()
     today = differences.day_of(now)
+    settle_refunds(business=business)
     orders = (
         PaymentOrder.objects.filter(created_at__gte=now - LOOK_BACK, created_at__lte=now)
         .exclude(bank_order_id="")
@@ -129,20 +133,48 @@ def run_daily(*, now: datetime | None = None, business=None) -> int:
     return found
 
 
+def settle_refunds(*, business=None) -> int:
+    """Ask after every refund to the card still at the bank (or requested long ago and
+    never heard of): done ones are booked, once, by the refund's own path. How many were
+    asked after; a bank that does not answer leaves them for the next check."""
+    asked = 0
+    for refund_id in refunds.due_for_settling(business=business).values_list("pk", flat=True):
+        try:
+            refunds.settle(refund_id=refund_id)
+        except Exception:  # one refund's trouble must not stop the night's check
+            log.exception("daily reconciliation: refund %s not settled", refund_id)
+        asked += 1
+    return asked
+
+
+def refunded_by_bank(order: PaymentOrder) -> int:
+    """What the bank gave back of ``order`` by our books: refunds to the card and the
+    bank's reversals; money given back from the salon's own registers the bank never saw."""
+    done = Refund.objects.filter(order=order, state=RefundState.DONE).exclude(
+        route=RefundRoute.REGISTER
+    )
+    return done.aggregate(total=Sum("amount"))["total"] or 0
+
+
 def compare(*, order: PaymentOrder, view: providers.BankView, day) -> int:
     """List where ``order`` and the bank's ``view`` disagree about money. Open, declined,
-    expired and cancelled are all "not paid": no money moved, nothing to list."""
+    expired and cancelled are all "not paid": no money moved, nothing to list. The bank
+    knows only its own refunds: ours are counted as it would see them."""
     found = 0
-    if view.state != order.state and not (_unpaid(view.state) and _unpaid(order.state)):
-        found += note(order, day, STATE, order.state, view.state)
+    ours_refunded = refunded_by_bank(order) if order.refunded_amount else 0
+    ours_state = order.state
+    if order.state in SETTLED_STATES:
+        ours_state = refunded_state(
+            PaymentOrder(paid_amount=order.paid_amount, refunded_amount=ours_refunded)
+        )
+    if view.state != ours_state and not (_unpaid(view.state) and _unpaid(ours_state)):
+        found += note(order, day, STATE, ours_state, view.state)
     ours_paid = order.paid_amount if order.state in SETTLED_STATES else 0
     bank_paid = view.paid_amount if view.state in SETTLED_STATES else 0
     if ours_paid != bank_paid:
         found += note(order, day, PAID_AMOUNT, str(ours_paid), str(bank_paid))
-    if order.refunded_amount != view.refunded_amount:
-        found += note(
-            order, day, REFUNDED_AMOUNT, str(order.refunded_amount), str(view.refunded_amount)
-        )
+    if ours_refunded != view.refunded_amount:
+        found += note(order, day, REFUNDED_AMOUNT, str(ours_refunded), str(view.refunded_amount))
     return found
 
 

@@ -25,12 +25,11 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from navbat.finance import services as finance
-from navbat.finance.models import CashRegister, TransactionKind
+from navbat.finance.models import CashRegister
 from navbat.kit.bankcalls import bank_call
 from navbat.kit.errors import Conflict
 from navbat.kit.money import MAX_AMOUNT_TIYIN, format_money
@@ -39,7 +38,9 @@ from navbat.kit.tenancy import scoped
 from . import locks, providers
 from .models import Method, PaymentOrder, Refund, RefundRoute, RefundState, State
 from .providers import ProviderError, ProviderUnavailable, RefundOutcome
-from .states import REFUND_IN_FLIGHT, SETTLED_STATES, book_refund, refund_transition
+from .refund_books import book as _book
+from .refund_books import fee_share  # noqa: F401 (part of this module's interface)
+from .states import REFUND_IN_FLIGHT, SETTLED_STATES, refund_transition
 
 log = logging.getLogger("navbat.payments")
 
@@ -50,6 +51,11 @@ REASON_MAX = 300
 REPEAT_WAIT = timedelta(seconds=20)
 FIRST_CHECK_AFTER = timedelta(seconds=30)
 MAX_CHECK_INTERVAL = timedelta(minutes=30)
+# A refund still "requested" this long after it was stored is no longer being sent by the
+# request that stored it (a bank call and its retries end within minutes; the process may
+# have died): only then may anyone else ask the bank what became of it. Before, "the bank
+# has no such operation" may only mean the request has not reached it yet.
+STALE_REQUEST = timedelta(minutes=10)
 
 
 class RefundConflict(Conflict):
@@ -90,25 +96,16 @@ def refundable_amount(order: PaymentOrder) -> int:
     return max(order.paid_amount - order.refunded_amount - in_flight_amount(order), 0)
 
 
-def fee_share(*, order: PaymentOrder, amount: int) -> int:
-    """The part of the order's fee that goes with ``amount`` of it, rounded half up; the
-    refund that empties the order takes what is left, so the shares add up to the fee."""
-    if order.refunded_amount + amount >= order.paid_amount:
-        return max(order.fee_amount - order.fee_returned_amount, 0)
-    if not order.paid_amount:
-        return 0
-    share = (order.fee_amount * amount * 2 + order.paid_amount) // (order.paid_amount * 2)
-    return min(share, order.fee_amount - order.fee_returned_amount)
-
-
 # ------------------------------------------------------------------------ the request
 
 
 def clean_amount(amount) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise ValidationError({"amount": _("The amount must be a whole number of tiyin.")})
-    if not 0 < amount <= MAX_AMOUNT_TIYIN:
+    if amount <= 0:
         raise ValidationError({"amount": _("The amount must be more than zero.")})
+    if amount > MAX_AMOUNT_TIYIN:
+        raise ValidationError({"amount": _("The amount is larger than any payment.")})
     return amount
 
 
@@ -305,6 +302,11 @@ def run_at_bank(*, refund_id: int) -> Refund:
         return settle(refund_id=refund.pk)
     except ProviderError as error:
         outcome = RefundOutcome(state=RefundState.FAILED, failure_reason=error.message[:300])
+    except Exception:
+        # Whether the bank got it is unknown: held at the bank and asked later, never left
+        # "requested" with no one to settle it (it would block the payment's refunds).
+        log.exception("refund %s: the provider call broke; settling later", refund.operation_key)
+        return _still_at_bank(refund_id=refund.pk, outcome=RefundOutcome(state=RefundState.AT_BANK))
     return apply_outcome(refund_id=refund.pk, outcome=outcome)
 
 
@@ -319,7 +321,7 @@ def settle(*, refund_id: int, scheduled_for=None) -> Refund:
         and refund.next_check_at is not None
         and refund.next_check_at > scheduled_for
     )
-    if superseded:
+    if superseded or _maybe_being_sent(refund):
         return refund
     try:
         outcome = providers.get(refund.order.provider).refund_state(
@@ -329,6 +331,46 @@ def settle(*, refund_id: int, scheduled_for=None) -> Refund:
         log.warning("refund %s: not settled yet: %s", refund.operation_key, error.message)
         outcome = RefundOutcome(state=RefundState.AT_BANK)
     return apply_outcome(refund_id=refund.pk, outcome=outcome)
+
+
+def _maybe_being_sent(refund: Refund) -> bool:
+    """A young "requested" refund may be on its way to the bank in another request: asking
+    about it now could fail it while the bank is about to do it (then booked by no one)."""
+    return (
+        refund.state == RefundState.REQUESTED and timezone.now() - refund.created_at < STALE_REQUEST
+    )
+
+
+def due_for_settling(*, business=None):
+    """Refunds to the card whose end we have not heard: at the bank, or requested long
+    ago (the request that sent them broke off)."""
+    rows = Refund.objects.filter(route=RefundRoute.BANK).filter(
+        Q(state=RefundState.AT_BANK)
+        | Q(state=RefundState.REQUESTED, created_at__lt=timezone.now() - STALE_REQUEST)
+    )
+    if business is not None:
+        rows = rows.filter(business=business)
+    return rows.order_by("pk")
+
+
+def hurry_settling(*, order: PaymentOrder) -> bool:
+    """The bank reports refunds of ``order`` (locked by the caller) beyond our books: when a
+    refund of ours to the card is on its way, that is it — ask after it now (a job, after
+    this transaction; no bank call under the lock) rather than list a difference. False
+    when none is on its way: the bank's refund is not ours."""
+    flying = scoped(Refund, order.business).filter(
+        order=order, route=RefundRoute.BANK, state__in=REFUND_IN_FLIGHT
+    )
+    found = False
+    for refund in flying:
+        found = True
+        if refund.state != RefundState.AT_BANK:
+            continue  # its request is still sending it and applies the answer itself
+        refund = locks.lock_refund(pk=refund.pk)
+        refund.next_check_at = timezone.now()
+        refund.save(update_fields=["next_check_at", "updated_at"])
+        _schedule_check(refund)
+    return found
 
 
 def _lock_refund(refund_id: int) -> tuple[Refund, PaymentOrder]:
@@ -385,99 +427,6 @@ def _schedule_check(refund: Refund) -> None:
     check_refund.using(run_after=refund.next_check_at).enqueue(refund.pk)
 
 
-# --------------------------------------------------------------------------- books
-
-
-def _fee_comes_back(refund: Refund, order: PaymentOrder) -> bool:
-    """Whether the bank returns its fee with this refund: the fee schedule says, for
-    refunds and for reversals apart; money from the salon's own register brings none."""
-    if refund.route == RefundRoute.REGISTER or not order.fee_amount:
-        return False
-    account = providers.get(order.provider).account_by_id(account_id=order.account_id)
-    schedule = account.fee_schedule if account else None
-    if schedule is None:
-        return False
-    if refund.route == RefundRoute.BANK_REVERSAL or refund.bank_operation == "reverse":
-        return schedule.fee_returned_on_reversal
-    return schedule.fee_returned_on_refund
-
-
-def _book(refund: Refund, order: PaymentOrder) -> None:
-    """The refund is done: its transaction in the register the money leaves, the fee that
-    comes back, the order's amounts and state, and the payable's hook (in the caller's
-    transaction, the order and refund locked)."""
-    fee_back = fee_share(order=order, amount=refund.amount) if _fee_comes_back(refund, order) else 0
-    by_bank = refund.route != RefundRoute.REGISTER
-    note = _("Refund of %(reference)s: %(reason)s") % {
-        "reference": order.reference[:8],
-        "reason": refund.reason,
-    }
-    key = refund.operation_key.hex
-    whole_reversal = refund.route == RefundRoute.BANK_REVERSAL and order.income is not None
-    if whole_reversal:
-        money = finance.reverse_transaction(
-            original=order.income,
-            note=note,
-            idempotency_key=f"reversal:{order.reference}",
-            bank_settlement=True,
-        )
-    else:
-        money = finance.record_transaction(
-            business=order.business,
-            register=refund.register,
-            kind=TransactionKind.REFUND,
-            amount=refund.amount,
-            document=order.document,
-            client=order.client,
-            author=refund.requested_by,
-            note=note,
-            idempotency_key=f"refund:{key}",
-            bank_settlement=by_bank,
-        )
-    fee_money = None
-    if fee_back:
-        fee_note = _("Bank fee returned with the refund of %(reference)s") % {
-            "reference": order.reference[:8]
-        }
-        if whole_reversal and order.fee is not None and fee_back == order.fee_amount:
-            fee_money = finance.reverse_transaction(
-                original=order.fee,
-                note=fee_note,
-                idempotency_key=f"fee-reversal:{order.reference}",
-                bank_settlement=True,
-            )
-        else:
-            fee_money = finance.record_transaction(
-                business=order.business,
-                register=refund.register,
-                kind=TransactionKind.FEE_RETURN,
-                amount=fee_back,
-                document=order.document,
-                client=order.client,
-                note=fee_note,
-                idempotency_key=f"fee-return:{key}",
-                bank_settlement=True,
-            )
-    book_refund(order=order, amount=refund.amount, fee_returned=fee_back)
-    refund_transition(
-        refund=refund,
-        to=RefundState.DONE,
-        transaction=money,
-        fee_return=fee_money,
-        fee_returned_amount=fee_back,
-        done_at=timezone.now(),
-        failure_reason="",
-    )
-    log.info(
-        "refund %s of %s done: %s tiyin by %s, fee back %s",
-        refund.operation_key,
-        order.reference,
-        refund.amount,
-        refund.route,
-        fee_back,
-    )
-
-
 # ------------------------------------------------------ payments of a bank's app
 
 
@@ -495,8 +444,7 @@ def ask_bank_reversal(*, business, order_id: int, reason, author=None) -> Refund
             raise RefundConflict(
                 _("A card payment is refunded through the bank directly."), reason="provider_cannot"
             )
-        _check(order, order.paid_amount, RefundRoute.BANK_REVERSAL)
-        if order.refunded_amount:
+        if order.state == State.PARTLY_REFUNDED:
             raise RefundConflict(
                 _(
                     "Part of this payment was already given back; "
@@ -504,6 +452,7 @@ def ask_bank_reversal(*, business, order_id: int, reason, author=None) -> Refund
                 ),
                 reason="given_back",
             )
+        _check(order, order.paid_amount, RefundRoute.BANK_REVERSAL)
         refund = Refund.objects.create(
             business=order.business,
             order=order,

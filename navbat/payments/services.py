@@ -27,7 +27,7 @@ from navbat.kit.errors import Refused
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local
 
-from . import differences, duplicates, locks, payables, providers
+from . import differences, duplicates, locks, payables, providers, refunds
 from .bank_states import Action, action_for
 from .checks import FIRST_CHECK_AFTER, deadline_of, schedule_check
 from .models import Method, PaymentLink, PaymentOrder, State
@@ -380,6 +380,11 @@ def _apply(action: Action, order: PaymentOrder, view: BankView) -> None:
         _reopen(order, view.failure_reason)
     elif action in (Action.DECLINE, Action.EXPIRE, Action.CANCEL):
         transition(order=order, to=view.state, failure_reason=reason)
+    elif action == Action.REFUND_SEEN:
+        # A refund of ours on its way explains the bank's refunds: settled, not listed.
+        if not refunds.hurry_settling(order=order):
+            _differs(order, view)
+        order.save()
     else:
         if action == Action.NOTE_REASON and view.failure_reason:
             order.failure_reason = reason

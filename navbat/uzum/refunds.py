@@ -140,6 +140,10 @@ def refund(*, order, refund) -> RefundOutcome:
                         "Try again in a minute."
                     ),
                 )
+            except CheckoutError as error:
+                # Refused before anything was sent (an unknown order, keys no longer valid).
+                log.warning("uzum refund %s: status refused, not sent: %s", refund.pk, error)
+                return RefundOutcome(state=RefundState.FAILED, failure_reason=_refused(error)[:300])
             earlier = _own_operation(status, refund)
             if earlier is not None:  # sent before, under this very key
                 kind = REVERSE if earlier.operation_type is OperationType.REVERSE else REFUND
@@ -155,6 +159,16 @@ def refund(*, order, refund) -> RefundOutcome:
                         "The bank says the payment is %(status)s: nothing to give back."
                     )
                     % {"status": status.status.value},
+                )
+            if kind == REVERSE and refund.amount != status.amount:
+                # §1: only the whole authorised amount is reversed (3019 otherwise).
+                return RefundOutcome(
+                    state=RefundState.FAILED,
+                    operation=kind,
+                    failure_reason=_(
+                        "The payment is only authorised at the bank: it can be cancelled "
+                        "in full only. Nothing was sent."
+                    ),
                 )
             try:
                 if kind == REVERSE:

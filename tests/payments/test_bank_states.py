@@ -68,8 +68,8 @@ EXPECTED_ACTIONS = {
     State.PAID: {
         State.PENDING: A.NOTHING,
         State.PAID: A.NOTHING,
-        State.PARTLY_REFUNDED: A.DIFFERENCE,
-        State.REFUNDED: A.DIFFERENCE,
+        State.PARTLY_REFUNDED: A.REFUND_SEEN,
+        State.REFUNDED: A.REFUND_SEEN,
         State.DECLINED: A.NOTHING,
         State.EXPIRED: A.NOTHING,
         State.CANCELLED: A.NOTHING,
@@ -78,7 +78,7 @@ EXPECTED_ACTIONS = {
         State.PENDING: A.NOTHING,
         State.PAID: A.NOTHING,
         State.PARTLY_REFUNDED: A.NOTHING,
-        State.REFUNDED: A.DIFFERENCE,
+        State.REFUNDED: A.REFUND_SEEN,
         State.DECLINED: A.NOTHING,
         State.EXPIRED: A.NOTHING,
         State.CANCELLED: A.NOTHING,
@@ -135,6 +135,7 @@ OUTCOMES = {
     A.CANCEL: (State.CANCELLED, False, False, REASON),
     A.NOTHING: (None, False, False, ""),
     A.DIFFERENCE: (None, False, True, ""),
+    A.REFUND_SEEN: (None, False, True, ""),  # no refund of ours on its way: not ours
 }
 
 
