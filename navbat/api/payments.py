@@ -141,10 +141,10 @@ def refund_payment(request: HttpRequest, payment_id: PaymentId, payload: RefundI
     """Give back all or part of a paid card payment to the card, through the bank; answers
     when the bank has (201: a new refund; 200: the first refund made with this
     `Idempotency-Key`, whatever became of it). At most what was paid minus what was
-    refunded, one refund at a time: otherwise 409 (`too_much`, `nothing_left`, `not_paid`,
-    `in_flight`, `key_reused`, `provider_cannot`, as the error's `code`). A refused refund moves nothing. A refund
-    the bank refuses answers with `state` `failed`: nothing moved, and it may be tried
-    again with a new key."""
+    refunded, one refund at a time: otherwise 409, its `code` saying why (`too_much`,
+    `nothing_left`, `not_paid`, `in_flight`, `key_reused`, `provider_cannot`); a refused
+    refund moves nothing. A refund the bank refuses answers with `state` `failed`: nothing
+    moved, and it may be tried again with a new key."""
     business = request.auth
     key = _idempotency_key(request)
     order = _order(business, payment_id)
