@@ -146,8 +146,8 @@ def refund_payment(request: HttpRequest, payment_id: PaymentId, payload: RefundI
     refund moves nothing. A refund the bank refuses answers with `state` `failed`: nothing
     moved, and it may be tried again with a new key."""
     business = request.auth
-    key = _idempotency_key(request)
     order = _order(business, payment_id)
+    key = _idempotency_key(request)
     try:
         requested = refund_service.refund_payment(
             business=business,

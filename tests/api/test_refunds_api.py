@@ -401,6 +401,8 @@ def test_another_business_payment_is_a_404_and_moves_nothing(
     theirs = paid(salon_b, salon_b.appointments[0])
     before = moved()
     assert_error(ask(api_a, theirs, {"amount": 1_000_000, "reason": "x"}), 404, "not_found")
+    # Whose payment it is is answered first: without a key it is still a 404.
+    assert_error(ask(api_a, theirs, {"amount": 1, "reason": "x"}, key=None), 404, "not_found")
     assert_error(api_a.get(f"/payments/{theirs.reference}"), 404, "not_found")
     assert moved() == before
     # Their own token reaches it.
