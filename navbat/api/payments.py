@@ -40,7 +40,7 @@ IDEMPOTENCY_HEADER = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": True,
-    "description": "Any string of 1 to 64 characters, new for each refund. A repeat with the "
+    "description": "1 to 64 characters, not blank, new for each refund. A repeat with the "
     "same key and the same body answers the first refund (200); with another body, 409.",
     "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX},
 }
