@@ -45,6 +45,17 @@ MODELS = {
     "checkout_point_id": CheckoutPoint,
     "membership_id": Membership,
 }
+# Path parameters that carry a public reference, not a pk: one of business B's (or A's) is
+# made by ``references_of``.
+REFERENCES = {"payment_id"}
+
+
+def references_of(salon, connect_uzum) -> dict[str, str]:
+    """A payment order of the salon, started on the sandbox bank: its reference."""
+    from tests.payments.jobs import start_payment
+
+    connect_uzum(salon)
+    return {"payment_id": start_payment(salon).reference}
 
 
 # Bodies a POST may carry: plausible enough to reach the object lookup, so that a 404 proves
@@ -162,20 +173,26 @@ def api_operations(client):
 def test_sweep_covers_api_routes(client):
     operations = list(api_operations(client))
     assert len(operations) >= 6
-    unknown = {p for _path, params, _m, _o in operations for p in params if p not in MODELS}
+    known = set(MODELS) | REFERENCES
+    unknown = {p for _path, params, _m, _o in operations for p in params if p not in known}
     assert not unknown, f"add these path parameters to the sweep: {unknown}"
 
 
-def test_api_never_answers_another_business(salon_a, salon_b, client):
-    ids = objects_of(salon_b)
+def test_api_never_answers_another_business(salon_a, salon_b, client, connect_uzum):
+    ids = {**objects_of(salon_b), **references_of(salon_b, connect_uzum)}
     before = snapshot(salon_b.business)
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {salon_a.api_token}"}
+    auth = {
+        "HTTP_AUTHORIZATION": f"Bearer {salon_a.api_token}",
+        "HTTP_IDEMPOTENCY_KEY": "sweep",
+    }
     body = json.dumps(
         {
             "name": "Hijacked",
             "phone": "+998901110000",
             "status": "cancelled",
             "comment": "x",
+            "amount": 100_000,
+            "reason": "Hijacked",
         }
     )
     for path, _params, method, _operation in api_operations(client):
@@ -202,8 +219,8 @@ def test_the_same_pages_answer_their_own_business(salon_a, client):
         assert response.status_code in (200, 302, 405), (route, response.status_code)
 
 
-def test_the_same_api_routes_answer_their_own_business(salon_a, client):
-    ids = objects_of(salon_a)
+def test_the_same_api_routes_answer_their_own_business(salon_a, client, connect_uzum):
+    ids = {**objects_of(salon_a), **references_of(salon_a, connect_uzum)}
     auth = {"HTTP_AUTHORIZATION": f"Bearer {salon_a.api_token}"}
     for path, _params, method, _operation in api_operations(client):
         if method != "get":

@@ -8,7 +8,7 @@ from .errors import install_error_handlers
 
 DESCRIPTION = """\
 The salon's data for its own tools: locations, specialists, the catalog, clients,
-appointments (with payment links for the client) and online payments.
+appointments (with payment links for the client) and online payments, with their refunds.
 
 * **Authentication**: `Authorization: Bearer <token>`; a token opens one business only.
   Another business's ids answer 404.
@@ -16,7 +16,17 @@ appointments (with payment links for the client) and online payments.
 * **Times** are ISO 8601 with an offset; answers use the location's zone.
 * **Errors** are `{"code", "message", "details"}`: 400 `malformed`, 401 `unauthenticated`,
   404 `not_found`, 409 `conflict` (a taken time slot, a phone already on file),
-  422 `invalid` (with field → messages in `details`).
+  422 `invalid` (with field → messages in `details`). A refused refund answers 409 with
+  its reason as the `code` (`too_much`, `nothing_left`, `not_paid`, `in_flight`,
+  `key_reused`, `provider_cannot`).
+* **Idempotency-Key**: `POST /payments/{payment_id}/refunds` needs this header (1 to 64
+  characters, new for each refund; missing, empty or longer answers 422). Sending the same
+  key with the same body again (after a timeout, say) answers the first refund with 200 and
+  moves no more money; the same key with another body (or another payment) is 409
+  `key_reused`; a new key makes a new refund (201). Keys are kept per business, for good.
+* **Refunds** go back to the card through the bank; the answer comes when the bank has
+  answered (`state` `done`, or `failed` with nothing moved). A refund's `id` is the
+  operation id the bank knows it by.
 * **Lists** take `limit` (at most 100) and `offset`, and answer `count` and `items`.
 """
 

@@ -8,14 +8,15 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StrictInt, StringConstraints
 
 from navbat.booking.models import LineKind, Status
 from navbat.finance.models import CardKind
 from navbat.kit.forms import FIRST_DAY, LAST_DAY
 from navbat.kit.money import MAX_AMOUNT_TIYIN
-from navbat.payments.models import Method
+from navbat.payments.models import Method, RefundState
 from navbat.payments.models import State as PaymentOrderState
+from navbat.payments.refunds import REASON_MAX
 
 MAX_ID = 2**63 - 1
 MAX_LIMIT = 100
@@ -90,7 +91,8 @@ class ErrorOut(Schema):
     code: str = Field(
         description="unauthenticated, not_found, conflict, invalid, malformed, too_large, "
         "method_not_allowed or server_error; a payment link refused with 409 says why: "
-        "appointment_cancelled, nothing_due or payments_not_connected."
+        "appointment_cancelled, nothing_due or payments_not_connected; a refund refused "
+        "with 409: not_paid, nothing_left, too_much, in_flight, key_reused or provider_cannot."
     )
     message: str = Field(description="For people, in the request's language.")
     details: Any = Field(
@@ -379,6 +381,10 @@ class PaymentOut(Schema):
     paid_amount: int = Field(description=f"{MONEY_NOTE} What the bank took.")
     fee: int = Field(description=f"{MONEY_NOTE} The bank's fee, fixed when it was paid.")
     fee_rate: str | None = Field(description='Percent, e.g. "1" or "0.4"; null until paid.')
+    refunded_amount: int = Field(description=f"{MONEY_NOTE} Given back by finished refunds.")
+    fee_returned_amount: int = Field(
+        description=f"{MONEY_NOTE} The part of the fee the bank returned with refunds."
+    )
     state: PaymentOrderStateName
     created_at: datetime = Field(description="In the business's zone, with its offset.")
     paid_at: datetime | None = Field(description="In the business's zone, with its offset.")
@@ -388,3 +394,35 @@ class PaymentOut(Schema):
 
 class PaymentPage(PageMeta):
     items: list[PaymentOut]
+
+
+# ---- refunds --------------------------------------------------------------------------------
+
+IDEMPOTENCY_KEY_MAX = 64
+RefundStateName = Literal[tuple(RefundState.values)]
+
+
+class RefundIn(Schema):
+    amount: Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT_TIYIN)] = Field(
+        description=f"{MONEY_NOTE} At most what was paid minus what was refunded."
+    )
+    reason: text(REASON_MAX, min_length=1, strip=True, description="Why the money goes back.")
+
+
+class RefundOut(Schema):
+    id: str = Field(
+        description="The refund's public id: the operation id the bank is called with "
+        "(a UUID), the same on every retry."
+    )
+    payment_id: str = Field(description="The payment's id (its reference).")
+    amount: int = Field(description=MONEY_NOTE)
+    state: RefundStateName = Field(
+        description="requested → at_bank → done or failed (the bank refused; nothing moved)."
+    )
+    reason: str
+    created_at: datetime = Field(description="In the business's zone, with its offset.")
+
+
+class PaymentDetailOut(PaymentOut):
+    fee_amount: int = Field(description=f"{MONEY_NOTE} The same as `fee`.")
+    refunds: list[RefundOut] = Field(description="Newest first.")

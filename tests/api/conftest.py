@@ -7,6 +7,7 @@ import pytest
 from navbat.booking.models import Appointment, AppointmentLine
 from navbat.finance.models import SaleDocument, Transaction
 from navbat.kit.tenancy import scoped
+from navbat.payments.models import PaymentOrder, Refund
 from navbat.salons.models import Client, Location, Product, Service, Specialist
 
 BASE = "/api/v1"
@@ -21,6 +22,8 @@ TENANT_MODELS = [
     AppointmentLine,
     SaleDocument,
     Transaction,
+    PaymentOrder,
+    Refund,
 ]
 
 

@@ -53,6 +53,8 @@ def test_every_route_is_listed(client, db):
             ("POST", "/api/v1/appointments/{appointment_id}/cancel"),
             ("POST", "/api/v1/appointments/{appointment_id}/payment-link"),
             ("GET", "/api/v1/payments"),
+            ("GET", "/api/v1/payments/{payment_id}"),
+            ("POST", "/api/v1/payments/{payment_id}/refunds"),
         ]
     )
 
@@ -81,6 +83,7 @@ def test_every_route_needs_a_valid_token(client, salon_a, authorization):
         "product_id": salon_a.products[0].pk,
         "client_id": salon_a.clients[0].pk,
         "appointment_id": appointment.pk,
+        "payment_id": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
     }
     for method, path in operations(client):
         url = path.removeprefix(BASE).format(**ids)

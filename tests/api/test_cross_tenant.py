@@ -2,7 +2,8 @@
 
 The sweep walks the published OpenAPI document, so a route added later is covered without
 editing this file: every path parameter is named after its model (``{client_id}``), and
-salon B's row of that model is put in the path while calling with salon A's token.
+salon B's row of that model is put in the path while calling with salon A's token
+(a payment, ``{payment_id}``, by its reference: a paid card payment on the sandbox bank).
 """
 
 import pytest
@@ -14,7 +15,10 @@ BODIES = {
     "update_client": {"name": "Taken over", "phone": "+998 93 999 99 99"},
     "update_appointment": {"comment": "Taken over"},
     "change_appointment_status": {"status": "cancelled"},
+    "refund_payment": {"amount": 1_000_000, "reason": "Taken over"},
 }
+# Headers an operation needs to succeed on one's own row.
+HEADERS = {"refund_payment": {"HTTP_IDEMPOTENCY_KEY": "sweep"}}
 
 
 def id_routes(client) -> list[tuple[str, str, str]]:
@@ -28,8 +32,16 @@ def id_routes(client) -> list[tuple[str, str, str]]:
     return routes
 
 
-def rows_of(salon) -> dict[str, int]:
+def paid_payment(salon, connect_uzum) -> str:
+    from .test_payments_api import paid
+
+    connect_uzum(salon)
+    return paid(salon, salon.appointments[0]).reference
+
+
+def rows_of(salon, payment: str = "") -> dict:
     return {
+        "payment_id": payment,
         "location_id": salon.location.pk,
         "specialist_id": salon.specialists[0].pk,
         "service_id": salon.services[0].pk,
@@ -41,7 +53,7 @@ def rows_of(salon) -> dict[str, int]:
 
 def test_the_sweep_knows_every_id_route(client, salon_a):
     routes = id_routes(client)
-    assert len(routes) == 11
+    assert len(routes) == 13
     known = set(rows_of(salon_a))
     for method, path, operation_id in routes:
         names = {part.split("}")[0] for part in path.split("{")[1:]}
@@ -52,27 +64,30 @@ def test_the_sweep_knows_every_id_route(client, salon_a):
             assert not takes_body or operation_id in BODIES, f"give a body for {operation_id}"
 
 
-def test_another_business_rows_are_404_and_unchanged(api_a, salon_a, salon_b):
+def test_another_business_rows_are_404_and_unchanged(api_a, salon_a, salon_b, connect_uzum):
+    theirs = rows_of(salon_b, paid_payment(salon_b, connect_uzum))
     before = snapshot(salon_b.business)
-    theirs = rows_of(salon_b)
     for method, path, operation_id in id_routes(api_a.client):
         url = path.removeprefix(BASE).format(**theirs)
-        response = api_a.send(method, url, BODIES.get(operation_id))
+        response = api_a.send(
+            method, url, BODIES.get(operation_id), headers=HEADERS.get(operation_id)
+        )
         assert_error(response, 404, "not_found")
     assert snapshot(salon_b.business) == before
 
 
 def test_the_same_requests_work_on_own_rows(api_a, salon_a, connect_uzum):
     """So the 404s above are about the owner, not about the requests."""
-    connect_uzum(salon_a)  # a payment link needs a connection
-    ours = rows_of(salon_a)
+    ours = rows_of(salon_a, paid_payment(salon_a, connect_uzum))  # and a link, a connection
     for method, path, operation_id in id_routes(api_a.client):
         if operation_id == "create_payment_link":
             # The first appointment was cancelled by an earlier route of this loop.
             ours = {**ours, "appointment_id": salon_a.appointments[1].pk}
         url = path.removeprefix(BASE).format(**ours)
-        response = api_a.send(method, url, BODIES.get(operation_id))
-        expected = 201 if operation_id == "create_payment_link" else 200
+        response = api_a.send(
+            method, url, BODIES.get(operation_id), headers=HEADERS.get(operation_id)
+        )
+        expected = 201 if operation_id in ("create_payment_link", "refund_payment") else 200
         assert response.status_code == expected, (method, path, response.content)
 
 

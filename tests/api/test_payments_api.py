@@ -56,6 +56,8 @@ def order_json(order: PaymentOrder, **changes) -> dict:
         "paid_amount": 0,
         "fee": 0,
         "fee_rate": None,
+        "refunded_amount": 0,
+        "fee_returned_amount": 0,
         "state": "pending",
         "created_at": iso(order.created_at),
         "paid_at": None,
