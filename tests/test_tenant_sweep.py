@@ -5,6 +5,7 @@ know fails the test until it is added to MODELS below."""
 
 import json
 import re
+import uuid
 
 import pytest
 from django.apps import apps
@@ -15,6 +16,7 @@ from navbat.booking.models import Appointment, AppointmentLine
 from navbat.booking.services import take_desk_payment
 from navbat.finance.models import CashRegister, SaleDocument, Transaction
 from navbat.kit.tenancy import TenantModel
+from navbat.payments.models import PaymentOrder
 from navbat.salons.models import (
     CheckoutPoint,
     Client,
@@ -44,6 +46,7 @@ MODELS = {
     "location_id": Location,
     "checkout_point_id": CheckoutPoint,
     "membership_id": Membership,
+    "order_id": PaymentOrder,
 }
 # Path parameters that carry a public reference, not a pk: one of business B's (or A's) is
 # made by ``references_of``.
@@ -95,7 +98,23 @@ def snapshot(business) -> dict:
 def objects_of(salon_b) -> dict[str, int]:
     """One object id of business B for every known parameter."""
     business = salon_b.business
-    take_desk_payment(appointment=salon_b.appointments[0], register_id=salon_b.cash.pk, amount=100)
+    appointment = salon_b.appointments[0]
+    take_desk_payment(appointment=appointment, register_id=salon_b.cash.pk, amount=100)
+    # A paid online payment of B's (written as the books would have it, no bank needed):
+    # refund pages of A's must not find it.
+    PaymentOrder.objects.create(
+        business=business,
+        payable_kind="appointment",
+        payable_id=appointment.pk,
+        document=appointment.document,
+        provider="uzum",
+        account_id=0,
+        method="card",
+        state="paid",
+        amount=100,
+        paid_amount=100,
+        reference=str(uuid.uuid4()),
+    )
     ids = {}
     for name, model in MODELS.items():
         row = model.objects.filter(business=business).order_by("id").first()

@@ -10,8 +10,9 @@ from navbat.finance.models import PaymentState, Transaction, TransactionKind
 from navbat.finance.selectors import paid_amount, paid_subquery, payment_state
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import day_bounds, local_datetime, to_local
-from navbat.payments.models import Method, PaymentLink, PaymentOrder, Refund, RefundState
-from navbat.payments.states import REFUND_IN_FLIGHT, SETTLED_STATES
+from navbat.payments.models import Method, PaymentLink, PaymentOrder, Refund
+from navbat.payments.selectors import duplicate_notice
+from navbat.payments.states import SETTLED_STATES
 from navbat.salons.models import Location, Specialist
 from navbat.salons.selectors import specialists, working_windows
 
@@ -209,7 +210,7 @@ class Duplicate:
 
     order: PaymentOrder
     left: int  # of it, not given back yet
-    state: str  # "refunded", "refunding" (in flight), "failed" (the automatic one), "to_give_back"
+    state: str  # payments.selectors.Twice: given_back, giving_back, to_give_back
 
     @property
     def by_card(self) -> bool:
@@ -217,23 +218,16 @@ class Duplicate:
 
 
 def duplicates_among(orders) -> list[Duplicate]:
-    """The duplicates among an appointment's orders (their refunds prefetched), with what
-    became of each: a card one is refunded automatically, an app one waits for the salon."""
+    """The duplicates among an appointment's orders, with where their money is (payments
+    decides: ``duplicate_notice``); a card one is refunded automatically, an app one waits
+    for the salon."""
     found = []
     for order in orders:
         if order.duplicate_of_id is None or order.state not in SETTLED_STATES:
             continue
-        refunds = list(order.refunds.all())
+        notice = duplicate_notice(order)
         left = max(order.paid_amount - order.refunded_amount, 0)
-        if not left:
-            state = "refunded"
-        elif any(row.state in REFUND_IN_FLIGHT for row in refunds):
-            state = "refunding"
-        elif any(row.automatic and row.state == RefundState.FAILED for row in refunds):
-            state = "failed"
-        else:
-            state = "to_give_back"
-        found.append(Duplicate(order=order, left=left, state=state))
+        found.append(Duplicate(order=order, left=left, state=notice.state))
     return found
 
 

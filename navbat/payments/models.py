@@ -224,7 +224,7 @@ class Refund(TenantModel):
     )
     # Where the money leaves from: the provider's register, or the salon's own register.
     register = models.ForeignKey("finance.CashRegister", on_delete=models.PROTECT, related_name="+")
-    operation_key = models.UUIDField(unique=True)
+    operation_key = models.UUIDField()
     bank_operation = models.CharField(max_length=16, blank=True)  # "refund" or "reverse"
     bank_operation_id = models.CharField(max_length=64, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
@@ -266,6 +266,10 @@ class Refund(TenantModel):
                 fields=["business", "idempotency_key"],
                 condition=~models.Q(idempotency_key=""),
                 name="refund_idempotency_key_unique",
+            ),
+            # Per business, as every key of a tenant table (a sharded database needs it).
+            models.UniqueConstraint(
+                fields=["business", "operation_key"], name="refund_operation_key_unique"
             ),
         ]
 

@@ -5,6 +5,7 @@ order's amounts and state (``states.book_refund``) and the refund's own state
 
 import logging
 
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,10 +19,20 @@ from .states import book_refund, refund_transition
 log = logging.getLogger("navbat.payments")
 
 
+def _refunded_by_bank(order: PaymentOrder) -> int:
+    """What the bank itself gave back of the order (money from a register is not the
+    bank's, and brings no fee back)."""
+    done = Refund.objects.filter(order=order, state=RefundState.DONE).exclude(
+        route=RefundRoute.REGISTER
+    )
+    return done.aggregate(total=Sum("amount"))["total"] or 0
+
+
 def fee_share(*, order: PaymentOrder, amount: int) -> int:
     """The part of the order's fee that goes with ``amount`` of it, rounded half up; the
-    refund that empties the order takes what is left, so the shares add up to the fee."""
-    if order.refunded_amount + amount >= order.paid_amount:
+    bank's refund that gives back the last of the order takes what is left, so the shares
+    add up to the fee (a part given back from a register keeps its share of the fee)."""
+    if _refunded_by_bank(order) + amount >= order.paid_amount:
         return max(order.fee_amount - order.fee_returned_amount, 0)
     if not order.paid_amount:
         return 0

@@ -57,6 +57,7 @@ def payment_list_view(request):
             "form": form,
             "page": page,
             "totals": selectors.totals(rows),
+            "to_give_back": selectors.to_give_back(business=business),
             "is_owner": is_owner(request),
         },
         status=status,

@@ -4,6 +4,7 @@ refunded automatically by a job (the bank's order then reads REFUNDED), an app o
 call exists) put first on the salon's "to give back" list. The appointment reads paid, not
 overpaid, once the money is back."""
 
+import html
 import uuid
 
 import pytest
@@ -163,7 +164,7 @@ def test_the_fee_comes_back_with_the_refund_when_the_schedule_says_so(
 
 
 def test_an_app_payment_that_slipped_in_after_the_card_is_left_to_give_back(
-    salon_a, app, link, monkeypatch
+    salon_a, app, link, monkeypatch, login
 ):
     """The card is paid and recorded; an app confirm that slipped past the last look (made
     here to pass it) is recorded later: it is the duplicate. Uzum offers no refund call, so
@@ -207,6 +208,13 @@ def test_an_app_payment_that_slipped_in_after_the_card_is_left_to_give_back(
         "Paid twice: this payment came after the visit was already paid. "
         "Give 100 000 so'm back to the client."
     )
+    owner = login(salon_a.owner)
+    listing = owner.get("/payments/").content.decode()
+    assert f'id="give-back-{in_app.pk}"' in listing
+    assert f'id="give-back-{card.pk}"' not in listing
+    window = html.unescape(owner.get(f"/appointments/{appointment.pk}/").content.decode())
+    assert f'id="duplicate-{in_app.pk}"' in window
+    assert "Paid twice in Uzum Bank app: give 100 000 so'm back." in window
     # A job run by hand (say, queued by an older version) gives nothing back on its own.
     assert duplicates.give_back(order_id=in_app.pk) is None
     assert Refund.objects.count() == 0
@@ -221,6 +229,7 @@ def test_an_app_payment_that_slipped_in_after_the_card_is_left_to_give_back(
     )
 
     assert list(selectors.to_give_back(business=salon_a.business)) == []
+    assert 'id="to-give-back"' not in owner.get("/payments/").content.decode()
     in_app.refresh_from_db()
     assert (in_app.state, in_app.refunded_amount) == (State.REFUNDED, DUE)
     notice = selectors.duplicate_notice(in_app)

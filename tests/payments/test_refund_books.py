@@ -135,3 +135,31 @@ def test_the_fee_share_rounds_half_up_and_the_last_refund_takes_the_rest(salon_a
     assert sum(shares) == UZCARD_FEE
     order.refresh_from_db()
     assert (order.fee_returned_amount, order.state) == (UZCARD_FEE, State.REFUNDED)
+
+
+def test_a_part_given_back_from_a_register_keeps_its_share_of_the_fee(salon_a, connect_uzum):
+    """The bank returns its fee only with what it gave back itself: 40 % from the salon's
+    cash, then the other 60 % to the card, brings back 60 % of the fee, not all of it."""
+    connection = connect_uzum(salon_a)
+    schedule = connection.fee_schedule
+    schedule.fee_returned_on_refund = True
+    schedule.save()
+    order = paid_order(salon_a)
+    refunds.refund_payment(
+        business=salon_a.business,
+        order_id=order.pk,
+        amount=4_000_000,
+        reason="Cash back",
+        route="register",
+        register_id=salon_a.cash.pk,
+    )
+    last = refund(salon_a, order, 6_000_000, "The rest to the card")
+
+    order.refresh_from_db()
+    assert (order.state, order.refunded_amount) == (State.REFUNDED, HAIRCUT)
+    assert (last.fee_returned_amount, order.fee_returned_amount) == (60_000, 60_000)
+    assert rows(order.document)[-3:] == [
+        (TransactionKind.REFUND, 4_000_000),
+        (TransactionKind.REFUND, 6_000_000),
+        (TransactionKind.FEE_RETURN, 60_000),
+    ]
