@@ -209,7 +209,7 @@ class Duplicate:
     """A payment made after another had already paid the same link (``duplicate_of``)."""
 
     order: PaymentOrder
-    left: int  # of it, not given back yet
+    amount: int  # given back, on its way, or to give back (payments.selectors.duplicate_notice)
     state: str  # payments.selectors.Twice: given_back, giving_back, to_give_back
 
     @property
@@ -226,8 +226,7 @@ def duplicates_among(orders) -> list[Duplicate]:
         if order.duplicate_of_id is None or order.state not in SETTLED_STATES:
             continue
         notice = duplicate_notice(order)
-        left = max(order.paid_amount - order.refunded_amount, 0)
-        found.append(Duplicate(order=order, left=left, state=notice.state))
+        found.append(Duplicate(order=order, amount=notice.amount, state=notice.state))
     return found
 
 

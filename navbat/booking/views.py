@@ -276,12 +276,17 @@ def _money_context(request, appointment, money) -> dict:
     """What the window's money parts show (the totals, the online payments with their
     refunds, the payments in the books): the window, and their refresh after a refund."""
     orders = _with_rates(selectors.online_payments_with_refunds(appointment=appointment))
+    duplicates = selectors.duplicates_among(orders)
     return {
         "money": money,
         "payments": _desk_payments(request, appointment),
         "online_payments": orders,
-        "duplicates": selectors.duplicates_among(orders),
-        "overpayment": selectors.overpayment_of(appointment=appointment, money=money),
+        "duplicates": duplicates,
+        # A payment made twice has its own notice, naming the payment to give back (the
+        # one recorded later, maybe with its automatic refund on the way): no second one.
+        "overpayment": None
+        if duplicates
+        else selectors.overpayment_of(appointment=appointment, money=money),
     }
 
 

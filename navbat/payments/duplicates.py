@@ -32,6 +32,20 @@ def overpaid_by(order: PaymentOrder) -> int:
     return view.overpaid if view is not None else 0
 
 
+def still_to_give(order: PaymentOrder) -> int:
+    """What of a duplicate the client should still have back: what it holds (paid less
+    refunded), no more than its payable is overpaid by now."""
+    return max(min(order.paid_amount - order.refunded_amount, overpaid_by(order)), 0)
+
+
+def awaits_automatic_refund(order: PaymentOrder, *, amount: int, refunds) -> bool:
+    """A duplicate the job is about to refund: one the provider can send back, for which
+    no refund was asked yet (``refunds``: the order's)."""
+    if amount <= 0 or refunds.exists():
+        return False
+    return not providers.get(order.provider).refund_refusal(order=order, amount=amount)
+
+
 def mark(order: PaymentOrder) -> PaymentOrder | None:
     """Called when ``order`` has just been recorded paid (its link and the order locked):
     when another order of the link had already paid and the payable is now overpaid, mark
@@ -81,7 +95,7 @@ def give_back(*, order_id: int) -> Refund | None:
     order = PaymentOrder.objects.select_related("business").filter(pk=order_id).first()
     if order is None or order.duplicate_of_id is None:
         return None
-    amount = min(refundable_amount(order), overpaid_by(order))
+    amount = min(refundable_amount(order), still_to_give(order))
     if amount <= 0:
         log.info("duplicate %s: nothing left to give back", order.reference)
         return None
@@ -93,6 +107,7 @@ def give_back(*, order_id: int) -> Refund | None:
             reason=_("Paid twice: refunded automatically"),
             route=RefundRoute.BANK,
             automatic=True,
+            at_most_overpaid=True,
         )
     except RefundConflict as refused:
         # Another refund of it is under way, or the provider cannot: the salon's list.

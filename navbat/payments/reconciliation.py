@@ -16,7 +16,6 @@ import logging
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,8 +33,9 @@ from .differences import (
     UNREACHABLE,
     note,
 )
-from .models import PaymentOrder, Refund, RefundRoute, RefundState, State
+from .models import PaymentOrder, State
 from .providers import ProviderError, ProviderUnavailable
+from .selectors import refunded_by_bank
 from .states import OPEN_STATES, SETTLED_STATES, refunded_state, transition
 
 log = logging.getLogger("navbat.payments")
@@ -145,15 +145,6 @@ def settle_refunds(*, business=None) -> int:
             log.exception("daily reconciliation: refund %s not settled", refund_id)
         asked += 1
     return asked
-
-
-def refunded_by_bank(order: PaymentOrder) -> int:
-    """What the bank gave back of ``order`` by our books: refunds to the card and the
-    bank's reversals; money given back from the salon's own registers the bank never saw."""
-    done = Refund.objects.filter(order=order, state=RefundState.DONE).exclude(
-        route=RefundRoute.REGISTER
-    )
-    return done.aggregate(total=Sum("amount"))["total"] or 0
 
 
 def compare(*, order: PaymentOrder, view: providers.BankView, day) -> int:

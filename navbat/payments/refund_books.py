@@ -5,7 +5,6 @@ order's amounts and state (``states.book_refund``) and the refund's own state
 
 import logging
 
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,30 +13,30 @@ from navbat.finance.models import TransactionKind
 
 from . import providers
 from .models import PaymentOrder, Refund, RefundRoute, RefundState
+from .selectors import refunded_by_bank
 from .states import book_refund, refund_transition
 
 log = logging.getLogger("navbat.payments")
 
 
-def _refunded_by_bank(order: PaymentOrder) -> int:
-    """What the bank itself gave back of the order (money from a register is not the
-    bank's, and brings no fee back)."""
-    done = Refund.objects.filter(order=order, state=RefundState.DONE).exclude(
-        route=RefundRoute.REGISTER
-    )
-    return done.aggregate(total=Sum("amount"))["total"] or 0
+def _fee_part(order: PaymentOrder, given: int) -> int:
+    """The fee that goes with ``given`` of the order, rounded half up (all of it for all)."""
+    if given >= order.paid_amount:
+        return order.fee_amount
+    return (order.fee_amount * given * 2 + order.paid_amount) // (order.paid_amount * 2)
 
 
 def fee_share(*, order: PaymentOrder, amount: int) -> int:
-    """The part of the order's fee that goes with ``amount`` of it, rounded half up; the
-    bank's refund that gives back the last of the order takes what is left, so the shares
-    add up to the fee (a part given back from a register keeps its share of the fee)."""
-    if _refunded_by_bank(order) + amount >= order.paid_amount:
-        return max(order.fee_amount - order.fee_returned_amount, 0)
+    """The part of the order's fee that goes with ``amount`` more given back by the bank:
+    the fee of all it gave back with this refund, less the fee of what it gave back before.
+    So the shares add up to the fee to the tiyin, whichever earlier ones came back (the
+    setting may change between refunds), and a part given back from a register keeps its
+    share of the fee."""
     if not order.paid_amount:
         return 0
-    share = (order.fee_amount * amount * 2 + order.paid_amount) // (order.paid_amount * 2)
-    return min(share, order.fee_amount - order.fee_returned_amount)
+    before = refunded_by_bank(order)
+    share = _fee_part(order, before + amount) - _fee_part(order, before)
+    return max(min(share, order.fee_amount - order.fee_returned_amount), 0)
 
 
 def fee_comes_back(refund: Refund, order: PaymentOrder) -> bool:
@@ -52,6 +51,23 @@ def fee_comes_back(refund: Refund, order: PaymentOrder) -> bool:
     if refund.route == RefundRoute.BANK_REVERSAL or refund.bank_operation == "reverse":
         return schedule.fee_returned_on_reversal
     return schedule.fee_returned_on_refund
+
+
+def _record(refund: Refund, order: PaymentOrder, *, kind, amount, note, key, by_bank):
+    """One of the refund's transactions, in the register the money leaves, tied to the
+    payment's sale document and client; ``key`` makes a repeat record nothing."""
+    return finance.record_transaction(
+        business=order.business,
+        register=refund.register,
+        kind=kind,
+        amount=amount,
+        document=order.document,
+        client=order.client,
+        author=refund.requested_by,
+        note=note,
+        idempotency_key=key,
+        bank_settlement=by_bank,
+    )
 
 
 def book(refund: Refund, order: PaymentOrder) -> None:
@@ -74,17 +90,14 @@ def book(refund: Refund, order: PaymentOrder) -> None:
             bank_settlement=True,
         )
     else:
-        money = finance.record_transaction(
-            business=order.business,
-            register=refund.register,
+        money = _record(
+            refund,
+            order,
             kind=TransactionKind.REFUND,
             amount=refund.amount,
-            document=order.document,
-            client=order.client,
-            author=refund.requested_by,
             note=note,
-            idempotency_key=f"refund:{key}",
-            bank_settlement=by_bank,
+            key=f"refund:{key}",
+            by_bank=by_bank,
         )
     fee_money = None
     if fee_back:
@@ -99,16 +112,14 @@ def book(refund: Refund, order: PaymentOrder) -> None:
                 bank_settlement=True,
             )
         else:
-            fee_money = finance.record_transaction(
-                business=order.business,
-                register=refund.register,
+            fee_money = _record(
+                refund,
+                order,
                 kind=TransactionKind.FEE_RETURN,
                 amount=fee_back,
-                document=order.document,
-                client=order.client,
                 note=fee_note,
-                idempotency_key=f"fee-return:{key}",
-                bank_settlement=True,
+                key=f"fee-return:{key}",
+                by_bank=True,
             )
     book_refund(order=order, amount=refund.amount, fee_returned=fee_back)
     refund_transition(

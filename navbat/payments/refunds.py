@@ -35,11 +35,10 @@ from navbat.kit.errors import Conflict
 from navbat.kit.money import MAX_AMOUNT_TIYIN, format_money
 from navbat.kit.tenancy import scoped
 
-from . import locks, providers
+from . import duplicates, locks, providers
 from .models import Method, PaymentOrder, Refund, RefundRoute, RefundState, State
 from .providers import ProviderError, ProviderUnavailable, RefundOutcome
 from .refund_books import book as _book
-from .refund_books import fee_share  # noqa: F401 (part of this module's interface)
 from .states import REFUND_IN_FLIGHT, SETTLED_STATES, refund_transition
 
 log = logging.getLogger("navbat.payments")
@@ -178,12 +177,17 @@ def _request(
     author,
     idempotency_key: str,
     automatic: bool,
+    at_most_overpaid: bool = False,
 ) -> Requested:
     digest = _digest(amount=amount, reason=reason, route=route, register_id=register_id)
     with transaction.atomic():
         order = scoped(PaymentOrder, business).filter(pk=order_id).first()
         if order is None:
             raise PaymentOrder.DoesNotExist
+        if order.link_id is not None:
+            # The link first (payments.locks): refunds of two orders of one link (a payment
+            # made twice and the one it repeated) are decided one after the other.
+            locks.lock_link(pk=order.link_id)
         order = locks.lock_order(pk=order.pk)
         if idempotency_key:
             earlier = scoped(Refund, business).filter(idempotency_key=idempotency_key).first()
@@ -195,6 +199,8 @@ def _request(
                     )
                 return Requested(refund=earlier, created=False)
         _check(order, amount, route)
+        if at_most_overpaid:
+            amount = _within_overpaid(order, amount)
         register = _register_for(order, route, register_id)
         refund = Refund.objects.create(
             business=order.business,
@@ -214,6 +220,24 @@ def _request(
     return Requested(refund=refund, created=True)
 
 
+def _within_overpaid(order: PaymentOrder, amount: int) -> int:
+    """At most what the payable is overpaid by now, less refunds of its other orders still
+    on their way (the books hold a refund only when it is done); the link is locked."""
+    flying = (
+        scoped(Refund, order.business)
+        .filter(order__link_id=order.link_id, state__in=REFUND_IN_FLIGHT)
+        .aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    room = duplicates.overpaid_by(order) - flying
+    if room <= 0:
+        raise RefundConflict(
+            _("Nothing is paid twice any more: there is nothing to give back."),
+            reason="nothing_left",
+        )
+    return min(amount, room)
+
+
 @bank_call
 def refund_payment(
     *,
@@ -226,12 +250,14 @@ def refund_payment(
     author=None,
     idempotency_key: str = "",
     automatic: bool = False,
+    at_most_overpaid: bool = False,
 ) -> Requested:
     """Give back ``amount`` of a paid order: by the provider to the card (``bank``), or from
     a register of the salon's (``register``). With an ``idempotency_key``, a repeat answers
     the first refund (waiting for its bank call), and the key with another request is a
-    conflict. Raises ValidationError (bad input), RefundConflict, PaymentOrder.DoesNotExist
-    (not this business's order)."""
+    conflict. ``at_most_overpaid`` (a payment made twice given back by itself): no more
+    than its payable is overpaid by, decided under the link's lock. Raises ValidationError
+    (bad input), RefundConflict, PaymentOrder.DoesNotExist (not this business's order)."""
     amount = clean_amount(amount)
     reason = clean_reason(reason)
     if route not in (RefundRoute.BANK, RefundRoute.REGISTER):
@@ -248,6 +274,7 @@ def refund_payment(
                 author=author,
                 idempotency_key=idempotency_key,
                 automatic=automatic,
+                at_most_overpaid=at_most_overpaid,
             )
             break
         except IntegrityError:

@@ -5,15 +5,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from navbat.kit.money import format_money
-from navbat.kit.tenancy import scoped, scoped_to_outer
+from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import day_bounds, local_today
 
-from .models import Difference, PaymentOrder, Refund, RefundState, State
+from . import duplicates
+from .models import Difference, PaymentOrder, Refund, RefundRoute, RefundState, State
 from .states import REFUND_IN_FLIGHT, SETTLED_STATES
 
 
@@ -130,25 +131,33 @@ def order_of_account(
 # ------------------------------------------------------------------ payments made twice
 
 
-def _refunds_of_outer(**lookup) -> Exists:
-    return Exists(scoped_to_outer(Refund).filter(order_id=OuterRef("pk"), **lookup))
+def refunded_by_bank(order: PaymentOrder) -> int:
+    """What the bank gave back of ``order`` by our books: refunds to the card and the
+    bank's reversals; money given back from the salon's own registers the bank never saw."""
+    done = scoped(Refund, order.business).filter(order=order, state=RefundState.DONE)
+    done = done.exclude(route=RefundRoute.REGISTER)
+    return done.aggregate(total=Sum("amount"))["total"] or 0
 
 
-def to_give_back(*, business) -> QuerySet[PaymentOrder]:
-    """Payments made twice (``duplicate_of`` set, payments.duplicates) whose money the client
-    has not had back, oldest first: they head the salon's "to give back" list. Those with a
-    refund under way, or already refunded automatically, are not listed. Each row carries
-    ``left``: paid less refunded."""
-    return (
+def to_give_back(*, business) -> list[PaymentOrder]:
+    """Payments made twice (``duplicate_of`` set, payments.duplicates) whose money the salon
+    must give back itself, oldest first: they head its "to give back" list. Those with a
+    refund under way, given back already, or waiting for their automatic refund are not
+    listed. Each row carries ``left``: what to give back (no more than the visit is
+    overpaid by)."""
+    rows = (
         scoped(PaymentOrder, business)
         .filter(duplicate_of__isnull=False, state__in=(State.PAID, State.PARTLY_REFUNDED))
-        .filter(~_refunds_of_outer(state__in=REFUND_IN_FLIGHT))
-        .filter(~_refunds_of_outer(state=RefundState.DONE, automatic=True))
-        .annotate(left=F("paid_amount") - F("refunded_amount"))
-        .filter(left__gt=0)
-        .select_related("client", "document", "link", "duplicate_of")
+        .select_related("business", "client", "document", "link")
         .order_by("paid_at", "id")
     )
+    found = []
+    for order in rows:
+        notice = duplicate_notice(order)
+        if notice.state == Twice.TO_GIVE_BACK and notice.amount > 0:
+            order.left = notice.amount
+            found.append(order)
+    return found
 
 
 class Twice(StrEnum):
@@ -164,7 +173,7 @@ class DuplicateNotice:
     """What the appointment (and the payment) says of a payment made twice."""
 
     order: PaymentOrder  # the later payment, the duplicate
-    original: PaymentOrder  # the payment that had already paid
+    original_id: int  # the payment that had already paid
     state: Twice
     amount: int  # given back (GIVEN_BACK), on its way (GIVING_BACK) or still to give
     automatic: bool  # the bank gave (or is giving) it back without anyone asking
@@ -187,20 +196,27 @@ class DuplicateNotice:
 
 
 def duplicate_notice(order: PaymentOrder) -> DuplicateNotice | None:
-    """The notice for ``order`` when it is a payment made twice, else None."""
+    """The notice for ``order`` when it is a payment made twice, else None: the one place
+    that says where its money is (the appointment's notice and the "to give back" list
+    read it)."""
     if order.duplicate_of_id is None:
         return None
     refunds = scoped(Refund, order.business).filter(order=order)
     flying = refunds.filter(state__in=REFUND_IN_FLIGHT).aggregate(total=Sum("amount"))["total"]
     automatic = refunds.filter(automatic=True).exclude(state=RefundState.FAILED).exists()
-    left = max(order.paid_amount - order.refunded_amount, 0)
+    still = duplicates.still_to_give(order)
     if flying:
         state, amount = Twice.GIVING_BACK, flying
-    elif order.refunded_amount and (automatic or not left):
+    elif duplicates.awaits_automatic_refund(order, amount=still, refunds=refunds):
+        state, amount, automatic = Twice.GIVING_BACK, still, True
+    elif still <= 0 or (order.refunded_amount and automatic):
         state, amount = Twice.GIVEN_BACK, order.refunded_amount
     else:
-        state, amount = Twice.TO_GIVE_BACK, left
-    original = scoped(PaymentOrder, order.business).get(pk=order.duplicate_of_id)
+        state, amount = Twice.TO_GIVE_BACK, still
     return DuplicateNotice(
-        order=order, original=original, state=state, amount=amount, automatic=automatic
+        order=order,
+        original_id=order.duplicate_of_id,
+        state=state,
+        amount=amount,
+        automatic=automatic,
     )

@@ -9,7 +9,9 @@ reverses them (it then calls our ``/reverse``).
 """
 
 import logging
+from datetime import timedelta
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from navbat.kit.bankcalls import bank_call
@@ -17,6 +19,7 @@ from navbat.kit.tenancy import scoped
 from navbat.payments.models import Method, RefundState
 from navbat.payments.payables import PayableLine
 from navbat.payments.providers import ProviderError, ProviderUnavailable, RefundOutcome
+from navbat.payments.selectors import refunded_by_bank
 
 from . import clients
 from .checkout import (
@@ -39,6 +42,14 @@ log = logging.getLogger("navbat.uzum")
 
 REFUND, REVERSE = "refund", "reverse"
 OPERATION_NOT_FOUND = 3035
+# Errors the bank answers of a money call whose outcome they leave open: the operation
+# exists under this key (3028), the refund or reverse timed out at the bank (3022, 3020),
+# processing did not answer (3049), an internal error (5000). Settled, never failed.
+OUTCOME_OPEN = frozenset({3020, 3022, 3028, 3049, 5000})
+# A refund whose answer was lost (a timeout, a broken connection) and that the bank does not
+# list under its key may still be on its way inside the bank: it is failed only this long
+# after it was asked, when the bank would surely list it.
+UNHEARD_AFTER = timedelta(minutes=10)
 _UNCLEAR = (BankUnavailable, BankTimeout, TransportError, MalformedAnswer)
 _STATES = {
     OperationState.SUCCESS: RefundState.DONE,
@@ -99,6 +110,24 @@ def _refund_cart(*, order, connection: Connection):
     return fiscal_cart(order=order, connection=connection, lines=lines)
 
 
+def _unaccounted(status: OrderStatus, order) -> int:
+    """Money the bank gave back of the order that our books do not hold: a refund we may
+    have failed too early, or one made in the bank's cabinet. While there is any, no new
+    refund is sent and no refund is failed for want of its operation."""
+    given = status.refunded_amount + (
+        status.reversed_amount if status.status is OrderState.REVERSED else 0
+    )
+    return max(given - refunded_by_bank(order), 0)
+
+
+def _answered_unavailable(error: Exception) -> bool:
+    """The bank's front answered "unavailable" (HTTP 5xx or 429), or no connection was
+    made: the request was not taken (a timeout or a broken connection leaves it open)."""
+    if not isinstance(error, BankUnavailable):
+        return False
+    return error.http_status is not None or error.message.startswith("no connection in time")
+
+
 def _own_operation(status: OrderStatus, refund):
     """The operation the bank made of this refund, found by our key, or None."""
     key = str(refund.operation_key)
@@ -148,6 +177,17 @@ def refund(*, order, refund) -> RefundOutcome:
             if earlier is not None:  # sent before, under this very key
                 kind = REVERSE if earlier.operation_type is OperationType.REVERSE else REFUND
                 return _outcome(earlier, kind)
+            unaccounted = _unaccounted(status, order)
+            if unaccounted:
+                return RefundOutcome(
+                    state=RefundState.FAILED,
+                    failure_reason=_(
+                        "The bank shows %(amount)s tiyin given back that the books do not "
+                        "hold yet; nothing was sent. Reconciliation lists it: check it "
+                        "before refunding again."
+                    )
+                    % {"amount": unaccounted},
+                )
             if status.status is OrderState.AUTHORIZED:
                 kind = REVERSE
             elif status.status is OrderState.COMPLETED:
@@ -184,8 +224,13 @@ def refund(*, order, refund) -> RefundOutcome:
                     )
             except _UNCLEAR as error:
                 log.warning("uzum %s %s: answer lost: %s", kind, refund.operation_key, error)
+                if _answered_unavailable(error):
+                    return _after_unavailable(client, order, refund, kind)
                 raise _lost() from error
             except CheckoutError as error:
+                if error.code in OUTCOME_OPEN:
+                    log.warning("uzum %s %s: outcome open: %s", kind, refund.operation_key, error)
+                    raise _lost() from error
                 log.warning("uzum %s %s refused: %s", kind, refund.operation_key, error)
                 return RefundOutcome(
                     state=RefundState.FAILED, operation=kind, failure_reason=_refused(error)[:300]
@@ -203,6 +248,25 @@ def refund(*, order, refund) -> RefundOutcome:
             _("The salon's Uzum Bank connection names a host this server does not allow."),
             code="host_not_allowed",
         ) from error
+
+
+def _after_unavailable(client, order, refund, kind: str) -> RefundOutcome:
+    """The bank answered "unavailable" to the refund (every retry under its key): it did
+    not take it, unless its records say otherwise."""
+    try:
+        status = client.get_order_status(order.bank_order_id)
+    except (UzumError, *_UNCLEAR) as error:
+        raise _lost() from error
+    operation = _own_operation(status, refund)
+    if operation is not None:
+        return _outcome(operation, kind)
+    if _unaccounted(status, order):
+        raise _lost()
+    return RefundOutcome(
+        state=RefundState.FAILED,
+        operation=kind,
+        failure_reason=_("The bank is unavailable; nothing moved. Try again in a minute."),
+    )
 
 
 @bank_call
@@ -226,8 +290,12 @@ def refund_state(*, order, refund) -> RefundOutcome:
         raise ProviderError(_refused(error)) from error
     operation = _own_operation(status, refund)
     if operation is None:
-        # The bank answers about the order and has no operation under our key: it never
-        # received the refund.
+        if _unaccounted(status, order) or timezone.now() < refund.created_at + UNHEARD_AFTER:
+            # Money the bank gave back that we cannot place, or a refund that may still be
+            # on its way inside the bank: asked again later, never failed yet.
+            return RefundOutcome(state=RefundState.AT_BANK, operation=kind)
+        # The bank answers about the order and, long after, has no operation under our
+        # key: it never received the refund.
         return RefundOutcome(
             state=RefundState.FAILED,
             operation=kind,

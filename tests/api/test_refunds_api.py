@@ -463,7 +463,7 @@ def test_the_bank_refusing_answers_failed_and_books_nothing(api_a, card_payment)
     assert answer.json() == refund_json(refund, card_payment, state=refund.state)
     assert (refund.state, refund.failure_reason) == (
         RefundState.FAILED,
-        "The bank never received the refund; nothing moved. Try again.",
+        "The bank is unavailable; nothing moved. Try again in a minute.",
     )
     assert list(Transaction.objects.values_list("pk", flat=True)) == before_books
     card_payment.refresh_from_db()

@@ -115,7 +115,7 @@ def test_app_first_then_the_card_completes_the_card_is_refunded_automatically(sa
     assert (money.state, money.paid, money.due) == (PaymentState.PAID, DUE, 0)
     assert list(selectors.to_give_back(business=salon_a.business)) == []
     notice = selectors.duplicate_notice(card)
-    assert (notice.state, notice.amount, notice.automatic, notice.original.pk) == (
+    assert (notice.state, notice.amount, notice.automatic, notice.original_id) == (
         selectors.Twice.GIVEN_BACK,
         DUE,
         True,
@@ -320,3 +320,79 @@ def test_a_card_duplicate_the_bank_would_not_refund_is_left_to_give_back(salon_a
     assert len(books(appointment)) == 4
     appointment.refresh_from_db()
     assert money_of(appointment).state == PaymentState.OVERPAID
+
+
+def test_while_its_automatic_refund_is_queued_a_card_duplicate_reads_being_refunded(
+    salon_a, app, link, login
+):
+    """Between the recording and the job, the appointment does not invite a second refund:
+    no "overpaid" notice naming the app payment, no "did not go through", and the card is
+    not on the salon's list."""
+    appointment = salon_a.appointments[0]
+    card = open_card_page(link)
+    app_paid(app, link)
+    card = card_completes(card)
+
+    notice = selectors.duplicate_notice(card)
+    assert (notice.state, notice.amount, notice.automatic) == (
+        selectors.Twice.GIVING_BACK,
+        DUE,
+        True,
+    )
+    assert selectors.to_give_back(business=salon_a.business) == []
+    window = html.unescape(
+        login(salon_a.owner).get(f"/appointments/{appointment.pk}/").content.decode()
+    )
+    assert "is being refunded automatically" in window
+    assert 'id="overpaid-notice"' not in window
+    assert "did not go through" not in window
+
+
+def test_a_duplicate_gives_back_no_more_than_the_visit_is_overpaid_by(salon_a, app, link):
+    """Part of the earlier payment was given back at the desk before the job ran: the visit
+    is overpaid by less than the duplicate, and only that much goes back (decided by the
+    job under the link's lock)."""
+    appointment = salon_a.appointments[0]
+    card = open_card_page(link)
+    in_app = app_paid(app, link)
+    card = card_completes(card)
+    refunds.refund_payment(
+        business=salon_a.business,
+        order_id=in_app.pk,
+        amount=6_000_000,
+        reason="Part given back at the desk",
+        route=RefundRoute.REGISTER,
+        register_id=salon_a.cash.pk,
+    )
+    assert selectors.duplicate_notice(card).amount == 4_000_000
+
+    assert run_due(DUPLICATE_JOB) == 1
+
+    refund = Refund.objects.get(order=card)
+    assert (refund.amount, refund.state) == (4_000_000, RefundState.DONE)
+    appointment.refresh_from_db()
+    assert money_of(appointment).state == PaymentState.PAID
+
+
+def test_the_original_refunded_first_leaves_the_duplicate_nothing_to_give_back(
+    salon_a, app, link
+):
+    """The salon gave the earlier payment back before the job ran: the visit is no longer
+    overpaid, so the job sends nothing (both refunds would give the money twice)."""
+    card = open_card_page(link)
+    in_app = app_paid(app, link)
+    card_completes(card)
+    refunds.refund_payment(
+        business=salon_a.business,
+        order_id=in_app.pk,
+        amount=DUE,
+        reason="Given back at the desk",
+        route=RefundRoute.REGISTER,
+        register_id=salon_a.cash.pk,
+    )
+
+    assert run_due(DUPLICATE_JOB) == 1
+
+    assert list(Refund.objects.values_list("order_id", "route")) == [
+        (in_app.pk, RefundRoute.REGISTER)
+    ]

@@ -122,7 +122,11 @@ def test_an_overpaid_appointment_refunded_by_the_excess_reads_paid(salon_a, conn
     assert (order.state, order.refunded_amount) == (State.PARTLY_REFUNDED, 2_000_000)
 
 
-def test_the_fee_share_rounds_half_up_and_the_last_refund_takes_the_rest(salon_a, connect_uzum):
+def test_the_fee_shares_round_half_up_on_the_running_total_and_add_up_to_the_fee(
+    salon_a, connect_uzum
+):
+    """Each share is the fee of all given back so far (rounded half up) less the fee of what
+    was given back before: 10 000.5 → 10 001, 20 001 → 10 000 more, 50 000.5 → 50 001."""
     connection = connect_uzum(salon_a)
     connection.fee_schedule.fee_returned_on_refund = True
     connection.fee_schedule.save()
@@ -131,7 +135,7 @@ def test_the_fee_share_rounds_half_up_and_the_last_refund_takes_the_rest(salon_a
 
     shares = [refund(salon_a, order, part).fee_returned_amount for part in parts]
 
-    assert shares == [10_001, 10_001, 30_000, 49_998]
+    assert shares == [10_001, 10_000, 30_000, 49_999]
     assert sum(shares) == UZCARD_FEE
     order.refresh_from_db()
     assert (order.fee_returned_amount, order.state) == (UZCARD_FEE, State.REFUNDED)
@@ -163,3 +167,21 @@ def test_a_part_given_back_from_a_register_keeps_its_share_of_the_fee(salon_a, c
         (TransactionKind.REFUND, 6_000_000),
         (TransactionKind.FEE_RETURN, 60_000),
     ]
+
+
+def test_the_setting_turned_on_between_refunds_returns_only_the_later_share(
+    salon_a, connect_uzum
+):
+    """A first refund with the fee kept, then the owner says the bank returns it: the final
+    refund brings back its own share, not the first refund's too."""
+    connection = connect_uzum(salon_a)
+    schedule = connection.fee_schedule
+    order = paid_order(salon_a)
+    refund(salon_a, order, 4_000_000, "First part")
+    schedule.fee_returned_on_refund = True
+    schedule.save()
+
+    last = refund(salon_a, order, 6_000_000, "The rest")
+
+    order.refresh_from_db()
+    assert (last.fee_returned_amount, order.fee_returned_amount) == (60_000, 60_000)

@@ -217,7 +217,7 @@ def test_the_bank_refusing_leaves_a_failed_refund_to_try_again(salon_a, login, c
     owner = login(salon_a.owner)
     body = text(owner.post(page(card_paid), refund_form(), **HTMX))
     refund = Refund.objects.get(order=card_paid)
-    reason = "The bank never received the refund; nothing moved. Try again."
+    reason = "The bank is unavailable; nothing moved. Try again in a minute."
     assert (refund.state, refund.failure_reason) == (RefundState.FAILED, reason)
     assert f'id="refund-{refund.pk}" data-state="failed"' in body
     assert f"Failed, nothing moved — you can try again. {reason}" in body
