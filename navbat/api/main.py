@@ -25,8 +25,10 @@ appointments (with payment links for the client) and online payments, with their
   moves no more money; the same key with another body (or another payment) is 409
   `key_reused`; a new key makes a new refund (201). Keys are kept per business, for good.
 * **Refunds** go back to the card through the bank; the answer comes when the bank has
-  answered (`state` `done`, or `failed` with nothing moved). A refund's `id` is the
-  operation id the bank knows it by.
+  answered: `state` `done`, `failed` (nothing moved; a new key may try again), or
+  `at_bank` when the bank's answer was lost or is not final (navbat asks the bank until it
+  ends; `GET /payments/{payment_id}` shows it). A refund's `id` is the operation id the
+  bank knows it by.
 * **Lists** take `limit` (at most 100) and `offset`, and answer `count` and `items`.
 """
 

@@ -17,6 +17,7 @@ was refunded; every state change through ``states.refund_transition`` and the or
 ``states.book_refund``.
 """
 
+import hashlib
 import logging
 import time
 import uuid
@@ -120,7 +121,10 @@ def clean_reason(reason) -> str:
 
 
 def _digest(*, amount: int, reason: str, route: str, register_id) -> str:
-    return f"{amount}|{route}|{register_id or ''}|{reason}"[:64]
+    """What a request asked, in 64 characters: the whole of it counts (a reason that
+    differs only at its end is another request)."""
+    asked = f"{amount}|{route}|{register_id or ''}|{reason}"
+    return hashlib.sha256(asked.encode()).hexdigest()
 
 
 def _check(order: PaymentOrder, amount: int, route: str) -> None:
@@ -457,6 +461,28 @@ def _schedule_check(refund: Refund) -> None:
 # ------------------------------------------------------ payments of a bank's app
 
 
+def reversal_refusal(order: PaymentOrder) -> RefundConflict | None:
+    """Why the salon may not ask the bank to reverse ``order`` now, or None when it may:
+    only a payment of the bank's app, whole, nothing of it given back or on its way."""
+    if order.method == Method.CARD:
+        return RefundConflict(
+            _("A card payment is refunded through the bank directly."), reason="provider_cannot"
+        )
+    if order.state == State.PARTLY_REFUNDED:
+        return RefundConflict(
+            _(
+                "Part of this payment was already given back; "
+                "the bank reverses only a whole payment."
+            ),
+            reason="given_back",
+        )
+    try:
+        _check(order, order.paid_amount, RefundRoute.BANK_REVERSAL)
+    except RefundConflict as refused:
+        return refused
+    return None
+
+
 def ask_bank_reversal(*, business, order_id: int, reason, author=None) -> Refund:
     """The salon asked the bank to reverse a payment of its app: the whole of it is held
     as a refund on its way (no register refund meanwhile) until the bank's reversal books
@@ -467,19 +493,9 @@ def ask_bank_reversal(*, business, order_id: int, reason, author=None) -> Refund
         if order is None:
             raise PaymentOrder.DoesNotExist
         order = locks.lock_order(pk=order.pk)
-        if order.method == Method.CARD:
-            raise RefundConflict(
-                _("A card payment is refunded through the bank directly."), reason="provider_cannot"
-            )
-        if order.state == State.PARTLY_REFUNDED:
-            raise RefundConflict(
-                _(
-                    "Part of this payment was already given back; "
-                    "the bank reverses only a whole payment."
-                ),
-                reason="given_back",
-            )
-        _check(order, order.paid_amount, RefundRoute.BANK_REVERSAL)
+        refusal = reversal_refusal(order)
+        if refusal is not None:
+            raise refusal
         refund = Refund.objects.create(
             business=order.business,
             order=order,

@@ -7,9 +7,7 @@ from enum import StrEnum
 
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext as _
 
-from navbat.kit.money import format_money
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import day_bounds, local_today
 
@@ -177,22 +175,6 @@ class DuplicateNotice:
     state: Twice
     amount: int  # given back (GIVEN_BACK), on its way (GIVING_BACK) or still to give
     automatic: bool  # the bank gave (or is giving) it back without anyone asking
-
-    @property
-    def message(self) -> str:
-        money = format_money(self.amount)
-        if self.state == Twice.GIVEN_BACK and self.automatic:
-            text = _("Paid twice: %(amount)s of this payment was refunded automatically.")
-        elif self.state == Twice.GIVEN_BACK:
-            text = _("Paid twice: %(amount)s of this payment was given back.")
-        elif self.state == Twice.GIVING_BACK:
-            text = _("Paid twice: %(amount)s of this payment is being refunded.")
-        else:
-            text = _(
-                "Paid twice: this payment came after the visit was already paid. "
-                "Give %(amount)s back to the client."
-            )
-        return text % {"amount": money}
 
 
 def duplicate_notice(order: PaymentOrder) -> DuplicateNotice | None:

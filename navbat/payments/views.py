@@ -183,11 +183,6 @@ def _refund_context(request, order, *, form=None, reversal_form=None, done=None,
                 "idempotency_key": uuid.uuid4(),
             },
         )
-    given_back = any(
-        row.state in (*REFUND_IN_FLIGHT, RefundState.DONE)
-        and row.route != RefundRoute.BANK_REVERSAL
-        for row in rows
-    )
     return {
         "order": order,
         "refunds": rows,
@@ -199,9 +194,7 @@ def _refund_context(request, order, *, form=None, reversal_form=None, done=None,
         "form": form,
         "reversal_form": reversal_form or ReversalRequestForm(),
         # The bank reverses only a whole payment that nothing was given back of yet.
-        "may_ask_reversal": order.method == Method.APP
-        and refundable == order.paid_amount
-        and not given_back,
+        "may_ask_reversal": order.method == Method.APP and refunds.reversal_refusal(order) is None,
         "is_app": order.method == Method.APP,
         "bank": _bank_name(order),
         "done": done,

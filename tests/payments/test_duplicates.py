@@ -121,9 +121,6 @@ def test_app_first_then_the_card_completes_the_card_is_refunded_automatically(sa
         True,
         paid_in_app.pk,
     )
-    assert notice.message == (
-        "Paid twice: 100 000 so'm of this payment was refunded automatically."
-    )
     assert selectors.duplicate_notice(paid_in_app) is None
 
     # Run again (a worker retry): nothing is left to give back, nothing moves.
@@ -203,10 +200,6 @@ def test_an_app_payment_that_slipped_in_after_the_card_is_left_to_give_back(
         selectors.Twice.TO_GIVE_BACK,
         DUE,
         False,
-    )
-    assert notice.message == (
-        "Paid twice: this payment came after the visit was already paid. "
-        "Give 100 000 so'm back to the client."
     )
     owner = login(salon_a.owner)
     listing = owner.get("/payments/").content.decode()
@@ -374,9 +367,7 @@ def test_a_duplicate_gives_back_no_more_than_the_visit_is_overpaid_by(salon_a, a
     assert money_of(appointment).state == PaymentState.PAID
 
 
-def test_the_original_refunded_first_leaves_the_duplicate_nothing_to_give_back(
-    salon_a, app, link
-):
+def test_the_original_refunded_first_leaves_the_duplicate_nothing_to_give_back(salon_a, app, link):
     """The salon gave the earlier payment back before the job ran: the visit is no longer
     overpaid, so the job sends nothing (both refunds would give the money twice)."""
     card = open_card_page(link)

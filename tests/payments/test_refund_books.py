@@ -169,9 +169,7 @@ def test_a_part_given_back_from_a_register_keeps_its_share_of_the_fee(salon_a, c
     ]
 
 
-def test_the_setting_turned_on_between_refunds_returns_only_the_later_share(
-    salon_a, connect_uzum
-):
+def test_the_setting_turned_on_between_refunds_returns_only_the_later_share(salon_a, connect_uzum):
     """A first refund with the fee kept, then the owner says the bank returns it: the final
     refund brings back its own share, not the first refund's too."""
     connection = connect_uzum(salon_a)
