@@ -24,9 +24,9 @@ from navbat.finance.services import ensure_default_registers
 from navbat.kit.sandbox_tokens import token_for
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import local_datetime, local_today
+from navbat.salons.checkout_points import create_checkout_point
 from navbat.salons.models import (
     Business,
-    CheckoutPoint,
     Client,
     Product,
     Service,
@@ -271,7 +271,7 @@ def _build() -> Business:
         opening_hours=week,
     )
     for name in ("Kassa 1 / Desk 1", "Kassa 2 / Desk 2"):
-        CheckoutPoint.objects.create(business=business, location=location, name=name)
+        create_checkout_point(business=business, location=location, name=name)
     ensure_default_registers(business=business, location=location)
 
     owner = User.objects.filter(email=DEMO_EMAIL).first() or User.objects.create_user(

@@ -11,8 +11,8 @@ from navbat.booking.services import LineInput, create_appointment
 from navbat.finance.models import CashRegister, RegisterKind
 from navbat.finance.services import ensure_default_registers
 from navbat.kit.timeutil import local_datetime, local_today
+from navbat.salons.checkout_points import create_checkout_point
 from navbat.salons.models import (
-    CheckoutPoint,
     Client,
     Product,
     ScheduleException,
@@ -146,7 +146,7 @@ def build_salon(tag: str) -> Salon:
         )
         for i in range(2)
     ]
-    checkout_point = CheckoutPoint.objects.create(business=business, location=location, name="Desk")
+    checkout_point = create_checkout_point(business=business, location=location, name="Desk")
     _token, raw = issue_api_token(business=business, name="tests")
     salon = Salon(
         business=business,

@@ -81,6 +81,10 @@ KNOWN_BLOCKERS = {
         "callback URLs carry only the connection id: a LOCAL connection → business directory "
         "(one row per business), or the business in the URL"
     ),
+    "salons.CheckoutPointCode: unique (code)": (
+        "/q/<code> on a printed checkout QR is opened before the business is known: a shard "
+        "key in new codes, or a LOCAL code → business directory"
+    ),
     "salons.Specialist_services: no business column": (
         "the implicit many-to-many table of specialists and services: an explicit through "
         "model with business"

@@ -21,6 +21,15 @@ class Method(models.TextChoices):
     APP = "app", _("Bank app")
 
 
+class Channel(models.TextChoices):
+    """How the client came to pay: the link sent from the appointment, the checkout QR, or
+    the online booking widget (its prepayment)."""
+
+    LINK = "link", _("By link")
+    QR = "qr", _("By QR at the checkout")
+    BOOKING = "booking", _("Online booking")
+
+
 class State(models.TextChoices):
     CREATED = "created", _("Created")
     PENDING = "pending", _("Waiting for the bank")
@@ -83,6 +92,7 @@ class PaymentOrder(TenantModel):
     provider = models.CharField(max_length=32)
     account_id = models.BigIntegerField()
     method = models.CharField(_("method"), max_length=8, choices=Method.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.LINK)
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.CREATED
     )
@@ -275,3 +285,32 @@ class Refund(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.order} −{self.amount}"
+
+
+class PointBinding(TenantModel):
+    """A checkout point leads to one payable's payment link for a while ("Pay by QR", F5).
+    A point has at most one binding in force; it ends when released, paid, closed or out
+    of time (``ended_at``, with why)."""
+
+    point = models.ForeignKey("salons.CheckoutPoint", on_delete=models.PROTECT, related_name="+")
+    link = models.ForeignKey(PaymentLink, on_delete=models.CASCADE, related_name="bindings")
+    bound_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, blank=True)  # released, paid, closed, expired
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["point"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_binding_in_force_per_point",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.point_id} → {self.link_id}"

@@ -16,6 +16,10 @@ class Business(models.Model):
     name = models.CharField(_("name"), max_length=150)
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Tashkent")
+    # How long "Pay by QR" leads a checkout point to one appointment's payment (F5).
+    qr_pay_minutes = models.PositiveSmallIntegerField(
+        _("minutes a checkout QR waits for one payment"), default=15
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -42,16 +46,43 @@ class Location(TenantModel):
 
 
 class CheckoutPoint(TenantModel):
-    """A till at a location; later the place a QR code for payments is printed for."""
+    """A till at a location, and the place a QR code for payments is printed for (F5)."""
 
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="checkout_points")
     name = models.CharField(_("name"), max_length=100)
+    # A retired point keeps its history; its printed codes say they are no longer in use.
+    retired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["location_id", "name", "id"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class CheckoutPointCode(TenantModel):
+    """What a printed QR of a checkout point holds: ``<public root>/q/<code>``. A point has
+    one code in use; a regenerated or retired one is kept so that old prints can say they
+    are no longer in use rather than "not found"."""
+
+    point = models.ForeignKey(CheckoutPoint, on_delete=models.CASCADE, related_name="codes")
+    # Unguessable (about 128 random bits), opened before the business is known.
+    code = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["point"],
+                condition=models.Q(retired_at__isnull=True),
+                name="one_code_in_use_per_point",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
 
 
 class ServiceCategory(TenantModel):
