@@ -103,6 +103,9 @@ class Presentation:
     app_hint: str  # what the app takes
     app_hint_installments: str  # … with installments
     app_qr_hint: str  # under the QR code of the app link
+    # Proper names, the same in every language: what a checkout point's poster lists.
+    accepted_cards: tuple[str, ...] = ()
+    app_name: str = ""  # the bank's app, "" when it has none
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from navbat.kit.forms import add_service_errors
 from navbat.kit.money import format_money
 from navbat.kit.tenancy import get_scoped_or_404, scoped
 
-from . import providers, reconciliation, refunds, selectors
+from . import checkout_qr, providers, reconciliation, refunds, selectors
 from .forms import PaymentFilterForm, RefundForm, ReversalRequestForm
 from .models import Method, PaymentOrder, Refund, RefundRoute, RefundState, State
 from .states import REFUND_IN_FLIGHT
@@ -54,6 +54,8 @@ def payment_list_view(request):
         {
             "nav": "finance",
             "sub": "payments",
+            "connection": checkout_qr.connection(business=business),
+            "point_locations": checkout_qr.points_by_location(business=business),
             "form": form,
             "page": page,
             "totals": selectors.totals(rows),

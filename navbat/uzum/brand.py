@@ -12,6 +12,8 @@ from navbat.payments.providers import FeeTerm, Presentation
 
 # A proper name: the same in every language (the register and the fee schedule carry it).
 DISPLAY_NAME = "Uzum Bank"
+# The cards the bank takes at the checkout, as its printed materials name them.
+ACCEPTED_CARDS = ("Uzum Visa", "Humo", "Uzcard", "Visa", "MasterCard")
 
 SPECIAL_TERMS_END = date(2025, 12, 31)
 STANDARD_FROM = date(2026, 1, 1)
@@ -45,6 +47,8 @@ def presentation() -> Presentation:
             "On a computer? Scan this code with your phone to pay in the Uzum Bank app. "
             "This page updates by itself when the payment is done."
         ),
+        accepted_cards=ACCEPTED_CARDS,
+        app_name=DISPLAY_NAME,
     )
 
 
