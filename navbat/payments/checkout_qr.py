@@ -4,13 +4,14 @@ QR holds, and what a point's poster says."""
 
 from dataclasses import dataclass
 
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from navbat.kit.tenancy import scoped
 from navbat.salons.models import CheckoutPoint, CheckoutPointCode, Location
 
 from . import providers
-from .printing import PosterText, qr_url
+from .printing import PosterText, preview_svg, qr_url
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def active_points(business):
 
 def points_by_location(*, business) -> list[tuple[Location, list[CheckoutPoint]]]:
     """Every location (a point can be added to any), each with its active points; a point
-    carries ``qr_url``, the address its QR holds."""
+    carries ``qr_url``, the address its QR holds, and ``qr_preview``, its code as SVG."""
     codes = dict(
         scoped(CheckoutPointCode, business)
         .filter(retired_at=None, point__retired_at=None)
@@ -66,7 +67,10 @@ def points_by_location(*, business) -> list[tuple[Location, list[CheckoutPoint]]
     )
     points: dict[int, list[CheckoutPoint]] = {}
     for point in active_points(business).order_by("name", "id"):
-        point.qr_url = qr_url(codes[point.pk]) if point.pk in codes else ""
+        code = codes.get(point.pk)
+        point.qr_url = qr_url(code) if code else ""
+        # segno writes the SVG from our own address (a URL it escapes): safe to inline.
+        point.qr_preview = mark_safe(preview_svg(code)) if code else ""  # noqa: S308
         points.setdefault(point.location_id, []).append(point)
     return [
         (location, points.get(location.pk, []))

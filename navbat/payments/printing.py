@@ -113,6 +113,12 @@ def svg(code: str) -> bytes:
     return out.getvalue()
 
 
+def preview_svg(code: str) -> str:
+    """The code drawn into the page itself (2 px a module): the list shows every point's
+    code without a request per picture."""
+    return make_qr(code).svg_inline(scale=2, border=QUIET_ZONE, dark="#000", light="#fff")
+
+
 @dataclass(frozen=True)
 class PosterText:
     salon: str
