@@ -18,6 +18,7 @@ Print quality, whatever the format:
 """
 
 import io
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,10 @@ MIN_PIXELS = math.ceil(CODE_CM / 2.54 * MIN_DPI)  # 709
 
 INK = "#1d2430"  # the pages' ink
 BRAND = "#7000ff"  # the pages' brand colour: the finder patterns of the colour code
+
+# fpdf2 subsets the font of every poster through fontTools, which logs each step at INFO:
+# some sixty lines a download in the server's log, none of them news.
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVu"
@@ -76,7 +81,8 @@ def png_scale(qr: segno.QRCode) -> int:
 
 
 def png_dpi(qr: segno.QRCode) -> int:
-    """The dpi at which the PNG prints ``CODE_CM`` wide (rounded down: never narrower)."""
+    """The dpi at which the PNG prints ``CODE_CM`` wide, in whole dots as the PNG keeps
+    it, rounded down: never narrower, at most 1/300 wider."""
     return int(modules(qr) * png_scale(qr) * 2.54 / CODE_CM)
 
 
@@ -173,15 +179,23 @@ def poster(code: str, *, text: PosterText, size: str) -> bytes:
         corner_radius=6 * k,
     )
 
-    def lines(value: str, *, points: float, bold: bool = False, colour: str = INK, gap=1.0):
-        pdf.set_font(FONT, "B" if bold else "", points * k)
+    def lines(value: str, *, points: float, bold=False, colour=INK, gap=1.0, most=1):
+        """``value`` centred in at most ``most`` lines: a long name gets a smaller type (down
+        to 40%), so that whatever the salon is called the code keeps its place and size."""
+        size = points
+        while True:
+            pdf.set_font(FONT, "B" if bold else "", size * k)
+            fits = pdf.multi_cell(inner, size * k * 0.45, value, dry_run=True, output="LINES")
+            if len(fits) <= most or size <= points * 0.4:
+                break
+            size -= 1
         pdf.set_text_color(colour)
-        pdf.multi_cell(inner, points * k * 0.45, value, align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(inner, size * k * 0.45, value, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(gap * k)
 
     pdf.set_y(24 * k)
-    lines(text.salon, points=28, bold=True, gap=2)
-    lines(text.point, points=15, colour="#667085", gap=6)
+    lines(text.salon, points=28, bold=True, gap=2, most=2)
+    lines(text.point, points=15, colour="#667085", gap=6, most=2)
     for _language, words in SCAN_TO_PAY:
         lines(words, points=22, bold=True, colour=BRAND, gap=1.5)
 

@@ -84,7 +84,7 @@ def test_the_pngs_decode_to_the_points_url_and_print_6_cm_at_300_dpi(salon_a, lo
     assert image.size == (735, 735)
     dpi_x, dpi_y = image.info["dpi"]
     assert round(dpi_x) == round(dpi_y) == 311
-    assert 5.99 <= 735 / dpi_x * 2.54 <= 6.01
+    assert 6.0 <= 735 / dpi_x * 2.54 <= 6.01
     # The quiet zone: 4 modules (60 px) of white all round.
     rgb = image.convert("RGB")
     border = {rgb.getpixel((x, y)) for x in range(735) for y in (*range(60), *range(675, 735))}
@@ -209,3 +209,40 @@ def test_downloads_answer_get_only(salon_a, login):
     client = login(salon_a.owner)
     response = client.post(f"/payments/points/{salon_a.checkout_point.pk}/qr.svg")
     assert response.status_code == 405
+
+
+@pytest.mark.parametrize("size", ["a5", "a4"])
+def test_the_longest_names_shrink_and_the_code_keeps_its_place(salon_a, login, size):
+    salon_a.business.name = "Гулнора " * 18 + "Salon"  # 149 characters
+    salon_a.business.save(update_fields=["name"])
+    salon_a.location.name = "L" * 150
+    salon_a.location.save(update_fields=["name"])
+    salon_a.checkout_point.name = "P" * 100
+    salon_a.checkout_point.save(update_fields=["name"])
+    response = download(login(salon_a.owner), salon_a.checkout_point, f"poster-{size}")
+    image, text, _size = render_pdf(response.content)
+    assert decoded(image) == [point_url(salon_a.checkout_point)]
+    flat = text.replace("\r\n", " ").replace("\n", " ")
+    assert " ".join(salon_a.business.name.split()) in " ".join(flat.split())
+    assert all(words in text for words in SCAN_TO_PAY)
+    assert point_url(salon_a.checkout_point) in text
+
+
+@pytest.mark.parametrize(
+    "root", ["http://a.uz", "https://navbat.example.uz", "https://pay." + "x" * 60 + ".uz"]
+)
+def test_every_png_is_at_least_709_px_and_prints_6_cm(settings, root):
+    settings.NAVBAT_PUBLIC_URL = root
+    code = "A" * 22
+    for colour in (True, False):
+        image = Image.open(io.BytesIO(printing.png(code, colour=colour)))
+        qr = printing.make_qr(code)
+        width = printing.modules(qr) * printing.png_scale(qr)
+        assert image.size == (width, width)
+        assert width >= 709
+        assert width - printing.modules(qr) < 709  # the smallest whole-pixel scale
+        assert image.info["dpi"][0] >= 300
+        # PNG keeps whole dots per metre and segno whole dpi, rounded down: never narrower
+        # than 6 cm, at most a third of a percent (0.2 mm) wider.
+        assert 6.0 <= width / image.info["dpi"][0] * 2.54 <= 6.02
+        assert decoded(image) == [f"{root}/q/{code}"]
