@@ -26,15 +26,17 @@ FONT = 'font-family="sans-serif" font-size="11"'
 DOTS_UP_TO = 62  # more days than this: the line alone, dots would blur into it
 
 
-def nice_top(largest: int) -> int:
-    """The scale's top in tiyin: the smallest 1, 2 or 5 × 10ⁿ so'm step times TICKS that
-    holds ``largest`` (whole so'm, so the labels are round)."""
+def scale(largest: int) -> tuple[int, int]:
+    """The scale's top and its step in tiyin: the step the smallest 1, 2 or 5 × 10ⁿ whole
+    so'm that reaches ``largest`` in at most TICKS steps (round labels), the top the first
+    step at or above it."""
     som = max(-(-largest // TIYIN_PER_SOM), 1)
     step = 1
     while True:
         for factor in (1, 2, 5):
-            if step * factor * TICKS >= som:
-                return step * factor * TICKS * TIYIN_PER_SOM
+            steps = -(-som // (step * factor))
+            if steps <= TICKS:
+                return steps * step * factor * TIYIN_PER_SOM, step * factor * TIYIN_PER_SOM
         step *= 10
 
 
@@ -61,7 +63,7 @@ def daily_chart(days: Sequence[Day], *, chart_id: str = "income-chart") -> SafeS
     carries its day and amounts in tiyin (``data-*``) for whoever reads the markup."""
     count = len(days)
     largest = max([day.paid for day in days] + [day.fees for day in days] + [0])
-    top = nice_top(largest)
+    top, step = scale(largest)
     slot = PLOT_WIDTH / max(count, 1)
     bar = max(slot * 0.7, 1.0)
 
@@ -90,8 +92,8 @@ def daily_chart(days: Sequence[Day], *, chart_id: str = "income-chart") -> SafeS
     ]
     # The scale: round so'm amounts, light grid lines that vanish in a grey print.
     out.append(f'<g class="axis y" {FONT} fill="{INK}" text-anchor="end">')
-    for tick in range(TICKS + 1):
-        value = top * tick // TICKS
+    for tick in range(top // step + 1):
+        value = step * tick
         y = _num(y_of(value))
         out.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" stroke="{GRID}" '
