@@ -2,7 +2,9 @@
 
 No script and no style attribute (the page's CSP allows neither): presentation attributes
 only. It reads printed in black and white: income as light bars with a dark outline, fees
-as a dashed black line with open dots, a legend saying which is which, the scale in so'm.
+as a dashed black line with open dots, a legend saying which is which, the scales in so'm.
+The fees (a percent or two of the income) have their own scale on the right: on the
+income's they would lie flat on the axis.
 """
 
 from collections.abc import Sequence
@@ -17,7 +19,7 @@ from navbat.kit.money import TIYIN_PER_SOM, format_money
 from .dashboard import Day
 
 WIDTH, HEIGHT = 720, 280
-LEFT, RIGHT, TOP, BOTTOM = 88, 12, 40, 36
+LEFT, RIGHT, TOP, BOTTOM = 88, 80, 40, 36
 PLOT_WIDTH = WIDTH - LEFT - RIGHT
 PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
 TICKS = 5
@@ -62,12 +64,13 @@ def daily_chart(days: Sequence[Day], *, chart_id: str = "income-chart") -> SafeS
     """One bar per day (its income), a line of the fees over them; each bar and dot
     carries its day and amounts in tiyin (``data-*``) for whoever reads the markup."""
     count = len(days)
-    largest = max([day.paid for day in days] + [day.fees for day in days] + [0])
+    largest = max([day.paid for day in days] + [0])
     top, step = scale(largest)
+    fee_top, fee_step = scale(max([day.fees for day in days] + [0]))
     slot = PLOT_WIDTH / max(count, 1)
     bar = max(slot * 0.7, 1.0)
 
-    def y_of(tiyin: int) -> float:
+    def y_of(tiyin: int, top: int = top) -> float:
         return TOP + PLOT_HEIGHT - PLOT_HEIGHT * tiyin / top
 
     first, last = (days[0].day, days[-1].day) if days else (None, None)
@@ -75,7 +78,8 @@ def daily_chart(days: Sequence[Day], *, chart_id: str = "income-chart") -> SafeS
     title = _("Daily income and bank fees")
     desc = _(
         "From %(first)s to %(last)s: income %(paid)s, bank fees %(fees)s. "
-        "Bars show the income of each day, the dashed line its bank fees."
+        "Bars show the income of each day (left scale), the dashed line its bank fees "
+        "(right scale)."
     ) % {
         "first": date_format(first, "j M Y") if first else "",
         "last": date_format(last, "j M Y") if last else "",
@@ -86,6 +90,7 @@ def daily_chart(days: Sequence[Day], *, chart_id: str = "income-chart") -> SafeS
         f'<svg xmlns="http://www.w3.org/2000/svg" id="{chart_id}" class="chart" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" data-top="{top}" '
+        f'data-fee-top="{fee_top}" '
         f'data-plot-height="{PLOT_HEIGHT}" data-days="{count}">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
@@ -102,16 +107,27 @@ def daily_chart(days: Sequence[Day], *, chart_id: str = "income-chart") -> SafeS
     unit = escape(_("so'm"))
     out.append(f'<text x="{LEFT - 6}" y="{TOP - 24}" text-anchor="end">{unit}</text>')
     out.append("</g>")
+    right = WIDTH - RIGHT + 6
+    out.append(f'<g class="axis fees" {FONT} fill="{INK}" text-anchor="start">')
+    for tick in range(fee_top // fee_step + 1):
+        y = _num(y_of(fee_step * tick, fee_top))
+        out.append(
+            f'<line x1="{WIDTH - RIGHT}" x2="{WIDTH - RIGHT + 4}" y1="{y}" y2="{y}" '
+            f'stroke="{INK}" stroke-width="1" stroke-dasharray="2 1"/>'
+            f'<text x="{right}" y="{y}" dy="4">{_som(fee_step * tick)}</text>'
+        )
+    out.append(f'<text x="{right}" y="{TOP - 24}">{unit}</text></g>')
     # The legend, in words as well as in marks.
+    fees_legend = _("Bank fees (right scale)")
     out.append(
         f'<g class="legend" {FONT} fill="{INK}">'
         f'<rect x="{LEFT}" y="{TOP - 32}" width="14" height="10" fill="{BAR_FILL}" '
         f'stroke="{INK}" stroke-width="1"/>'
-        f'<text x="{LEFT + 20}" y="{TOP - 23}">{escape(_("Income"))}</text>'
-        f'<line x1="{LEFT + 120}" x2="{LEFT + 144}" y1="{TOP - 27}" y2="{TOP - 27}" '
+        f'<text x="{LEFT + 20}" y="{TOP - 23}">{escape(_("Income (left scale)"))}</text>'
+        f'<line x1="{LEFT + 150}" x2="{LEFT + 174}" y1="{TOP - 27}" y2="{TOP - 27}" '
         f'stroke="{INK}" stroke-width="2" stroke-dasharray="5 3"/>'
-        f'<circle cx="{LEFT + 132}" cy="{TOP - 27}" r="3" fill="#ffffff" stroke="{INK}"/>'
-        f'<text x="{LEFT + 150}" y="{TOP - 23}">{escape(_("Bank fees"))}</text></g>'
+        f'<circle cx="{LEFT + 162}" cy="{TOP - 27}" r="3" fill="#ffffff" stroke="{INK}"/>'
+        f'<text x="{LEFT + 180}" y="{TOP - 23}">{escape(fees_legend)}</text></g>'
     )
     every = _label_every(count)
     bars, labels, points, dots = [], [], [], []
@@ -129,7 +145,7 @@ def daily_chart(days: Sequence[Day], *, chart_id: str = "income-chart") -> SafeS
             f'y="{_num(TOP + PLOT_HEIGHT - height)}" width="{_num(bar)}" '
             f'height="{_num(height)}"><title>{escape(tip)}</title></rect>'
         )
-        fee_y = _num(y_of(day.fees))
+        fee_y = _num(y_of(day.fees, fee_top))
         points.append(f"{_num(middle)},{fee_y}")
         if count <= DOTS_UP_TO:
             dots.append(

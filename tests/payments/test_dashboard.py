@@ -286,6 +286,17 @@ def test_the_chart_has_a_bar_per_day_with_its_income_and_fees(salon_a, month):
     dots = root.findall(f".//{SVG}circle[@class='fee-dot']")
     assert len(dots) == 31
     assert sum(int(dot.get("data-fees")) for dot in dots) == board.totals.fees
+    # The fees on their own scale (right): the busiest day's fees reach its top or near it.
+    fee_top = int(root.get("data-fee-top"))
+    busiest = max(int(dot.get("data-fees")) for dot in dots)
+    assert charts.scale(busiest)[0] == fee_top
+    bottom = charts.TOP + height
+    for dot in dots:
+        expected_y = bottom - height * int(dot.get("data-fees")) / fee_top
+        assert float(dot.get("cy")) == pytest.approx(expected_y, abs=0.01)
+    fee_labels = [text.text for text in root.findall(f".//{SVG}g[@class='axis fees']/{SVG}text")]
+    assert fee_labels[0] == "0" and fee_labels[-1] == "so'm"
+    assert fee_labels[-2] == charts._som(fee_top)
     labels = [text.text for text in root.findall(f".//{SVG}g[@class='axis y']/{SVG}text")]
     assert labels == ["0", "50 000", "100 000", "150 000", "200 000", "so'm"]
     # Black and white: no colour tells income from fees, the dashes and the legend do.
