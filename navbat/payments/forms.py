@@ -1,7 +1,10 @@
 """Forms of the online payments pages."""
 
+from datetime import date, timedelta
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from navbat.kit.forms import DateRangeForm, MoneyField
@@ -10,10 +13,68 @@ from .models import Method, RefundRoute, State
 from .refunds import REASON_MAX
 
 
+class Period(models.TextChoices):
+    TODAY = "today", _("Today")
+    WEEK = "week", _("This week")
+    MONTH = "month", _("This month")
+    CUSTOM = "custom", _("Custom")
+
+
+# The longest custom period: a leap year, first and last day included.
+LONGEST_PERIOD_DAYS = 366
+
+
+def period_days(period: str, today: date) -> tuple[date, date]:
+    """First and last day of a named period around ``today``: the week from Monday to
+    Sunday, the month from its first day to its last (days to come add nothing)."""
+    if period == Period.TODAY:
+        return today, today
+    if period == Period.WEEK:
+        monday = today - timedelta(days=today.weekday())
+        return monday, monday + timedelta(days=6)
+    first = today.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
 class PaymentFilterForm(DateRangeForm):
+    """The online payments page's period (its dashboard, list, totals and CSV export) and
+    state. Without a period, typed days mean a custom one and no days this month; the
+    named periods are the business's local days around its today."""
+
+    period = forms.ChoiceField(label=_("Period"), required=False, choices=Period.choices)
     state = forms.ChoiceField(
         label=_("State"), required=False, choices=[("", _("All states")), *State.choices]
     )
+
+    def __init__(self, data=None, *, today: date, **kwargs):
+        super().__init__(data, **kwargs)
+        self.today = today
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        period = data.get("period")
+        if not period:
+            typed = data.get("date_from") or data.get("date_to")
+            period = Period.CUSTOM if typed else Period.MONTH
+        data["period"] = period
+        if period != Period.CUSTOM:
+            data["date_from"], data["date_to"] = period_days(period, self.today)
+            # The day inputs show the period's days: "Show" after a state change keeps them.
+            self.data = self.data.copy()
+            self.data["date_from"] = data["date_from"].isoformat()
+            self.data["date_to"] = data["date_to"].isoformat()
+            return data
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if not date_from or not date_to:
+            raise ValidationError(_("Choose the first and the last day of the period."))
+        if (date_to - date_from).days + 1 > LONGEST_PERIOD_DAYS:
+            raise ValidationError(
+                _("Choose a period of at most %(days)d days.") % {"days": LONGEST_PERIOD_DAYS}
+            )
+        return data
 
     def filters(self) -> dict:
         data = self.cleaned_data

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,8 +25,18 @@ from navbat.kit.bankcalls import bank_calling_view
 from navbat.kit.forms import add_service_errors
 from navbat.kit.money import format_money
 from navbat.kit.tenancy import get_scoped_or_404, scoped
+from navbat.kit.timeutil import local_today
 
-from . import checkout_qr, providers, reconciliation, refunds, selectors
+from . import (
+    charts,
+    checkout_qr,
+    dashboard,
+    export,
+    providers,
+    reconciliation,
+    refunds,
+    selectors,
+)
 from .forms import PaymentFilterForm, RefundForm, ReversalRequestForm
 from .models import Method, PaymentOrder, Refund, RefundRoute, RefundState, State
 from .states import REFUND_IN_FLIGHT
@@ -40,9 +50,13 @@ def payment_list_view(request):
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     business = request.business
-    form = PaymentFilterForm(request.GET)
+    form = PaymentFilterForm(request.GET, today=local_today(business.timezone))
+    board = chart = None
     if form.is_valid():
-        rows = selectors.payments(business=business, **form.filters())
+        filters = form.filters()
+        rows = selectors.payments(business=business, **filters)
+        board = dashboard.dashboard(business=business, **filters)
+        chart = charts.daily_chart(board.days)
         status = 200
     else:
         rows = selectors.payments(business=business).none()
@@ -59,11 +73,40 @@ def payment_list_view(request):
             "form": form,
             "page": page,
             "totals": selectors.totals(rows),
+            "dashboard": board,
+            "chart": chart,
+            "export_query": request.GET.urlencode(),
             "to_give_back": selectors.to_give_back(business=business),
             "is_owner": is_owner(request),
         },
         status=status,
     )
+
+
+@manager_required
+def payment_export_view(request):
+    """The payments of the list's period and filters as CSV (export.py says how)."""
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    business = request.business
+    form = PaymentFilterForm(request.GET, today=local_today(business.timezone))
+    if not form.is_valid():
+        problems = [
+            f"{form.fields[name].label}: {error}" if name in form.fields else str(error)
+            for name, errors in form.errors.items()
+            for error in errors
+        ]
+        return HttpResponse(
+            "\n".join(problems) + "\n", status=400, content_type="text/plain; charset=utf-8"
+        )
+    filters = form.filters()
+    rows = selectors.payments(business=business, **filters).order_by("created_at", "id")
+    response = StreamingHttpResponse(
+        export.lines(rows, tz_name=business.timezone), content_type="text/csv; charset=utf-8"
+    )
+    name = f"payments-{filters['date_from'].isoformat()}-{filters['date_to'].isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 WHAT_LABELS = {

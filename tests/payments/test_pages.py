@@ -16,6 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 HAIRCUT = 10_000_000
+# The page shows this month unless told otherwise; these payments were made in March 2026.
+MARCH = {"period": "custom", "date_from": "2026-03-01", "date_to": "2026-03-31"}
 
 
 @pytest.fixture
@@ -56,7 +58,7 @@ def test_owners_and_administrators_see_every_payment_with_its_details(
     payments_a, salon_a, login, role
 ):
     _connection, orders = payments_a
-    response = login(getattr(salon_a, role)).get("/payments/")
+    response = login(getattr(salon_a, role)).get("/payments/", MARCH)
     assert response.status_code == 200
     assert listed(response) == [orders["waiting"].pk, orders["uzcard"].pk, orders["humo"].pk]
     totals = response.context["totals"]
@@ -92,15 +94,17 @@ def test_filters_by_local_day_and_state_with_their_totals(payments_a, salon_a, l
     totals = response.context["totals"]
     assert (totals.count, totals.paid, totals.fees) == (1, HAIRCUT, 100_000)
 
-    response = client.get("/payments/", {"date_to": "2026-03-10"})
+    response = client.get("/payments/", {"date_from": "2026-03-01", "date_to": "2026-03-10"})
     assert listed(response) == [orders["humo"].pk]
 
-    response = client.get("/payments/", {"state": "pending"})
+    response = client.get("/payments/", {**MARCH, "state": "pending"})
     assert listed(response) == [orders["waiting"].pk]
     totals = response.context["totals"]
     assert (totals.count, totals.paid, totals.fees) == (1, 0, 0)
 
-    response = client.get("/payments/", {"state": "paid", "date_from": "2026-03-09"})
+    response = client.get(
+        "/payments/", {"state": "paid", "date_from": "2026-03-09", "date_to": "2026-03-31"}
+    )
     assert listed(response) == [orders["uzcard"].pk, orders["humo"].pk]
 
 
