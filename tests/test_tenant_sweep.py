@@ -135,7 +135,7 @@ def admin_routes():
                 # Uzum Bank and holds no salon's data.
                 # pay/ is public (the token is the authority, covered in tests/payments) and
                 # uzum/ is the bank's (callbacks, covered in tests/uzum); q/ is the public
-                # checkout QR (its code is the authority, covered in tests/payments/test_qr_page.py).
+                # checkout QR (its code is the authority, covered in tests/payments/test_qr_*).
                 if route.startswith(("admin/", "api/", "sandbox/", "pay/", "q/", "uzum/")):
                     continue
                 walk(entry.url_patterns, route)

@@ -204,6 +204,15 @@ def held_message(point: CheckoutPoint, binding: PointBinding) -> str:
     }
 
 
+def _held(point: CheckoutPoint, current: PointBinding) -> BindingConflict:
+    return BindingConflict(
+        held_message(point, current),
+        reason="held",
+        held_kind=current.link.payable_kind,
+        held_id=current.link.payable_id,
+    )
+
+
 def bind(
     *,
     point: CheckoutPoint,
@@ -225,6 +234,14 @@ def bind(
     )
     if refusal is not None:
         raise refusal
+    if not confirm_replace:
+        # Refused before the link is made (a first look; the locked one below decides).
+        current = in_force(point=point, now=now)
+        if current is not None and (current.link.payable_kind, current.link.payable_id) != (
+            kind,
+            payable_id,
+        ):
+            raise _held(point, current)
     link = services.link_for(business=business, kind=kind, payable_id=payable_id, author=author)
     try:
         with transaction.atomic():
@@ -236,12 +253,7 @@ def bind(
         current = in_force(point=point)
         if current is None:
             raise
-        raise BindingConflict(
-            held_message(point, current),
-            reason="held",
-            held_kind=current.link.payable_kind,
-            held_id=current.link.payable_id,
-        ) from None
+        raise _held(point, current) from None
 
 
 def _bind_locked(*, point, link, author, confirm_replace, now) -> PointBinding:
@@ -265,12 +277,7 @@ def _bind_locked(*, point, link, author, confirm_replace, now) -> PointBinding:
         return current
     if current is not None:
         if not confirm_replace:
-            raise BindingConflict(
-                held_message(point, current),
-                reason="held",
-                held_kind=current.link.payable_kind,
-                held_id=current.link.payable_id,
-            )
+            raise _held(point, current)
         _end(current, End.REPLACED, now)
     return PointBinding.objects.create(
         business=point.business, point=point, link=link, bound_by=author, expires_at=expires_at

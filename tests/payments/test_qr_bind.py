@@ -76,6 +76,7 @@ def test_a_point_held_by_another_unpaid_appointment_is_refused_naming_it(salon_a
     ]
     assert bindings(salon_a) == [(salon_a.checkout_point.pk, first.pk, True, "")]
     assert qr.in_force(point=salon_a.checkout_point) == held
+    assert not PaymentLink.objects.filter(payable_id=second.pk).exists()
 
 
 def test_confirming_replaces_the_held_appointment(salon_a):
