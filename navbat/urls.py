@@ -15,6 +15,7 @@ urlpatterns = [
     path("payments/", include("navbat.payments.urls")),
     path("integrations/", include("navbat.uzum.urls")),
     path("pay/", include("navbat.payments.public_urls")),
+    path("q/", include("navbat.payments.qr_public_urls")),
     path("uzum/", include("navbat.uzum.bank_urls")),
     path("", include("navbat.booking.urls")),
     path("", RedirectView.as_view(pattern_name="booking:journal", permanent=False), name="home"),

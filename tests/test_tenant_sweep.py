@@ -134,8 +134,9 @@ def admin_routes():
                 # Django admin is the operators'; the API is swept below; the sandbox bank plays
                 # Uzum Bank and holds no salon's data.
                 # pay/ is public (the token is the authority, covered in tests/payments) and
-                # uzum/ is the bank's (callbacks, covered in tests/uzum).
-                if route.startswith(("admin/", "api/", "sandbox/", "pay/", "uzum/")):
+                # uzum/ is the bank's (callbacks, covered in tests/uzum); q/ is the public
+                # checkout QR (its code is the authority, covered in tests/payments/test_qr_*).
+                if route.startswith(("admin/", "api/", "sandbox/", "pay/", "q/", "uzum/")):
                     continue
                 walk(entry.url_patterns, route)
             elif isinstance(entry, URLPattern) and entry.pattern.converters:
@@ -212,6 +213,8 @@ def test_api_never_answers_another_business(salon_a, salon_b, client, connect_uz
             "comment": "x",
             "amount": 100_000,
             "reason": "Hijacked",
+            # Pay by QR names a point: one of A's, so that B's appointment is what is looked up.
+            "checkout_point": salon_a.checkout_point.pk,
         }
     )
     for path, _params, method, _operation in api_operations(client):

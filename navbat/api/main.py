@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from . import appointments, catalog, clients, locations, payments
+from . import appointments, catalog, checkout_points, clients, locations, payments
 from .auth import BusinessToken
 from .errors import install_error_handlers
 
@@ -29,6 +29,9 @@ appointments (with payment links for the client) and online payments, with their
   `at_bank` when the bank's answer was lost or is not final (navbat asks the bank until it
   ends; `GET /payments/{payment_id}` shows it). A refund's `id` is the operation id the
   bank knows it by.
+* **Pay by QR**: `POST /appointments/{appointment_id}/pay-by-qr` leads a checkout point's
+  printed QR to the appointment's payment page for the salon's QR time; 409 `point_held`
+  names the appointment the point waits for (`details.appointment_id`).
 * **Lists** take `limit` (at most 100) and `offset`, and answer `count` and `items`.
 """
 
@@ -54,6 +57,7 @@ def build_api() -> NinjaAPI:
     api.add_router("", clients.router)
     api.add_router("", appointments.router)
     api.add_router("", payments.router)
+    api.add_router("", checkout_points.router)
     return api
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import qr_views, views
 
 app_name = "booking"
 urlpatterns = [
@@ -22,6 +22,16 @@ urlpatterns = [
         "appointments/<int:appointment_id>/payment-link/",
         views.appointment_payment_link_view,
         name="appointment_payment_link",
+    ),
+    path(
+        "appointments/<int:appointment_id>/pay-by-qr/",
+        qr_views.appointment_qr_view,
+        name="appointment_qr",
+    ),
+    path(
+        "appointments/<int:appointment_id>/pay-by-qr/release/",
+        qr_views.appointment_qr_release_view,
+        name="appointment_qr_release",
     ),
     path(
         "appointments/<int:appointment_id>/money/",

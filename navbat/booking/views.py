@@ -269,7 +269,16 @@ def _window_context(request, appointment) -> dict:
         "starts_local": to_local(appointment.starts_at, appointment.location.timezone),
         "ends_local": to_local(appointment.ends_at, appointment.location.timezone),
         **_online_payment_context(request, appointment, money),
+        **_pay_by_qr_context(request, appointment, money),
     }
+
+
+def _pay_by_qr_context(request, appointment, money) -> dict:
+    if not request.membership.manages:
+        return {}
+    from .qr_views import panel_context  # it builds on this module's helpers
+
+    return panel_context(request, appointment, money=money)
 
 
 def _money_context(request, appointment, money) -> dict:

@@ -7,19 +7,21 @@ paths can wait for each other but never in a circle (a deadlock):
    connect and disconnect lock only this.
 2. ``uzum.MerchantTransaction``: ``/confirm``, ``/reverse``, ``/status`` and the expiry job
    lock the app's transaction first (``uzum.merchant.services``).
-3. ``payments.PaymentLink`` (:func:`lock_link`): the payable's one road at a time; a card
+3. ``salons.CheckoutPoint`` (:func:`lock_point`): "Pay by QR" binding a point to a payable
+   (``payments.qr.bind``) locks the point, then the payable's link.
+4. ``payments.PaymentLink`` (:func:`lock_link`): the payable's one road at a time; a card
    press (``services._open_or_new``), an app reservation (``app_payments.reserve``), the
    last look before an app payment is taken (``app_payments.still_payable``) and the
    recording of any payment (``services.apply_bank_view`` when the bank says paid), so
    that of two payments of one link the later sees the earlier (``duplicates``).
-4. ``payments.PaymentOrder`` (:func:`lock_order`): applying the bank's word, giving up, a
+5. ``payments.PaymentOrder`` (:func:`lock_order`): applying the bank's word, giving up, a
    reconciliation step, a refund or a reversal.
    ``payments.Refund`` (:func:`lock_refund`): applying the bank's word about a refund,
    always after its order.
-5. ``booking.Appointment``: the payable's hook when its order is paid (``on_paid``); the
-   booking services lock it alone, or before 6.
-6. ``salons.Specialist``: a booking's time (``booking.services``).
-7. ``finance.Transaction``: the original of a reversal (``finance.services``).
+6. ``booking.Appointment``: the payable's hook when its order is paid (``on_paid``); the
+   booking services lock it alone, or before 7.
+7. ``salons.Specialist``: a booking's time (``booking.services``).
+8. ``finance.Transaction``: the original of a reversal (``finance.services``).
 
 So ``/confirm`` is transaction → link → order → appointment, and a card payment is link
 (committed) then link → order → appointment when it is paid. No bank is called while any
@@ -34,12 +36,15 @@ SQLite ignores row locks (its IMMEDIATE transactions hold the database's write l
 
 from django.db.models import Subquery
 
+from navbat.salons.models import CheckoutPoint
+
 from .models import PaymentLink, PaymentOrder, Refund
 
 # The order above, as model labels (tests/payments/test_locks.py holds each path to it).
 LOCK_ORDER = (
     "uzum.Connection",
     "uzum.MerchantTransaction",
+    "salons.CheckoutPoint",
     "payments.PaymentLink",
     "payments.PaymentOrder",
     "payments.Refund",
@@ -48,6 +53,11 @@ LOCK_ORDER = (
     "finance.Transaction",
 )
 SELF = ("self",)
+
+
+def lock_point(*, pk: int) -> CheckoutPoint:
+    """The checkout point, locked (its business read with it, not locked)."""
+    return CheckoutPoint.objects.select_for_update(of=SELF).select_related("business").get(pk=pk)
 
 
 def lock_link(*, pk: int) -> PaymentLink:

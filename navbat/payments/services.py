@@ -30,7 +30,7 @@ from navbat.kit.timeutil import to_local
 from . import differences, duplicates, locks, payables, providers, refunds
 from .bank_states import Action, action_for
 from .checks import FIRST_CHECK_AFTER, deadline_of, schedule_check
-from .models import Method, PaymentLink, PaymentOrder, State
+from .models import Channel, Method, PaymentLink, PaymentOrder, PointBinding, State
 from .providers import BankView, ProviderError
 from .states import FAILED_STATES, OPEN_STATES, transition
 
@@ -304,7 +304,13 @@ def new_order(
     **fields,
 ) -> PaymentOrder:
     """A payment order for ``link``'s payable, with a fresh reference of ours (the caller
-    holds the link's lock and commits before any bank hears of it)."""
+    holds the link's lock and commits before any bank hears of it). It came by the
+    checkout QR when a point leads to the link at this moment (``payments.qr``)."""
+    if "channel" not in fields:
+        bound = PointBinding.objects.filter(
+            link=link, ended_at=None, expires_at__gt=timezone.now()
+        ).exists()
+        fields["channel"] = Channel.QR if bound else Channel.LINK
     return PaymentOrder.objects.create(
         business=link.business,
         link=link,

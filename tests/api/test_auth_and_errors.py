@@ -55,6 +55,9 @@ def test_every_route_is_listed(client, db):
             ("GET", "/api/v1/payments"),
             ("GET", "/api/v1/payments/{payment_id}"),
             ("POST", "/api/v1/payments/{payment_id}/refunds"),
+            ("GET", "/api/v1/checkout-points"),
+            ("POST", "/api/v1/appointments/{appointment_id}/pay-by-qr"),
+            ("DELETE", "/api/v1/appointments/{appointment_id}/pay-by-qr"),
         ]
     )
 

@@ -16,9 +16,17 @@ BODIES = {
     "update_appointment": {"comment": "Taken over"},
     "change_appointment_status": {"status": "cancelled"},
     "refund_payment": {"amount": 1_000_000, "reason": "Taken over"},
+    "pay_by_qr": {"checkout_point": None},  # the caller's own point (body_for)
 }
 # Headers an operation needs to succeed on one's own row.
 HEADERS = {"refund_payment": {"HTTP_IDEMPOTENCY_KEY": "sweep"}}
+
+
+def body_for(operation_id: str, salon):
+    body = BODIES.get(operation_id)
+    if operation_id == "pay_by_qr":
+        body = {"checkout_point": salon.checkout_point.pk}
+    return body
 
 
 def id_routes(client) -> list[tuple[str, str, str]]:
@@ -53,7 +61,7 @@ def rows_of(salon, payment: str = "") -> dict:
 
 def test_the_sweep_knows_every_id_route(client, salon_a):
     routes = id_routes(client)
-    assert len(routes) == 13
+    assert len(routes) == 15
     known = set(rows_of(salon_a))
     for method, path, operation_id in routes:
         names = {part.split("}")[0] for part in path.split("{")[1:]}
@@ -70,7 +78,7 @@ def test_another_business_rows_are_404_and_unchanged(api_a, salon_a, salon_b, co
     for method, path, operation_id in id_routes(api_a.client):
         url = path.removeprefix(BASE).format(**theirs)
         response = api_a.send(
-            method, url, BODIES.get(operation_id), headers=HEADERS.get(operation_id)
+            method, url, body_for(operation_id, salon_a), headers=HEADERS.get(operation_id)
         )
         assert_error(response, 404, "not_found")
     assert snapshot(salon_b.business) == before
@@ -85,9 +93,10 @@ def test_the_same_requests_work_on_own_rows(api_a, salon_a, connect_uzum):
             ours = {**ours, "appointment_id": salon_a.appointments[1].pk}
         url = path.removeprefix(BASE).format(**ours)
         response = api_a.send(
-            method, url, BODIES.get(operation_id), headers=HEADERS.get(operation_id)
+            method, url, body_for(operation_id, salon_a), headers=HEADERS.get(operation_id)
         )
-        expected = 201 if operation_id in ("create_payment_link", "refund_payment") else 200
+        created = ("create_payment_link", "refund_payment", "pay_by_qr")
+        expected = 201 if operation_id in created else 204 if method == "DELETE" else 200
         assert response.status_code == expected, (method, path, response.content)
 
 
