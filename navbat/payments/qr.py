@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 
 from navbat.kit.errors import Conflict
 from navbat.kit.tenancy import scoped
-from navbat.kit.urls import public_url
 from navbat.salons.models import CheckoutPoint, CheckoutPointCode
 
 from . import locks, payables, services
 from .models import PaymentLink, PointBinding
+from .printing import qr_url
 
 
 class End:
@@ -53,11 +53,6 @@ class BindingConflict(Conflict):
 
 def _conflict(message, reason, held_kind, held_id) -> BindingConflict:
     return BindingConflict(message, reason=reason, held_kind=held_kind, held_id=held_id)
-
-
-def qr_url(code: str) -> str:
-    """What a point's printed QR holds."""
-    return public_url("qr:page", code=code)
 
 
 def point_url(point: CheckoutPoint) -> str:

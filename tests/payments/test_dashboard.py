@@ -510,7 +510,9 @@ def test_the_page_shows_the_dashboard_to_owners_and_administrators(salon_a, logi
     ) in response.content.decode()
     assert '<link rel="stylesheet" href="/static/payments/dashboard.css">' in body
     raw = response.content.decode()
-    chart = parsed(raw[raw.index("<svg") : raw.index("</svg>") + len("</svg>")])
+    # The chart's own SVG (the page also draws the checkout points' codes as SVG).
+    start = raw.index('<svg xmlns="http://www.w3.org/2000/svg" id="income-chart"')
+    chart = parsed(raw[start : raw.index("</svg>", start) + len("</svg>")])
     assert len(chart.findall(f".//{SVG}rect[@class='bar']")) == 31
     assert "style=" not in body[body.index('id="dashboard"') : body.index('id="totals"')]
 
