@@ -47,6 +47,7 @@ MODELS = {
     "checkout_point_id": CheckoutPoint,
     "membership_id": Membership,
     "order_id": PaymentOrder,
+    "point_id": CheckoutPoint,
 }
 # Path parameters that carry a public reference, not a pk: one of business B's (or A's) is
 # made by ``references_of``.

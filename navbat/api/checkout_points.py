@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from navbat.booking import selectors as booking
-from navbat.kit.tenancy import get_scoped_or_404
+from navbat.kit.tenancy import get_scoped_or_404, scoped
 from navbat.kit.timeutil import to_local
 from navbat.payments import qr
 from navbat.salons.models import CheckoutPoint
@@ -96,7 +96,9 @@ def pay_by_qr(request: HttpRequest, appointment_id: id_path("appointment"), payl
         booking.appointments(business=business), business, pk=appointment_id
     )
     point = get_scoped_or_404(
-        CheckoutPoint.objects.select_related("location"), business, pk=payload.checkout_point
+        scoped(CheckoutPoint, business).select_related("location"),
+        business,
+        pk=payload.checkout_point,
     )
     try:
         binding = qr.bind(point=point, kind=KIND, payable_id=appointment.pk)

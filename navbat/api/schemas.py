@@ -92,7 +92,9 @@ class ErrorOut(Schema):
         description="unauthenticated, not_found, conflict, invalid, malformed, too_large, "
         "method_not_allowed or server_error; a payment link refused with 409 says why: "
         "appointment_cancelled, nothing_due or payments_not_connected; a refund refused "
-        "with 409: not_paid, nothing_left, too_much, in_flight, key_reused or provider_cannot."
+        "with 409: not_paid, nothing_left, too_much, in_flight, key_reused or provider_cannot; "
+        "Pay by QR refused with 409: point_held (details name the appointment holding the "
+        "point), nothing_due or appointment_cancelled."
     )
     message: str = Field(description="For people, in the request's language.")
     details: Any = Field(
