@@ -260,6 +260,7 @@ def test_the_database_has_no_unique_index_or_exclusion_the_models_do_not_show():
         "payments.PaymentOrder: unique (reference)",
         "payments.PaymentOrder: unique (account_id, bank_order_id, provider)",
         "uzum.Connection: unique (public_id)",
+        "salons.CheckoutPointCode: unique (code)",
     }
     assert sorted(set(found) - known) == []
     # The no-overlap exclusion is read (and passes through its specialist).

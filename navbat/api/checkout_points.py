@@ -101,7 +101,9 @@ def pay_by_qr(request: HttpRequest, appointment_id: id_path("appointment"), payl
         pk=payload.checkout_point,
     )
     try:
-        binding = qr.bind(point=point, kind=KIND, payable_id=appointment.pk)
+        binding = qr.bind(
+            point=point, kind=KIND, payable_id=appointment.pk, location_id=appointment.location_id
+        )
     except qr.BindingConflict as conflict:
         details = {"appointment_id": conflict.held_id} if conflict.reason == "held" else None
         code = CONFLICT_CODES.get(conflict.reason, "conflict")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from navbat.accounts.permissions import manager_required
+from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local
 from navbat.payments import qr
 from navbat.payments.models import PointBinding
@@ -33,13 +34,14 @@ def panel_context(request, appointment: Appointment, *, money=None) -> dict:
         context["qr_until"] = to_local(binding.expires_at, appointment.location.timezone)
         return context
     last = (
-        PointBinding.objects.filter(
-            business=business, link__payable_kind=KIND, link__payable_id=appointment.pk
-        )
+        scoped(PointBinding, business)
+        .filter(link__payable_kind=KIND, link__payable_id=appointment.pk)
         .order_by("-created_at", "-id")
         .first()
     )
-    context["qr_paid"] = bool(last and last.end_reason == qr.End.PAID and money.due <= 0)
+    # Paid after a point waited for it, however the binding ended (out of time while the
+    # client was still in 3-D Secure, say): the panel says so and the window refreshes.
+    context["qr_paid"] = bool(last and money.due <= 0 and money.paid > 0)
     if money.due > 0 and appointment.status != Status.CANCELLED:
         points = list(qr.points_of(business=business, location_id=appointment.location_id))
         preselected = qr.last_point_id(business=business, user=request.user)
@@ -85,6 +87,7 @@ def appointment_qr_view(request, appointment_id: int):
             payable_id=appointment.pk,
             author=request.user,
             confirm_replace=confirm,
+            location_id=appointment.location_id,
         )
     except qr.BindingConflict as conflict:
         if conflict.reason == "held":

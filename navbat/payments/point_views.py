@@ -137,29 +137,6 @@ def _download(request, point_id: int, *, kind: str):
 
 @manager_required
 @require_GET
-def qr_png_view(request, point_id: int):
-    return _download(request, point_id, kind="png")
-
-
-@manager_required
-@require_GET
-def qr_png_bw_view(request, point_id: int):
-    return _download(request, point_id, kind="png-bw")
-
-
-@manager_required
-@require_GET
-def qr_svg_view(request, point_id: int):
-    return _download(request, point_id, kind="svg")
-
-
-@manager_required
-@require_GET
-def poster_a5_view(request, point_id: int):
-    return _download(request, point_id, kind="poster-a5")
-
-
-@manager_required
-@require_GET
-def poster_a4_view(request, point_id: int):
-    return _download(request, point_id, kind="poster-a4")
+def qr_download_view(request, point_id: int, kind: str):
+    """One of a point's downloads; ``kind`` comes from the URL map (urls.py)."""
+    return _download(request, point_id, kind=kind)

@@ -83,6 +83,8 @@ def _stale_reason(binding: PointBinding, now: datetime) -> str:
     """Why ``binding`` is over although nobody ended it; "" while it is in force."""
     if binding.expires_at <= now:
         return End.EXPIRED
+    if binding.point.retired_at is not None:
+        return End.CLOSED
     link = binding.link
     state = payables.due_state(
         business=link.business, kind=link.payable_kind, payable_id=link.payable_id
@@ -94,25 +96,30 @@ def _stale_reason(binding: PointBinding, now: datetime) -> str:
     return ""
 
 
-def _current(bindings, now: datetime) -> PointBinding | None:
-    """The first of ``bindings`` (not ended) still in force; the stale ones are ended."""
+def _current(bindings, now: datetime, *, end_stale: bool = True) -> PointBinding | None:
+    """The first of ``bindings`` (not ended) still in force; the stale ones are ended, unless
+    ``end_stale`` is off (a first look that must not lock a binding row before the point's:
+    payments.locks)."""
     for binding in bindings:
         reason = _stale_reason(binding, now)
         if not reason:
             return binding
-        _end(binding, reason, now)
+        if end_stale:
+            _end(binding, reason, now)
     return None
 
 
-def in_force(*, point: CheckoutPoint, now: datetime | None = None) -> PointBinding | None:
+def in_force(
+    *, point: CheckoutPoint, now: datetime | None = None, end_stale: bool = True
+) -> PointBinding | None:
     """The point's binding in force (its link and the link's business read with it)."""
     now = now or timezone.now()
     bindings = (
         PointBinding.objects.filter(point_id=point.pk, ended_at=None)
-        .select_related("link", "link__business")
+        .select_related("link", "link__business", "point")
         .order_by("-created_at", "-id")
     )
-    return _current(bindings, now)
+    return _current(bindings, now, end_stale=end_stale)
 
 
 def binding_of(
@@ -215,6 +222,7 @@ def bind(
     payable_id: int,
     author=None,
     confirm_replace: bool = False,
+    location_id: int | None = None,
     now: datetime | None = None,
 ) -> PointBinding:
     """Lead ``point`` to the payable's payment link for the salon's QR time. Binding the
@@ -224,14 +232,22 @@ def bind(
     business = point.business
     if point.retired_at is not None:
         raise _retired(point)
+    if location_id is not None and point.location_id != location_id:
+        # A point leads the clients standing at it: another location's would send them to
+        # a visit that is not there.
+        raise ValidationError(
+            {"checkout_point": [_("This checkout point is at another location.")]},
+            code="other_location",
+        )
     refusal = _payable_refusal(
         payables.describe(business=business, kind=kind, payable_id=payable_id)
     )
     if refusal is not None:
         raise refusal
     if not confirm_replace:
-        # Refused before the link is made (a first look; the locked one below decides).
-        current = in_force(point=point, now=now)
+        # Refused before the link is made (a first look, writing nothing; the locked one
+        # below decides).
+        current = in_force(point=point, now=now, end_stale=False)
         if current is not None and (current.link.payable_kind, current.link.payable_id) != (
             kind,
             payable_id,
@@ -267,9 +283,13 @@ def _bind_locked(*, point, link, author, confirm_replace, now) -> PointBinding:
     expires_at = now + timedelta(minutes=point.business.qr_pay_minutes)
     current = in_force(point=point, now=now)
     if current is not None and current.link_id == link.pk:
-        current.expires_at, current.bound_by = expires_at, author
-        current.save(update_fields=["expires_at", "bound_by"])
-        return current
+        extended = PointBinding.objects.filter(pk=current.pk, ended_at=None).update(
+            expires_at=expires_at, bound_by=author
+        )
+        if extended:
+            current.expires_at, current.bound_by = expires_at, author
+            return current
+        current = None  # ended meanwhile (a phone found it out of time): a new one
     if current is not None:
         if not confirm_replace:
             raise _held(point, current)
@@ -279,23 +299,30 @@ def _bind_locked(*, point, link, author, confirm_replace, now) -> PointBinding:
     )
 
 
+@transaction.atomic
 def release(*, point: CheckoutPoint, now: datetime | None = None) -> int:
-    """Free the point (how many bindings were ended: 0 or 1)."""
+    """Free the point, under its lock (how many bindings were ended: 0 or 1)."""
     now = now or timezone.now()
+    locks.lock_point(pk=point.pk)
     return PointBinding.objects.filter(point_id=point.pk, ended_at=None).update(
         ended_at=now, end_reason=End.RELEASED
     )
 
 
 def release_payable(*, business, kind: str, payable_id: int, now: datetime | None = None) -> int:
-    """Free every point waiting for this payable."""
+    """Free every point waiting for this payable, each under its point's lock (the lock a
+    binding takes: a binding being made or extended there is decided first)."""
     now = now or timezone.now()
     links = scoped(PaymentLink, business).filter(payable_kind=kind, payable_id=payable_id)
-    return (
-        scoped(PointBinding, business)
-        .filter(link__in=links, ended_at=None)
-        .update(ended_at=now, end_reason=End.RELEASED)
-    )
+    waiting = scoped(PointBinding, business).filter(link__in=links, ended_at=None)
+    released = 0
+    for point_id in sorted(set(waiting.values_list("point_id", flat=True))):
+        with transaction.atomic():
+            locks.lock_point(pk=point_id)
+            released += waiting.filter(point_id=point_id).update(
+                ended_at=now, end_reason=End.RELEASED
+            )
+    return released
 
 
 def points_of(*, business, location_id: int | None = None):

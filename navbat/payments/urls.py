@@ -16,9 +16,19 @@ urlpatterns: list = [
     path("points/<int:point_id>/rename", point_views.point_rename_view, name="point-rename"),
     path("points/<int:point_id>/new-code", point_views.point_new_code_view, name="point-new-code"),
     path("points/<int:point_id>/retire", point_views.point_retire_view, name="point-retire"),
-    path("points/<int:point_id>/qr-colour.png", point_views.qr_png_view, name="point-png"),
-    path("points/<int:point_id>/qr-bw.png", point_views.qr_png_bw_view, name="point-png-bw"),
-    path("points/<int:point_id>/qr.svg", point_views.qr_svg_view, name="point-svg"),
-    path("points/<int:point_id>/poster-a5.pdf", point_views.poster_a5_view, name="point-poster-a5"),
-    path("points/<int:point_id>/poster-a4.pdf", point_views.poster_a4_view, name="point-poster-a4"),
+    *(
+        path(
+            f"points/<int:point_id>/{file_name}",
+            point_views.qr_download_view,
+            {"kind": kind},
+            name=f"point-{kind}",
+        )
+        for kind, file_name in (
+            ("png", "qr-colour.png"),
+            ("png-bw", "qr-bw.png"),
+            ("svg", "qr.svg"),
+            ("poster-a5", "poster-a5.pdf"),
+            ("poster-a4", "poster-a4.pdf"),
+        )
+    ),
 ]

@@ -19,6 +19,16 @@ def new_code() -> str:
     return secrets.token_urlsafe(CODE_BYTES)
 
 
+def _locked(point: CheckoutPoint) -> CheckoutPoint:
+    """The point's row, locked: a new code, a retirement and a "Pay by QR" binding of one
+    point are decided one after the other (payments.locks takes the same row first)."""
+    return (
+        CheckoutPoint.objects.select_for_update(of=("self",))
+        .select_related("business")
+        .get(pk=point.pk)
+    )
+
+
 def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
@@ -48,6 +58,7 @@ def rename_checkout_point(*, point: CheckoutPoint, name: str) -> CheckoutPoint:
 @transaction.atomic
 def regenerate_code(*, point: CheckoutPoint) -> CheckoutPointCode:
     """A new code for the point; the old one is kept, retired (its prints say so)."""
+    point = _locked(point)
     if point.retired_at is not None:
         raise ValidationError(_("This checkout point is retired."))
     now = timezone.now()
@@ -59,13 +70,14 @@ def regenerate_code(*, point: CheckoutPoint) -> CheckoutPointCode:
 
 @transaction.atomic
 def retire_checkout_point(*, point: CheckoutPoint) -> CheckoutPoint:
+    locked = _locked(point)
     now = timezone.now()
-    point.retired_at = now
-    point.save(update_fields=["retired_at"])
+    locked.retired_at = point.retired_at = now  # the caller's copy says so too
+    locked.save(update_fields=["retired_at"])
     scoped(CheckoutPointCode, point.business).filter(point=point, retired_at=None).update(
         retired_at=now
     )
-    return point
+    return locked
 
 
 def code_in_use(point: CheckoutPoint) -> CheckoutPointCode | None:

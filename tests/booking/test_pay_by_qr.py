@@ -117,6 +117,27 @@ def test_the_panel_turns_to_paid_and_refreshes_the_money(salon_a, login):
     assert in_force(salon_a) == []
 
 
+def test_paid_after_the_points_time_ran_out_still_reads_paid(salon_a, login):
+    """The client was still in 3-D Secure when the point's time ran out: the money that
+    arrives afterwards turns the panel to paid all the same."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from navbat.payments.models import PointBinding
+
+    appointment = salon_a.appointments[0]
+    client = login(salon_a.admin)
+    client.post(bind_url(appointment), {"checkout_point": salon_a.checkout_point.pk}, **HTMX)
+    PointBinding.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    take_desk_payment(appointment=appointment, register_id=salon_a.cash.pk, amount=10_000_000)
+
+    paid = client.get(bind_url(appointment), **HTMX)
+
+    assert paid["HX-Trigger"] == "payment-received"
+    assert 'id="pay-by-qr-paid"' in text(paid)
+
+
 def test_release_frees_the_point(salon_a, login):
     appointment = salon_a.appointments[0]
     client = login(salon_a.admin)

@@ -195,3 +195,57 @@ def test_the_points_url_and_the_code_lookup(salon_a, settings):
     assert qr.by_code(code).retired is True
     point.refresh_from_db()
     assert qr.point_url(point) == ""
+
+
+def test_a_point_of_another_location_is_refused_and_nothing_is_bound(salon_a):
+    from navbat.salons.services import create_location
+
+    elsewhere = create_location(business=salon_a.business, name="Yunusobod")
+    point = create_checkout_point(business=salon_a.business, location=elsewhere, name="Desk Y")
+    appointment = salon_a.appointments[0]
+
+    with pytest.raises(ValidationError) as refused:
+        bind(salon_a, appointment, point=point, location_id=appointment.location_id)
+
+    assert refused.value.message_dict == {
+        "checkout_point": ["This checkout point is at another location."]
+    }
+    assert bindings(salon_a) == []
+    assert not PaymentLink.objects.filter(payable_id=appointment.pk).exists()
+
+
+def test_retiring_a_point_ends_the_binding_waiting_there(salon_a):
+    appointment = salon_a.appointments[0]
+    bind(salon_a, appointment)
+
+    retire_checkout_point(point=salon_a.checkout_point)
+
+    assert (
+        qr.binding_of(business=salon_a.business, kind="appointment", payable_id=appointment.pk)
+        is None
+    )
+    assert bindings(salon_a) == [(salon_a.checkout_point.pk, appointment.pk, False, "closed")]
+
+
+def test_binding_again_after_the_binding_ended_meanwhile_makes_a_new_one(salon_a, monkeypatch):
+    """The binding in force was read, then ended by someone else before its time was
+    extended: the point is bound afresh, never reported bound while it is free."""
+    appointment = salon_a.appointments[0]
+    first = bind(salon_a, appointment)
+    in_force = qr.in_force
+
+    def read_then_released(**kwargs):
+        found = in_force(**kwargs)
+        PointBinding.objects.filter(pk=first.pk).update(
+            ended_at=timezone.now(), end_reason="released"
+        )
+        return found
+
+    monkeypatch.setattr(qr, "in_force", read_then_released)
+    again = bind(salon_a, appointment)
+
+    assert again.pk != first.pk
+    assert bindings(salon_a) == [
+        (salon_a.checkout_point.pk, appointment.pk, False, "released"),
+        (salon_a.checkout_point.pk, appointment.pk, True, ""),
+    ]
