@@ -29,6 +29,10 @@ def test_book_two_services_and_a_product_for_a_new_client(page, live_server, sal
     assert page.locator(".appt").count() == 2
 
     page.click("text=New appointment")
+    # The form's page loaded, its scripts too: typed before htmx is there, the phone would
+    # never be looked up (seen on a loaded machine).
+    page.wait_for_selector("#id_client_phone")
+    page.wait_for_load_state("load")
     page.fill("#id_client_phone", "+998 93 777 12 34")
     page.wait_for_selector("#client-lookup >> text=New client")
     page.fill("#id_client_name", "Browser Mijoz")
