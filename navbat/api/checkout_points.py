@@ -11,6 +11,7 @@ from navbat.kit.tenancy import get_scoped_or_404, scoped
 from navbat.kit.timeutil import to_local
 from navbat.payments import qr
 from navbat.salons.models import CheckoutPoint
+from navbat.salons.selectors import checkout_points
 
 from .errors import error_response
 from .schemas import READ_ERRORS, WRITE_ERRORS, id_path
@@ -77,7 +78,7 @@ def list_checkout_points(request: HttpRequest):
             "url": qr.point_url(point),
             "bound": _bound(qr.in_force(point=point), point.location.timezone),
         }
-        for point in qr.points_of(business=business)
+        for point in checkout_points(business=business, active_only=True)
     ]
     return {"count": len(items), "items": items}
 

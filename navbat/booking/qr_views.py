@@ -16,6 +16,7 @@ from navbat.kit.timeutil import to_local
 from navbat.payments import qr
 from navbat.payments.models import PointBinding
 from navbat.salons.models import CheckoutPoint
+from navbat.salons.selectors import checkout_points
 
 from . import selectors
 from .models import Appointment, Status
@@ -43,7 +44,11 @@ def panel_context(request, appointment: Appointment, *, money=None) -> dict:
     # client was still in 3-D Secure, say): the panel says so and the window refreshes.
     context["qr_paid"] = bool(last and money.due <= 0 and money.paid > 0)
     if money.due > 0 and appointment.status != Status.CANCELLED:
-        points = list(qr.points_of(business=business, location_id=appointment.location_id))
+        points = list(
+            checkout_points(
+                business=business, location_id=appointment.location_id, active_only=True
+            )
+        )
         preselected = qr.last_point_id(business=business, user=request.user)
         if points and preselected not in {point.pk for point in points}:
             preselected = points[0].pk
@@ -75,7 +80,7 @@ def appointment_qr_view(request, appointment_id: int):
         return _panel(request, appointment)
     try:
         point_id = int(request.POST.get("checkout_point", ""))
-        point = qr.points_of(business=request.business).get(pk=point_id)
+        point = checkout_points(business=request.business, active_only=True).get(pk=point_id)
     except (ValueError, CheckoutPoint.DoesNotExist):
         raise Http404 from None
     confirm = request.POST.get("confirm") == "1"

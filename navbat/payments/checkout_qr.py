@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from navbat.kit.tenancy import scoped
 from navbat.salons.models import CheckoutPoint, CheckoutPointCode, Location
+from navbat.salons.selectors import checkout_points
 
 from . import providers
 from .printing import PosterText, preview_svg, qr_url
@@ -53,10 +54,6 @@ def connection(*, business) -> ConnectionSummary:
     )
 
 
-def active_points(business):
-    return scoped(CheckoutPoint, business).filter(retired_at=None)
-
-
 def points_by_location(*, business) -> list[tuple[Location, list[CheckoutPoint]]]:
     """Every location (a point can be added to any), each with its active points; a point
     carries ``qr_url``, the address its QR holds, and ``qr_preview``, its code as SVG."""
@@ -66,7 +63,7 @@ def points_by_location(*, business) -> list[tuple[Location, list[CheckoutPoint]]
         .values_list("point_id", "code")
     )
     points: dict[int, list[CheckoutPoint]] = {}
-    for point in active_points(business).order_by("name", "id"):
+    for point in checkout_points(business=business, active_only=True).order_by("name", "id"):
         code = codes.get(point.pk)
         point.qr_url = qr_url(code) if code else ""
         # segno writes the SVG from our own address (a URL it escapes): safe to inline.

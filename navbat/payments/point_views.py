@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from navbat.accounts.permissions import manager_required
 from navbat.kit.tenancy import get_scoped_or_404
 from navbat.salons import checkout_points as points
+from navbat.salons.selectors import checkout_points
 
 from . import checkout_qr, printing
 from .point_forms import CheckoutPointForm, RenameCheckoutPointForm
@@ -36,7 +37,7 @@ def _form_errors(form) -> list[str]:
 
 def _active_point(request, point_id: int):
     point = get_scoped_or_404(
-        checkout_qr.active_points(request.business).select_related("location"),
+        checkout_points(business=request.business, active_only=True),
         request.business,
         pk=point_id,
     )

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from navbat.kit.errors import Conflict
 from navbat.kit.tenancy import scoped
+from navbat.salons.checkout_points import code_in_use
 from navbat.salons.models import CheckoutPoint, CheckoutPointCode
 
 from . import locks, payables, services
@@ -57,13 +58,8 @@ def _conflict(message, reason, held_kind, held_id) -> BindingConflict:
 
 def point_url(point: CheckoutPoint) -> str:
     """The point's QR address, or "" for a point without a code in use (retired)."""
-    code = (
-        scoped(CheckoutPointCode, point.business)
-        .filter(point=point, retired_at=None)
-        .values_list("code", flat=True)
-        .first()
-    )
-    return qr_url(code) if code else ""
+    code = code_in_use(point)
+    return qr_url(code.code) if code else ""
 
 
 # ----------------------------------------------------------------------------- reading
@@ -323,11 +319,3 @@ def release_payable(*, business, kind: str, payable_id: int, now: datetime | Non
                 ended_at=now, end_reason=End.RELEASED
             )
     return released
-
-
-def points_of(*, business, location_id: int | None = None):
-    """The business's active checkout points (of one location)."""
-    points = scoped(CheckoutPoint, business).filter(retired_at=None).select_related("location")
-    if location_id is not None:
-        points = points.filter(location_id=location_id)
-    return points

@@ -25,8 +25,14 @@ def locations(*, business) -> QuerySet[Location]:
     return scoped(Location, business)
 
 
-def checkout_points(*, business) -> QuerySet[CheckoutPoint]:
-    return scoped(CheckoutPoint, business).select_related("location")
+def checkout_points(
+    *, business, location_id: int | None = None, active_only: bool = False
+) -> QuerySet[CheckoutPoint]:
+    """The business's checkout points (of one location; only those not retired)."""
+    points = scoped(CheckoutPoint, business).select_related("location")
+    if location_id is not None:
+        points = points.filter(location_id=location_id)
+    return points.filter(retired_at=None) if active_only else points
 
 
 def specialists(*, business, location=None, active_only: bool = False) -> QuerySet[Specialist]:
