@@ -56,6 +56,10 @@ LOCAL = {
         "callback limits per address, connection and order for one minute; keyed by those, "
         "kept a day, never joined with tenant rows"
     ),
+    "kit.PublicCounter": (
+        "limits of the public booking pages and API per address and phone for a minute or "
+        "an hour; keyed by those, purged daily, never joined with tenant rows"
+    ),
     "uzum_sandbox.*": "the sandbox bank: a test double of Uzum Bank, off in production",
     "axes.*": "login throttling (django-axes), keyed by user name and address",
 }
@@ -84,6 +88,18 @@ KNOWN_BLOCKERS = {
     "salons.CheckoutPointCode: unique (code)": (
         "/q/<code> on a printed checkout QR is opened before the business is known: a shard "
         "key in new codes, or a LOCAL code → business directory"
+    ),
+    "salons.Location: unique (public_slug)": (
+        "/book/<slug>/ is opened before the business is known: a LOCAL slug → business "
+        "directory (one row per location)"
+    ),
+    "booking.OnlineBooking: unique (manage_token)": (
+        "the client's booking page is opened before the business is known: a shard key in "
+        "new tokens, or a LOCAL token → business directory"
+    ),
+    "booking.PhoneCheck: unique (nonce)": (
+        "the code's nonce comes back without the business: make it unique (business, nonce) "
+        "(the page knows its location)"
     ),
     "salons.Specialist_services: no business column": (
         "the implicit many-to-many table of specialists and services: an explicit through "
@@ -261,6 +277,9 @@ def test_the_database_has_no_unique_index_or_exclusion_the_models_do_not_show():
         "payments.PaymentOrder: unique (account_id, bank_order_id, provider)",
         "uzum.Connection: unique (public_id)",
         "salons.CheckoutPointCode: unique (code)",
+        "salons.Location: unique (public_slug)",
+        "booking.OnlineBooking: unique (manage_token)",
+        "booking.PhoneCheck: unique (nonce)",
     }
     assert sorted(set(found) - known) == []
     # The no-overlap exclusion is read (and passes through its specialist).

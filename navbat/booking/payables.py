@@ -9,9 +9,17 @@ from navbat.kit.tenancy import scoped
 from navbat.payments.payables import DueState, PayableLine, PayableView
 
 from . import states
-from .models import Appointment, LineKind, Status
+from .models import Appointment, LineKind, Source, Status
 
 KIND = "appointment"
+
+
+def asks(prepayment: int, paid: int) -> int | None:
+    """What the payment page asks while an online booking's prepayment is not yet paid;
+    None (all that is due) once it is, or when nothing was asked in advance."""
+    if prepayment <= 0 or paid >= prepayment:
+        return None
+    return prepayment - paid
 
 
 class AppointmentPayable:
@@ -68,6 +76,8 @@ class AppointmentPayable:
             is_open=not cancelled,
             closed_reason=_("This appointment was cancelled.") if cancelled else "",
             delivered=appointment.status == Status.COMPLETED,
+            asks=asks(appointment.prepayment, appointment.paid),
+            channel="booking" if appointment.source == Source.ONLINE else "",
         )
 
     def due_state(self, *, business, payable_id: int) -> DueState | None:
@@ -77,18 +87,33 @@ class AppointmentPayable:
             scoped(Appointment, business)
             .filter(pk=payable_id)
             .annotate(paid=paid_subquery(business=business, document_ref="document_id"))
-            .values_list("status", "total", "paid")
+            .values_list("status", "total", "paid", "prepayment")
             .first()
         )
         if row is None:
             return None
-        status, total, paid = row
-        return DueState(is_open=status != Status.CANCELLED, due=max(total - paid, 0))
+        status, total, paid, prepayment = row
+        rest = max(total - paid, 0)
+        asked = asks(prepayment, paid)
+        due = rest if asked is None else max(min(asked, rest), 0)
+        return DueState(is_open=status != Status.CANCELLED, due=due)
 
     def on_paid(self, *, business, payable_id: int, order) -> None:
-        """A paid booking is as good as confirmed: the client committed money to it."""
+        """A paid booking is as good as confirmed: the client committed money to it. A
+        prepayment ends its hold; one that came after the hold ended is settled by
+        ``holds.prepayment_arrived`` (booked again, or given back)."""
         appointment = self._locked(business, payable_id)
-        if appointment is not None and appointment.status == Status.BOOKED:
+        if appointment is None:
+            return
+        if appointment.source == Source.ONLINE and appointment.status in (
+            Status.AWAITING_PAYMENT,
+            Status.CANCELLED,
+        ):
+            from .holds import prepayment_arrived
+
+            prepayment_arrived(appointment=appointment, order=order)
+            return
+        if appointment.status == Status.BOOKED:
             states.MACHINE.move(appointment, Status.CONFIRMED)
             appointment.save(update_fields=["status", "updated_at"])
 

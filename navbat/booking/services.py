@@ -20,7 +20,7 @@ from navbat.salons.selectors import fits_working_hours
 from navbat.salons.services import find_or_create_client
 
 from . import selectors, states
-from .models import FREEING_STATUSES, Appointment, AppointmentLine, LineKind, Status
+from .models import FREEING_STATUSES, Appointment, AppointmentLine, LineKind, Source, Status
 from .payables import KIND as PAYABLE_KIND
 
 MAX_LINES = 50
@@ -171,11 +171,18 @@ def create_appointment(
     comment: str = "",
     author=None,
     skip_working_hours: bool = False,
+    source: str = Source.DESK,
+    prepayment: int = 0,
+    prepayment_required: bool = False,
+    hold_until: datetime | None = None,
 ) -> Appointment:
+    """A new appointment. An online booking (``booking.online``) passes its source, what it
+    asks in advance and, while a required prepayment is awaited, the end of its hold."""
     _same_business(business, location, specialist, client)
     if specialist.location_id != location.pk:
         raise ValidationError({"specialist": _("This specialist does not work at this location.")})
-    if status not in (Status.BOOKED, Status.CONFIRMED, Status.ARRIVED):
+    awaiting = status == Status.AWAITING_PAYMENT and hold_until is not None
+    if status not in (Status.BOOKED, Status.CONFIRMED, Status.ARRIVED) and not awaiting:
         raise ValidationError({"status": _("A new appointment is booked, confirmed or arrived.")})
     built = _build_lines(business=business, lines=lines)
     _check_specialist_can(specialist=specialist, lines=built)
@@ -212,6 +219,10 @@ def create_appointment(
         total=total,
         document=document,
         created_by=author,
+        source=source,
+        prepayment=min(max(prepayment, 0), total),
+        prepayment_required=prepayment_required,
+        hold_until=hold_until if awaiting else None,
     )
     _save_checking_overlap(appointment)
     for line in built:
@@ -282,6 +293,8 @@ def update_appointment(
             line.appointment = locked
         AppointmentLine.objects.bulk_create(built)
         locked.total = sum(line.amount for line in built)
+        # What an online booking asked in advance is never more than the visit costs now.
+        locked.prepayment = min(locked.prepayment, locked.total)
     _save_checking_overlap(locked)
     finance.set_amount_due(
         document=locked.document,

@@ -20,6 +20,9 @@ def _explain(current: str, to: str) -> str:
 
 
 ALLOWED: dict[str, frozenset[str]] = {
+    # Paid (or let through by the desk) it is booked; unpaid at the end of its hold, or
+    # given up by the client or the salon, it is cancelled.
+    Status.AWAITING_PAYMENT: frozenset({Status.BOOKED, Status.CONFIRMED, Status.CANCELLED}),
     Status.BOOKED: frozenset(
         {Status.CONFIRMED, Status.ARRIVED, Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED}
     ),

@@ -21,3 +21,15 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.worker_id
+
+
+class PublicCounter(models.Model):
+    """Fixed-window request counters of the public pages and API (navbat.kit.ratelimit),
+    shared by every web process."""
+
+    key = models.CharField(max_length=200, unique=True)
+    window_start = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.key

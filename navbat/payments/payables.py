@@ -43,10 +43,28 @@ class PayableView:
     # The service was given (the visit took place): a bank may no longer take the money
     # back on its own; giving it back is the salon's decision (a refund).
     delivered: bool = False
+    # What is asked now when it is less than the rest (an online booking's prepayment):
+    # ``due`` is then that part, and once it is paid the rest is due. None: all of it.
+    asks: int | None = None
+    # How a client paying it came (``models.Channel``) when no checkout QR led them: an
+    # online booking's prepayment is the widget's. "" is a link.
+    channel: str = ""
+
+    @property
+    def rest(self) -> int:
+        """All that is still unpaid, whatever part is asked now."""
+        return max(self.total - self.paid, 0)
 
     @property
     def due(self) -> int:
-        return max(self.total - self.paid, 0)
+        """What the client is asked to pay now."""
+        if self.asks is None:
+            return self.rest
+        return max(min(self.asks, self.rest), 0)
+
+    @property
+    def is_prepayment(self) -> bool:
+        return self.asks is not None and self.due < self.rest
 
     @property
     def overpaid(self) -> int:

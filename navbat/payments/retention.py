@@ -11,7 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from navbat.kit import jobs
+from navbat.kit import jobs, ratelimit
+from navbat.kit.models import PublicCounter
 from navbat.kit.timeutil import local_datetime, to_local
 
 from . import providers
@@ -43,6 +44,8 @@ def purge(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     before = now - timedelta(days=retention_days())
     counts = {"finished jobs": delete_in_batches(jobs.finished_before(before))}
+    # The public pages' rate counters are worth a day at most (navbat.booking.limits).
+    counts["public rate counters"] = ratelimit.purge(PublicCounter, older_than=24 * 3600, now=now)
     for provider in providers.registered():
         counts.update(provider.purge_before(before=before))
     log.info("retention: purged %s", ", ".join(f"{n} {what}" for what, n in counts.items()))

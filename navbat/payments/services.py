@@ -310,7 +310,7 @@ def new_order(
         bound = PointBinding.objects.filter(
             link=link, ended_at=None, expires_at__gt=timezone.now()
         ).exists()
-        fields["channel"] = Channel.QR if bound else Channel.LINK
+        fields["channel"] = Channel.QR if bound else (view.channel or Channel.LINK)
     return PaymentOrder.objects.create(
         business=link.business,
         link=link,

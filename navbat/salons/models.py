@@ -1,5 +1,8 @@
+import secrets
+
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from navbat.kit.money import MAX_AMOUNT_TIYIN
@@ -36,6 +39,9 @@ class Location(TenantModel):
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Tashkent")
     # {"0": ["09:00", "21:00"], ... "6": null}: weekday (Monday = 0) → opening and closing time.
     opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
+    # The location's public name in addresses: <public root>/book/<public_slug>/ and the
+    # public booking API. Unique over the platform: the address names no business.
+    public_slug = models.SlugField(_("public address"), max_length=60, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -43,6 +49,20 @@ class Location(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.public_slug:
+            self.public_slug = free_public_slug(self.business.slug, self.name)
+        super().save(*args, **kwargs)
+
+
+def free_public_slug(business_slug: str, name: str) -> str:
+    """A readable public address for a new location, made unique with a random tail."""
+    base = slugify(f"{business_slug}-{name}")[:48].strip("-") or "salon"
+    slug = base
+    while Location.objects.filter(public_slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return slug
 
 
 class CheckoutPoint(TenantModel):
@@ -83,6 +103,20 @@ class CheckoutPointCode(TenantModel):
 
     def __str__(self) -> str:
         return self.code
+
+
+class Prepayment(models.TextChoices):
+    """Whether an online booking asks for money in advance (F6)."""
+
+    NONE = "none", _("No prepayment")
+    OPTIONAL = "optional", _("Optional")
+    REQUIRED = "required", _("Required")
+
+
+class PrepaymentAmount(models.TextChoices):
+    FULL = "full", _("The full price")
+    PERCENT = "percent", _("A percent of the price")
+    FIXED = "fixed", _("A fixed amount")
 
 
 class ServiceCategory(TenantModel):
@@ -129,6 +163,21 @@ class Service(TenantModel, FiscalFields):
         _("duration, minutes"), validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Online booking (F6): what a client booking this service online pays in advance.
+    # ``prepayment_value`` is a percent (1–100) or an amount in tiyin, after the kind.
+    prepayment = models.CharField(
+        _("prepayment online"), max_length=8, choices=Prepayment.choices, default=Prepayment.NONE
+    )
+    prepayment_amount = models.CharField(
+        _("prepayment amount"),
+        max_length=8,
+        choices=PrepaymentAmount.choices,
+        default=PrepaymentAmount.FULL,
+    )
+    prepayment_value = models.BigIntegerField(
+        _("percent or amount"), default=0, validators=amount_validators
+    )
+    bookable_online = models.BooleanField(_("bookable online"), default=True)
 
     class Meta:
         ordering = ["category__position", "name", "id"]
@@ -168,6 +217,15 @@ class Specialist(TenantModel):
     services = models.ManyToManyField(Service, blank=True, related_name="specialists")
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(default=0)
+    # Online booking (F6): "required" asks the services' whole price (a range's lowest).
+    prepayment = models.CharField(
+        _("prepayment online"), max_length=8, choices=Prepayment.choices, default=Prepayment.NONE
+    )
+    bookable_online = models.BooleanField(_("bookable online"), default=True)
+    # A small square JPEG (resized on upload, at most PHOTO_MAX_BYTES), served by a view:
+    # bounded storage in the database, nothing on a disk the web processes must share.
+    photo = models.BinaryField(null=True, blank=True, editable=False)
+    photo_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The login of the person who is this specialist (a specialist membership of the same
     # business): they see their own appointments. The link lives here, not on the
     # membership, because salons sit above accounts (docs/ARCHITECTURE.md).

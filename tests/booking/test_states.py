@@ -13,6 +13,9 @@ from navbat.kit.errors import Refused
 from navbat.kit.states import NOT_ALLOWED, UNKNOWN_STATE
 
 EXPECTED_LEGAL = {
+    (Status.AWAITING_PAYMENT, Status.BOOKED),
+    (Status.AWAITING_PAYMENT, Status.CONFIRMED),
+    (Status.AWAITING_PAYMENT, Status.CANCELLED),
     (Status.BOOKED, Status.CONFIRMED),
     (Status.BOOKED, Status.ARRIVED),
     (Status.BOOKED, Status.COMPLETED),
@@ -48,7 +51,7 @@ def test_the_table_is_exactly_the_documented_machine():
         offered = next_statuses(memory_appointment(status))
         assert {value for value, _label in offered} == ALLOWED[status]
         assert offered == [(v, label) for v, label in Status.choices if v in ALLOWED[status]]
-    assert (MACHINE.field, MACHINE.states, len(PAIRS)) == ("status", set(Status.values), 30)
+    assert (MACHINE.field, MACHINE.states, len(PAIRS)) == ("status", set(Status.values), 42)
 
 
 @pytest.mark.parametrize("start,to", PAIRS)
