@@ -9,9 +9,25 @@ from navbat.kit.tenancy import scoped
 from navbat.payments.payables import DueState, PayableLine, PayableView
 
 from . import states
-from .models import Appointment, LineKind, Source, Status
+from .models import Appointment, CancelledBy, LineKind, OnlineBooking, Source, Status
 
 KIND = "appointment"
+
+
+def _closed_reason(appointment: Appointment) -> str:
+    if appointment.source == Source.ONLINE:
+        online = (
+            scoped(OnlineBooking, appointment.business)
+            .filter(appointment=appointment)
+            .values_list("cancelled_by", flat=True)
+            .first()
+        )
+        if online == CancelledBy.HOLD_ENDED:
+            return _(
+                "The time was held for the prepayment and has been released. "
+                "Book again to choose a time."
+            )
+    return _("This appointment was cancelled.")
 
 
 def asks(prepayment: int, paid: int) -> int | None:
@@ -74,7 +90,7 @@ class AppointmentPayable:
             paid=appointment.paid,
             lines=tuple(lines),
             is_open=not cancelled,
-            closed_reason=_("This appointment was cancelled.") if cancelled else "",
+            closed_reason=_closed_reason(appointment) if cancelled else "",
             delivered=appointment.status == Status.COMPLETED,
             asks=asks(appointment.prepayment, appointment.paid),
             channel="booking" if appointment.source == Source.ONLINE else "",
