@@ -1,11 +1,14 @@
 """Locations and the specialists who work at them (read only)."""
 
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from navbat.kit.tenancy import get_scoped_or_404
+from navbat.booking.models import BookingSettings
+from navbat.kit.tenancy import get_scoped_or_404, scoped
 from navbat.salons import selectors
 
+from .public_out import widget_url
 from .schemas import (
     READ_ERRORS,
     LocationOut,
@@ -32,16 +35,35 @@ def _specialist_out(specialist) -> dict:
     }
 
 
+def _locations(business):
+    widget_on = scoped(BookingSettings, business).filter(location=OuterRef("pk"), enabled=True)
+    return selectors.locations(business=business).annotate(online_booking=Exists(widget_on))
+
+
+def _location_out(location) -> dict:
+    return {
+        "id": location.pk,
+        "name": location.name,
+        "address": location.address,
+        "timezone": location.timezone,
+        "opening_hours": location.opening_hours,
+        "public_slug": location.public_slug,
+        "widget_url": widget_url(location),
+        "online_booking": location.online_booking,
+    }
+
+
 @router.get("/locations", response={200: LocationPage, **READ_ERRORS})
 def list_locations(request: HttpRequest, query: Query[PageQuery]):
-    return paginate(selectors.locations(business=request.auth), query)
+    page = paginate(_locations(request.auth), query)
+    page["items"] = [_location_out(row) for row in page["items"]]
+    return page
 
 
 @router.get("/locations/{location_id}", response={200: LocationOut, **READ_ERRORS})
 def read_location(request: HttpRequest, location_id: id_path("location")):
-    return get_scoped_or_404(
-        selectors.locations(business=request.auth), request.auth, pk=location_id
-    )
+    location = get_scoped_or_404(_locations(request.auth), request.auth, pk=location_id)
+    return _location_out(location)
 
 
 def _specialists(business):

@@ -147,6 +147,14 @@ class LocationOut(Schema):
     opening_hours: dict[str, Any] = Field(
         description='Weekday (Monday = "0") → ["HH:MM", "HH:MM"] or null when closed.'
     )
+    public_slug: str = Field(
+        description="The location's name in public addresses: its booking widget and the "
+        "public booking API (`/public/{location}/…`)."
+    )
+    widget_url: str = Field(description="The location's online booking page for clients.")
+    online_booking: bool = Field(
+        description="Whether online booking is on here (the widget and the public API)."
+    )
 
 
 class LocationPage(PageMeta):

@@ -57,7 +57,8 @@ def confirm(*, nonce: str, code: str, now: datetime | None = None) -> PhoneCheck
     """Check the typed code; returns the confirmed check. Refused (``code_wrong``,
     ``code_expired``, ``code_tries``) otherwise; every wrong try counts."""
     now = now or timezone.now()
-    code = "".join(ch for ch in (code or "") if ch.isdigit())[:CODE_DIGITS]
+    # Any script's decimal digits, as ASCII (compare_digest takes ASCII strings only).
+    code = "".join(str(int(ch)) for ch in (code or "") if ch.isdecimal())[:CODE_DIGITS]
     wrong = False
     with transaction.atomic():
         check = (

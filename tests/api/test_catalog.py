@@ -5,6 +5,12 @@ import pytest
 from .conftest import assert_error
 
 HOURS = {str(day): ["08:00", "22:00"] for day in range(7)}
+ROOT = "https://navbat.example"
+
+
+@pytest.fixture(autouse=True)
+def public_root(settings):
+    settings.NAVBAT_PUBLIC_URL = ROOT
 
 
 def page(items, count=None, limit=50, offset=0):
@@ -23,6 +29,9 @@ def location_json(salon):
         "address": "Tashkent",
         "timezone": "Asia/Tashkent",
         "opening_hours": HOURS,
+        "public_slug": salon.location.public_slug,
+        "widget_url": f"{ROOT}/book/{salon.location.public_slug}/",
+        "online_booking": False,
     }
 
 
