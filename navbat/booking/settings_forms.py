@@ -84,7 +84,6 @@ class BookingSettingsForm(forms.Form):
             (RefundPolicy.ALWAYS, _("always")),
             (RefundPolicy.BEFORE, _("up to a number of hours before the visit")),
         ],
-        widget=forms.RadioSelect,
         initial=RefundPolicy.BEFORE,
     )
     refund_before_hours = forms.IntegerField(

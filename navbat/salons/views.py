@@ -10,8 +10,9 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 
 from navbat.accounts.permissions import business_required, manager_required
@@ -268,14 +269,15 @@ def specialist_photo_view(request, specialist_id: int):
 @business_required
 def specialist_photo_file_view(request, specialist_id: int):
     """The photo itself, to the salon's own people (the widget serves its own copy to
-    clients). Pages link it with the time it was saved (``?v=``): a new photo, a new address."""
+    clients); without one, a drawn silhouette. Pages link it with the time it was saved
+    (``?v=``): a new photo, a new address."""
     if refused := _not_allowed(request, ("GET",)):
         return refused
     specialist = get_scoped_or_404(
         selectors.specialists(business=request.business), request.business, pk=specialist_id
     )
     if not specialist.photo:
-        raise Http404
+        return redirect(static("salons/no-photo.svg"))
     return HttpResponse(bytes(specialist.photo), content_type="image/jpeg")
 
 

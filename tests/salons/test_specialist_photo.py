@@ -204,7 +204,9 @@ def test_the_photo_is_removed(salon_a, login):
     response = http.post(photo_url(specialist), {"remove": "1"})
     assert response.status_code == 302
     assert stored(specialist) == (None, None)
-    assert http.get(file_url(specialist)).status_code == 404
+    placeholder = http.get(file_url(specialist))
+    assert placeholder.status_code == 302
+    assert placeholder["Location"] == "/static/salons/no-photo.svg"
     page = text(
         http.get(reverse("salons:specialist_edit", kwargs={"specialist_id": specialist.pk}))
     )

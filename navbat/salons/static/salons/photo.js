@@ -63,6 +63,7 @@
       return;
     }
     showError(input, "");
+    delete input.dataset.resized;
     var file = input.files[0];
     var max = parseInt(input.dataset.maxBytes, 10);
     if (!max || file.size <= max) {
@@ -73,6 +74,7 @@
         var transfer = new DataTransfer();
         transfer.items.add(resized);
         input.files = transfer.files;
+        input.dataset.resized = String(resized.size);
       },
       function () {
         refuse(input);
