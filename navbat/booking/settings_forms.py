@@ -5,6 +5,8 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import BookingSettings, RefundPolicy
@@ -16,8 +18,12 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MIN, SLUG_MAX = 3, 60
 
 
-def _minutes(value: int) -> str:
-    return _("%(count)s min") % {"count": value}
+def _minutes_text(value: int) -> str:
+    return gettext("%(count)s min") % {"count": value}
+
+
+# Lazy: the choices are made once, at import, and shown in each page's language.
+_minutes = lazy(_minutes_text, str)
 
 
 class BookingSettingsForm(forms.Form):

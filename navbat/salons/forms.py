@@ -326,8 +326,13 @@ class ServiceForm(FiscalFieldsMixin, forms.Form):
             "max_value": _("Give the percent, from 1 to 100."),
         },
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("When “How much” is a percent: from 1 to 100."),
     )
-    prepayment_fixed = MoneyField(label=_("Amount, so'm"), required=False)
+    prepayment_fixed = MoneyField(
+        label=_("Amount, so'm"),
+        required=False,
+        help_text=_("When “How much” is a fixed amount: at most the (starting) price."),
+    )
 
     field_order = [
         "name",
