@@ -13,21 +13,32 @@ from datetime import time, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from navbat.accounts.models import ApiToken, Role, User, hash_token
 from navbat.accounts.sandbox import sandbox_owner
 from navbat.accounts.services import add_member
-from navbat.booking.models import Status
+from navbat.booking import availability, online
+from navbat.booking.models import BookingSettings, Status
 from navbat.booking.services import LineInput, change_status, create_appointment, take_desk_payment
 from navbat.finance.models import CashRegister, RegisterKind, Transaction
 from navbat.finance.services import ensure_default_registers
 from navbat.kit.sandbox_tokens import token_for
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import local_datetime, local_today
+from navbat.payments import payables
+from navbat.payments import services as payments
+from navbat.payments.checks import FIRST_CHECK_AFTER
+from navbat.payments.links import return_url
+from navbat.payments.models import Method, State
+from navbat.payments.providers import BankView, active_account
+from navbat.payments.states import transition
 from navbat.salons.checkout_points import create_checkout_point
 from navbat.salons.models import (
     Business,
     Client,
+    Prepayment,
+    PrepaymentAmount,
     Product,
     Service,
     ServiceCategory,
@@ -37,8 +48,18 @@ from navbat.salons.services import create_business, create_location, set_weekly_
 from navbat.uzum import services as uzum
 from navbat.uzum.models import Connection, Environment
 from navbat.uzum.selectors import bank_addresses
+from navbat.uzum.translate import card_kind_of
+from navbat.uzum_sandbox import bank as sandbox_bank
+from navbat.uzum_sandbox.checkout import CURRENCY, clean_register
 from navbat.uzum_sandbox.control import FIRST_SERVICE_ID
-from navbat.uzum_sandbox.models import MerchantService, PayType, Terminal
+from navbat.uzum_sandbox.models import (
+    MerchantService,
+    OperationState,
+    OperationType,
+    PayType,
+    Terminal,
+)
+from navbat.uzum_sandbox.models import Order as SandboxOrder
 
 DEMO_SLUG = "navbat-demo"
 DEMO_EMAIL = "demo@navbat.uz"
@@ -66,6 +87,27 @@ CATALOG = {
         ("Soqol olish / Beard trim", 50_000, None, 30, "10305001004000000"),
     ],
 }
+
+# Online booking (F6): what a service asks in advance when booked through the widget.
+PREPAYMENT_PERCENT = 30
+REQUIRED_PREPAYMENT = {
+    "Soch bo'yash / Hair colouring",
+    "Pedikyur / Pedicure",
+    "Yuz tozalash / Facial cleansing",
+    "Massaj / Massage",
+}
+OPTIONAL_PREPAYMENT = {
+    "Ayollar soch turmagi / Women's haircut",
+    "Ukladka / Styling",
+    "Manikyur / Manicure",
+    "Gel-lak / Gel polish",
+}
+# The demo's online bookings: (service, client's name, phone, paid at once?).
+ONLINE_BOOKINGS = [
+    ("Soch bo'yash / Hair colouring", "Dildora Umarova", "+998901112233", True),
+    ("Pedikyur / Pedicure", "Nilufar Karimova", "+998935556677", False),
+]
+DEMO_CARD = "8600000000000018"  # the sandbox's Uzcard without 3-D Secure
 
 PRODUCTS = [
     ("Shampun / Shampoo 250 ml", 95_000, "pcs", "03305001001000000"),
@@ -141,6 +183,9 @@ def load_demo() -> dict:
         defaults={"business": business, "name": "Demo", "prefix": token[:12]},
     )
     connection = _ensure_uzum(business) if settings.NAVBAT_SANDBOX else None
+    if created:
+        with transaction.atomic():
+            _book_online(business, connection)
     return {
         "created": created,
         "business": {"id": business.pk, "name": business.name},
@@ -279,6 +324,14 @@ def _build() -> Business:
     )
     add_member(business=business, user=owner, role=Role.OWNER)
 
+    BookingSettings.objects.create(
+        business=business,
+        location=location,
+        enabled=True,
+        min_notice_minutes=60,
+        hold_minutes=15,
+    )
+
     services_by_category: dict[str, list[Service]] = {}
     for position, (category_name, rows) in enumerate(CATALOG.items()):
         category = ServiceCategory.objects.create(
@@ -295,6 +348,7 @@ def _build() -> Business:
                 ikpu_code=ikpu,
                 package_code="1501",
                 vat_percent=12,
+                **_prepayment_rule(name),
             )
             for name, price, price_max, minutes, ikpu in rows
         ]
@@ -408,3 +462,122 @@ def _settle(appointment, offset, rng, cash, card, owner) -> None:
             appointment=appointment,
             status=rng.choice([Status.BOOKED, Status.BOOKED, Status.CONFIRMED, Status.CANCELLED]),
         )
+
+
+# --- Online booking (F6) ------------------------------------------------------------------------
+
+
+def _prepayment_rule(service_name: str) -> dict:
+    if service_name in REQUIRED_PREPAYMENT:
+        mode = Prepayment.REQUIRED
+    elif service_name in OPTIONAL_PREPAYMENT:
+        mode = Prepayment.OPTIONAL
+    else:
+        return {}
+    return {
+        "prepayment": mode,
+        "prepayment_amount": PrepaymentAmount.PERCENT,
+        "prepayment_value": PREPAYMENT_PERCENT,
+    }
+
+
+def _book_online(business: Business, connection: Connection | None) -> None:
+    """Clients who booked themselves through the widget in the coming days: one paid the
+    prepayment by card on the sandbox bank, one has not yet (the time is held for them).
+    Without a bank nothing is asked in advance: both are simply booked online."""
+    location = scoped(BookingSettings, business).select_related("location").get().location
+    today = local_today(TZ)
+    for offset, (service_name, name, phone, pays) in enumerate(ONLINE_BOOKINGS, start=1):
+        service = scoped(Service, business).get(name=service_name)
+        start = _last_free_time(location, service, first=today + timedelta(days=offset))
+        if start is None:
+            continue
+        booked = online.book_online(
+            location=location,
+            service_ids=[service.pk],
+            specialist_id=None,
+            starts_at=start,
+            name=name,
+            phone=phone,
+            comment="",
+            language="uz",
+        )
+        if pays and booked.link is not None and connection is not None:
+            _pay_at_the_sandbox(business=business, link=booked.link, connection=connection)
+
+
+def _last_free_time(location, service: Service, *, first):
+    """The widget's last free time for ``service`` on ``first`` or one of the next days
+    (evenings are free: the desk's bookings of the demo week end by 19:00)."""
+    chosen = online.choice(location=location, service_ids=[service.pk], specialist_id=None)
+    for day in (first + timedelta(days=n) for n in range(4)):
+        times = availability.free_times(
+            location=location,
+            rules=chosen.rules,
+            specialists=chosen.specialists,
+            duration=chosen.duration,
+            day=day,
+        )
+        if times:
+            return times[-1].start
+    return None
+
+
+def _pay_at_the_sandbox(*, business: Business, link, connection: Connection) -> None:
+    """The client pays what the link asks with a test card at the sandbox bank, as the
+    bank's page would take it, and the payment is recorded from the sandbox's order as the
+    bank's status call would report it. Nothing goes over HTTP: `navbat demo` runs with no
+    server up (and in one transaction, where no bank call is allowed); the sandbox is this
+    process's own, and the order recorded is exactly the one it holds."""
+    view = payables.describe(business=business, kind=link.payable_kind, payable_id=link.payable_id)
+    account = active_account(business=business)
+    now = timezone.now()
+    order = payments.new_order(
+        link=link,
+        view=view,
+        account=account,
+        method=Method.CARD,
+        amount=view.due,
+        language="uz",
+        expires_at=now + timedelta(seconds=account.session_timeout_secs),
+        next_check_at=now + FIRST_CHECK_AFTER,
+    )
+    terminal = Terminal.objects.get(terminal_id=connection.terminal_id)
+    fields = clean_register(
+        {
+            "amount": order.amount,
+            "clientId": str(order.client_id),
+            "currency": CURRENCY,
+            "orderNumber": order.reference,
+            "paymentDetails": view.headline[:1024],
+            "viewType": "REDIRECT",
+            "successUrl": return_url(link.token).replace("REFERENCE", order.reference),
+            "failureUrl": return_url(link.token, failed=True).replace("REFERENCE", order.reference),
+            "paymentParams": {"payType": PayType.ONE_STEP},
+            "sessionTimeoutSecs": min(max(connection.session_timeout_secs, 600), 1800),
+        },
+        "uz-UZ",
+    )
+    bank_order = sandbox_bank.register(terminal=terminal, fields=fields)
+    sandbox_bank.pay(order_id=bank_order.order_id, card_number=DEMO_CARD)
+    order.bank_order_id = str(bank_order.order_id)
+    transition(order=order, to=State.PENDING)
+    paid: SandboxOrder = SandboxOrder.objects.get(pk=bank_order.pk)
+    completion = paid.operations.get(
+        operation_type=OperationType.COMPLETE, state=OperationState.SUCCESS
+    )
+    payments.apply_bank_view(
+        order_id=order.pk,
+        view=BankView(
+            state=State.PAID,
+            bank_order_id=str(paid.order_id),
+            reference=paid.order_number,
+            amount=paid.amount,
+            paid_amount=paid.completed_amount,
+            card_kind=card_kind_of(paid.ips),
+            card_scheme=paid.ips,
+            masked_pan=paid.masked_pan,
+            rrn=completion.rrn,
+            paid_at=completion.done_at,
+        ),
+    )

@@ -17,6 +17,7 @@ urlpatterns = [
     path("pay/", include("navbat.payments.public_urls")),
     path("q/", include("navbat.payments.qr_public_urls")),
     path("uzum/", include("navbat.uzum.bank_urls")),
+    path("online-booking/", include("navbat.booking.settings_urls")),
     path("", include("navbat.booking.urls")),
     path("", RedirectView.as_view(pattern_name="booking:journal", permanent=False), name="home"),
 ]

@@ -134,8 +134,9 @@ class TestTheDemoAsLoaded:
             product.full_clean()
 
         phones = list(scoped(Client, business).values_list("phone", flat=True))
-        assert len(phones) == 30
-        assert len(set(phones)) == 30
+        # 30 clients of the desk, and 2 new ones who booked themselves online.
+        assert len(phones) == 32
+        assert len(set(phones)) == 32
         for phone in phones:
             assert phone.startswith("+998")
             assert normalise_phone(phone) == phone  # valid, and already in E.164
@@ -143,6 +144,60 @@ class TestTheDemoAsLoaded:
         for specialist in scoped(Specialist, business):
             assert specialist.services.exists()
             assert specialist.hours.exists()
+
+    def test_demo_books_online_with_prepayments(self, demo_loaded):
+        """Issue 14: the widget on for the location, required prepayment (30 %) on some
+        services, optional on others, none on the rest; one online booking prepaid on the
+        sandbox bank, one awaiting its prepayment with the time held."""
+        from django.utils import timezone
+
+        from navbat.booking.models import BookingSettings, Source
+        from navbat.payments import payables
+        from navbat.payments.models import Channel, PaymentOrder
+
+        business = Business.objects.get(pk=demo_loaded["business"]["id"])
+        widget = scoped(BookingSettings, business).get()
+        assert widget.location == scoped(Location, business).get()
+        assert (widget.enabled, widget.min_notice_minutes, widget.hold_minutes) == (True, 60, 15)
+        rules = {
+            service.name: (service.prepayment, service.prepayment_amount, service.prepayment_value)
+            for service in scoped(Service, business)
+        }
+        assert Counter(mode for mode, _kind, _value in rules.values()) == {
+            "required": 4,
+            "optional": 4,
+            "none": 4,
+        }
+        for mode, kind, value in rules.values():
+            if mode != "none":
+                assert (kind, value) == ("percent", 30)
+        assert rules["Soch bo'yash / Hair colouring"][0] == "required"
+
+        booked = {a.status: a for a in scoped(Appointment, business).filter(source=Source.ONLINE)}
+        assert set(booked) == {"confirmed", "awaiting_payment"}
+        prepaid, waiting = booked["confirmed"], booked["awaiting_payment"]
+        # 30 % of the lowest price of a range (350 000 so'm); 30 % of 150 000 so'm.
+        assert (prepaid.prepayment, prepaid.prepayment_required, prepaid.hold_until) == (
+            10_500_000,
+            True,
+            None,
+        )
+        order = scoped(PaymentOrder, business).get()
+        assert (order.state, order.amount, order.paid_amount, order.channel) == (
+            "paid",
+            10_500_000,
+            10_500_000,
+            Channel.BOOKING,
+        )
+        assert order.payable_id == prepaid.pk
+        view = payables.describe(business=business, kind="appointment", payable_id=prepaid.pk)
+        assert view.paid == 10_500_000
+        assert view.rest == prepaid.total - 10_500_000
+        assert waiting.prepayment == 4_500_000
+        assert timezone.now() < waiting.hold_until <= timezone.now() + timedelta(minutes=15)
+        for appointment in (prepaid, waiting):
+            assert appointment.online.manage_token
+            assert appointment.starts_at > timezone.now()
 
     def test_demo_owner_and_token_work(self, demo_loaded):
         info = demo_loaded
@@ -193,6 +248,7 @@ def test_demo_week_covers_every_day_and_status(shift):
     statuses = Counter(a.status for a in appointments)
     assert set(statuses) == set(Status.values)
     assert set(Status.values) == {
+        "awaiting_payment",
         "booked",
         "confirmed",
         "arrived",
@@ -208,7 +264,7 @@ def test_demo_week_covers_every_day_and_status(shift):
     # Visits before today are settled; today's are under way; later ones are still to come.
     assert by_period["past"] <= {"completed", "no_show", "cancelled"}
     assert by_period["today"] <= {"booked", "confirmed", "arrived"}
-    assert by_period["future"] <= {"booked", "confirmed", "cancelled"}
+    assert by_period["future"] <= {"awaiting_payment", "booked", "confirmed", "cancelled"}
     for appointment in appointments:
         start = to_local(appointment.starts_at, TZ)
         end = to_local(appointment.ends_at, TZ)

@@ -15,7 +15,14 @@ from navbat.kit.forms import MoneyField, check_day, date_input, time_input
 from navbat.kit.phones import PhoneError, normalise_phone
 
 from . import selectors
-from .models import Client, ikpu_validator, package_code_validator
+from .models import (
+    Client,
+    Prepayment,
+    PrepaymentAmount,
+    ikpu_validator,
+    package_code_validator,
+)
+from .photos import PHOTO_TYPES, photo_upload_limit, too_big_message
 
 # --- Clients ---------------------------------------------------------------------------------
 
@@ -82,6 +89,19 @@ class SpecialistForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    bookable_online = forms.BooleanField(
+        label=_("Clients may book them online"), required=False, initial=True
+    )
+    prepayment = forms.ChoiceField(
+        label=_("Prepayment online"),
+        choices=Prepayment.choices,
+        required=False,
+        initial=Prepayment.NONE,
+        help_text=_(
+            "Required: the whole price of the services booked with them. Where a service "
+            "asks for a prepayment too, the stricter rule applies."
+        ),
+    )
 
     def __init__(self, *args, business, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,6 +123,10 @@ class SpecialistForm(forms.Form):
         if not name:
             raise ValidationError(_("Enter the specialist's name."))
         return name
+
+    def clean_prepayment(self):
+        # A form posted without it (an older page, a script) asks nothing in advance.
+        return self.cleaned_data["prepayment"] or Prepayment.NONE
 
     def clean(self):
         data = super().clean()
@@ -157,13 +181,42 @@ class SpecialistForm(forms.Form):
             "location": specialist.location_id,
             "is_active": specialist.is_active,
             "services": [s.pk for s in specialist.services.all()],
+            "bookable_online": specialist.bookable_online,
+            "prepayment": specialist.prepayment,
             **cls.week_initial(week),
         }
 
     @classmethod
     def initial_new(cls) -> dict:
         week = {weekday: DEFAULT_SHIFT if weekday < 6 else None for weekday in range(7)}
-        return {"is_active": True, **cls.week_initial(week)}
+        return {
+            "is_active": True,
+            "bookable_online": True,
+            "prepayment": Prepayment.NONE,
+            **cls.week_initial(week),
+        }
+
+
+class SpecialistPhotoForm(forms.Form):
+    """A photo for the booking widget: any common picture, made a small square on saving."""
+
+    photo = forms.FileField(
+        label=_("Photo"),
+        widget=forms.FileInput(attrs={"accept": ",".join(PHOTO_TYPES)}),
+        help_text=_("A JPEG, PNG or WebP picture; it is cut to a square of 256 × 256."),
+    )
+
+    prefix = "photo"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = photo_upload_limit()
+        self.fields["photo"].widget.attrs.update(
+            {
+                "data-max-bytes": str(limit),
+                "data-too-big": too_big_message(limit),
+            }
+        )
 
 
 class ScheduleExceptionForm(forms.Form):
@@ -247,6 +300,39 @@ class ServiceForm(FiscalFieldsMixin, forms.Form):
         label=_("Duration, minutes"), min_value=5, max_value=24 * 60, initial=60
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    bookable_online = forms.BooleanField(
+        label=_("Clients may book it online"), required=False, initial=True
+    )
+    prepayment = forms.ChoiceField(
+        label=_("Prepayment online"),
+        choices=Prepayment.choices,
+        required=False,
+        initial=Prepayment.NONE,
+    )
+    prepayment_amount = forms.ChoiceField(
+        label=_("How much"),
+        choices=PrepaymentAmount.choices,
+        required=False,
+        initial=PrepaymentAmount.FULL,
+        help_text=_("With a price range, of the starting price."),
+    )
+    prepayment_percent = forms.IntegerField(
+        label=_("Percent of the price"),
+        min_value=1,
+        max_value=100,
+        required=False,
+        error_messages={
+            "min_value": _("Give the percent, from 1 to 100."),
+            "max_value": _("Give the percent, from 1 to 100."),
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("When “How much” is a percent: from 1 to 100."),
+    )
+    prepayment_fixed = MoneyField(
+        label=_("Amount, so'm"),
+        required=False,
+        help_text=_("When “How much” is a fixed amount: at most the (starting) price."),
+    )
 
     field_order = [
         "name",
@@ -259,11 +345,30 @@ class ServiceForm(FiscalFieldsMixin, forms.Form):
         "package_code",
         "vat_percent",
         "is_active",
+        "bookable_online",
+        "prepayment",
+        "prepayment_amount",
+        "prepayment_percent",
+        "prepayment_fixed",
     ]
+    # Shown apart on the page, under "Online booking".
+    ONLINE_FIELDS = (
+        "bookable_online",
+        "prepayment",
+        "prepayment_amount",
+        "prepayment_percent",
+        "prepayment_fixed",
+    )
 
     def __init__(self, *args, business, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = selectors.categories(business=business)
+
+    def catalog_fields(self):
+        return [self[name] for name in self.fields if name not in self.ONLINE_FIELDS]
+
+    def online_fields(self):
+        return [self[name] for name in self.ONLINE_FIELDS]
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -278,6 +383,41 @@ class ServiceForm(FiscalFieldsMixin, forms.Form):
             self.add_error(
                 "price_max", _("The upper price cannot be less than the starting price.")
             )
+        self._clean_prepayment(data)
+        return data
+
+    def _clean_prepayment(self, data: dict) -> None:
+        """``prepayment_value`` from the field of the chosen kind: a percent (1–100) or an
+        amount in tiyin (more than nothing, at most the price). A value typed is always
+        checked; one is needed only where a prepayment is asked."""
+        mode = data.get("prepayment") or Prepayment.NONE
+        kind = data.get("prepayment_amount") or PrepaymentAmount.FULL
+        data["prepayment"], data["prepayment_amount"] = mode, kind
+        asked = mode != Prepayment.NONE
+        value = 0
+        if kind == PrepaymentAmount.PERCENT and "prepayment_percent" not in self.errors:
+            value = data.get("prepayment_percent")
+            if value is None and asked:
+                self.add_error("prepayment_percent", _("Give the percent, from 1 to 100."))
+        elif kind == PrepaymentAmount.FIXED and "prepayment_fixed" not in self.errors:
+            value = data.get("prepayment_fixed")
+            price = data.get("price")
+            if value is None:
+                if asked:
+                    self.add_error("prepayment_fixed", _("Give the amount."))
+            elif value <= 0:
+                self.add_error("prepayment_fixed", _("The amount must be more than zero."))
+            elif price is not None and value > price:
+                self.add_error(
+                    "prepayment_fixed", _("The amount cannot be more than the (starting) price.")
+                )
+        data["prepayment_value"] = value or 0
+
+    def service_fields(self) -> dict:
+        """What ``services.save_service`` takes, from the cleaned form."""
+        data = dict(self.cleaned_data)
+        data.pop("prepayment_percent", None)
+        data.pop("prepayment_fixed", None)
         return data
 
     @staticmethod
@@ -293,6 +433,19 @@ class ServiceForm(FiscalFieldsMixin, forms.Form):
             "package_code": service.package_code,
             "vat_percent": service.vat_percent,
             "is_active": service.is_active,
+            "bookable_online": service.bookable_online,
+            "prepayment": service.prepayment,
+            "prepayment_amount": service.prepayment_amount,
+            "prepayment_percent": (
+                service.prepayment_value
+                if service.prepayment_amount == PrepaymentAmount.PERCENT
+                else None
+            ),
+            "prepayment_fixed": (
+                service.prepayment_value
+                if service.prepayment_amount == PrepaymentAmount.FIXED
+                else None
+            ),
         }
 
 

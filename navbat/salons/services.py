@@ -5,6 +5,7 @@ from datetime import time
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from navbat.accounts.models import Membership, Role
@@ -13,10 +14,13 @@ from navbat.kit.errors import Conflict
 from navbat.kit.phones import PhoneError, normalise_phone
 from navbat.kit.tenancy import scoped
 
+from . import photos
 from .models import (
     Business,
     Client,
     Location,
+    Prepayment,
+    PrepaymentAmount,
     Product,
     ScheduleException,
     Service,
@@ -187,14 +191,24 @@ def save_specialist(
     is_active: bool = True,
     services: Iterable[Service] = (),
     week: dict[int, tuple[time, time] | None] | None = None,
+    prepayment: str | None = None,
+    bookable_online: bool | None = None,
 ) -> Specialist:
     """Create (pass ``Specialist(business=…)``) or change a specialist, the services they
-    perform and their regular week; ``week=None`` keeps the week as it is."""
+    perform and their regular week; ``week=None`` keeps the week as it is, and so do
+    ``prepayment`` (online: none, optional, or required = the services' whole price) and
+    ``bookable_online`` left None."""
     business = specialist.business
     _belongs(location, business, "location")
     services = list(services)
     for service in services:
         _belongs(service, business, "services")
+    if prepayment is not None:
+        if prepayment not in Prepayment.values:
+            raise ValidationError({"prepayment": _("Select a valid choice.")})
+        specialist.prepayment = prepayment
+    if bookable_online is not None:
+        specialist.bookable_online = bookable_online
     specialist.name = name.strip()
     specialist.position = position.strip()
     specialist.location = location
@@ -244,14 +258,30 @@ def save_service(
     package_code: str = "",
     vat_percent: int = 0,
     is_active: bool = True,
+    prepayment: str | None = None,
+    prepayment_amount: str | None = None,
+    prepayment_value: int | None = None,
+    bookable_online: bool | None = None,
 ) -> Service:
     """Create (pass ``Service(business=…)``) or change a service on the price list;
-    ``price_max`` makes the price a range ("from … to …")."""
+    ``price_max`` makes the price a range ("from … to …"). The online booking fields
+    (``prepayment``: none, optional, required; ``prepayment_amount``: full, percent,
+    fixed; ``prepayment_value``: the percent or the amount in tiyin) stay as they are
+    where left None."""
     _belongs(category, service.business, "category")
     if price_max is not None and price_max < price:
         raise ValidationError(
             {"price_max": _("The upper price cannot be less than the starting price.")}
         )
+    _set_prepayment(
+        service,
+        price=price,
+        prepayment=prepayment,
+        prepayment_amount=prepayment_amount,
+        prepayment_value=prepayment_value,
+    )
+    if bookable_online is not None:
+        service.bookable_online = bookable_online
     service.name = name.strip()
     service.price = price
     service.price_max = price_max
@@ -265,6 +295,39 @@ def save_service(
     service.full_clean(exclude=["business", "category"], validate_constraints=False)
     service.save()
     return service
+
+
+def _set_prepayment(
+    service: Service,
+    *,
+    price: int,
+    prepayment: str | None,
+    prepayment_amount: str | None,
+    prepayment_value: int | None,
+) -> None:
+    """What a service asks in advance online. The rule is checked whenever one is asked or
+    a value is given: a percent from 1 to 100, a fixed amount above nothing and at most the
+    (starting) price."""
+    mode = service.prepayment if prepayment is None else prepayment
+    kind = service.prepayment_amount if prepayment_amount is None else prepayment_amount
+    value = service.prepayment_value if prepayment_value is None else prepayment_value
+    if mode not in Prepayment.values:
+        raise ValidationError({"prepayment": _("Select a valid choice.")})
+    if kind not in PrepaymentAmount.values:
+        raise ValidationError({"prepayment_amount": _("Select a valid choice.")})
+    if mode != Prepayment.NONE or value:
+        if kind == PrepaymentAmount.PERCENT and not 1 <= value <= 100:
+            raise ValidationError({"prepayment_percent": _("Give the percent, from 1 to 100.")})
+        if kind == PrepaymentAmount.FIXED and not 0 < value <= price:
+            raise ValidationError(
+                {
+                    "prepayment_fixed": _(
+                        "The amount must be more than zero and at most the (starting) price."
+                    )
+                }
+            )
+    service.prepayment, service.prepayment_amount = mode, kind
+    service.prepayment_value = value if kind != PrepaymentAmount.FULL else 0
 
 
 def save_product(
@@ -289,3 +352,26 @@ def save_product(
     product.full_clean(exclude=["business"], validate_constraints=False)
     product.save()
     return product
+
+
+# --- A specialist's photo (the booking widget shows it) ----------------------------------------
+
+
+def set_specialist_photo(*, specialist: Specialist, upload) -> Specialist:
+    """Store ``upload`` (a picture file) as the specialist's photo: a square JPEG of at most
+    256 px. Raises ValidationError (``photo``) for a file too big or not a picture,
+    changing nothing."""
+    data = photos.square_jpeg(photos.read_upload(upload))
+    specialist.photo = data
+    specialist.photo_updated_at = timezone.now()
+    specialist.save(update_fields=["photo", "photo_updated_at"])
+    return specialist
+
+
+def remove_specialist_photo(*, specialist: Specialist) -> Specialist:
+    """No photo: ``photo_updated_at`` is None exactly when there is none, so that lists can
+    tell without reading the picture."""
+    specialist.photo = None
+    specialist.photo_updated_at = None
+    specialist.save(update_fields=["photo", "photo_updated_at"])
+    return specialist

@@ -14,6 +14,16 @@ urlpatterns = [
     path("specialists/new/", views.specialist_new_view, name="specialist_new"),
     path("specialists/<int:specialist_id>/", views.specialist_edit_view, name="specialist_edit"),
     path(
+        "specialists/<int:specialist_id>/photo/",
+        views.specialist_photo_view,
+        name="specialist_photo",
+    ),
+    path(
+        "specialists/<int:specialist_id>/photo.jpg",
+        views.specialist_photo_file_view,
+        name="specialist_photo_file",
+    ),
+    path(
         "specialists/<int:specialist_id>/exceptions/",
         views.schedule_exception_add_view,
         name="schedule_exception_add",

@@ -10,11 +10,12 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 
-from navbat.accounts.permissions import manager_required
+from navbat.accounts.permissions import business_required, manager_required
 from navbat.kit.forms import add_service_errors
 from navbat.kit.tenancy import get_scoped_or_404
 from navbat.kit.timeutil import local_today
@@ -27,6 +28,7 @@ from .forms import (
     ScheduleExceptionForm,
     ServiceForm,
     SpecialistForm,
+    SpecialistPhotoForm,
 )
 from .models import Client, Product, ScheduleException, Service, ServiceCategory, Specialist
 
@@ -145,7 +147,9 @@ def specialist_list_view(request):
     )
 
 
-def _specialist_page(request, specialist, *, form=None, exception_form=None, status=200):
+def _specialist_page(
+    request, specialist, *, form=None, exception_form=None, photo_form=None, status=200
+):
     business = request.business
     if form is None:
         initial = (
@@ -159,6 +163,7 @@ def _specialist_page(request, specialist, *, form=None, exception_form=None, sta
         since = local_today(specialist.location.timezone) - timedelta(days=EXCEPTIONS_SINCE_DAYS)
         context["exceptions"] = selectors.schedule_exceptions(specialist=specialist, since=since)
         context["exception_form"] = exception_form or ScheduleExceptionForm()
+        context["photo_form"] = photo_form or SpecialistPhotoForm()
     return render(request, "salons/specialist_form.html", context, status=status)
 
 
@@ -175,6 +180,8 @@ def _specialist_editor(request, specialist: Specialist | None):
             "is_active": data["is_active"],
             "services": data["services"],
             "week": data["week"],
+            "prepayment": data["prepayment"],
+            "bookable_online": data["bookable_online"],
         }
         new = Specialist(business=request.business)
         return services.save_specialist(specialist=specialist or new, **fields)
@@ -234,6 +241,46 @@ def schedule_exception_remove_view(request, exception_id: int):
     return redirect("salons:specialist_edit", specialist_id=exception.specialist_id)
 
 
+@manager_required
+def specialist_photo_view(request, specialist_id: int):
+    """Upload a new photo (``photo-photo``) or remove the one there (``remove``)."""
+    specialist = get_scoped_or_404(
+        selectors.specialists(business=request.business), request.business, pk=specialist_id
+    )
+    if refused := _not_allowed(request, ("POST",)):
+        return refused
+    if "remove" in request.POST:
+        services.remove_specialist_photo(specialist=specialist)
+        messages.success(request, _("The photo is removed."))
+        return redirect("salons:specialist_edit", specialist_id=specialist.pk)
+    form = SpecialistPhotoForm(request.POST, request.FILES)
+
+    def save(_data):
+        return services.set_specialist_photo(
+            specialist=specialist, upload=form.cleaned_data["photo"]
+        )
+
+    if _saved(form, save) is None:
+        return _specialist_page(request, specialist, photo_form=form, status=400)
+    messages.success(request, _("The photo is saved."))
+    return redirect("salons:specialist_edit", specialist_id=specialist.pk)
+
+
+@business_required
+def specialist_photo_file_view(request, specialist_id: int):
+    """The photo itself, to the salon's own people (the widget serves its own copy to
+    clients); without one, a drawn silhouette. Pages link it with the time it was saved
+    (``?v=``): a new photo, a new address."""
+    if refused := _not_allowed(request, ("GET",)):
+        return refused
+    specialist = get_scoped_or_404(
+        selectors.specialists(business=request.business), request.business, pk=specialist_id
+    )
+    if not specialist.photo:
+        return redirect(static("salons/no-photo.svg"))
+    return HttpResponse(bytes(specialist.photo), content_type="image/jpeg")
+
+
 # --- Services and categories -----------------------------------------------------------------
 
 
@@ -264,9 +311,9 @@ def _service_editor(request, service: Service | None):
         )
         form = ServiceForm(business=business, initial=initial)
 
-    def save(data):
+    def save(_data):
         new = Service(business=business)
-        return services.save_service(service=service or new, **data)
+        return services.save_service(service=service or new, **form.service_fields())
 
     if request.method == "POST" and _saved(form, save, service) is not None:
         messages.success(request, _("The service is saved."))
