@@ -4,22 +4,28 @@ at booking for the hold's end, an unpaid hold cancelling itself then (controlled
 the time offered again; a hold ended while its payment is at the bank; the desk letting a
 booking through without its prepayment."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from navbat.booking import availability, holds, online
 from navbat.booking.models import Appointment, CancelledBy, OnlineBooking, Status
 from navbat.kit.errors import Conflict, Refused
+from navbat.payments import services as payments
 from navbat.payments.models import State
 from navbat.payments.services import PaymentRefused
+from navbat.uzum_sandbox import bank
 from navbat.uzum_sandbox.models import Order as BankOrder
 from tests.booking.prepaid import (
     END_HOLD_JOB,
     HOLD,
     PREPAYMENT,
+    UZCARD,
     ask_thirty_percent,
     book,
     booked_in_the_past,
@@ -241,3 +247,96 @@ def test_booking_awaits_nothing_without_a_bank_and_queues_no_hold(
     assert (booked.appointment.status, booked.appointment.hold_until) == (Status.BOOKED, None)
     assert waiting(END_HOLD_JOB).count() == 0
     assert online.find_booking(booked.online.manage_token).appointment_id == booked.appointment.pk
+
+
+# ------------------------------------------------ lock order (PostgreSQL's real row locks)
+
+on_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL row locks (SQLite has none)"
+)
+ROW = re.compile(r'FROM "(\w+)" WHERE .*?"\1"\."id" = (\d+)')
+
+
+def rows_locked_anew(queries) -> list[str]:
+    """The tables of the ``FOR UPDATE`` statements that lock a row not already held (a
+    service locking again a row its caller holds waits for nothing)."""
+    held, tables = set(), []
+    for query in queries:
+        sql = query["sql"]
+        if "FOR UPDATE" not in sql:
+            continue
+        row = ROW.search(sql)
+        if row is not None and row.groups() in held:
+            continue
+        if row is not None:
+            held.add(row.groups())
+        tables.append(row[1] if row else sql)
+    return tables
+
+
+def in_lock_order(tables: list[str]) -> list[str]:
+    from tests.payments.test_locks import rank
+
+    places = rank()
+    assert [places[table] for table in tables] == sorted(places[table] for table in tables), tables
+    return tables
+
+
+@pytest.mark.postgres
+@on_postgres
+def test_a_late_prepayment_locks_link_order_appointment_then_specialist(salon):
+    from tests.payments.test_locks import assert_in_lock_order
+
+    booked = book(salon)
+    order = card_page(booked)
+    holds.end_hold(appointment_id=booked.appointment.pk, now=booked.appointment.hold_until)
+    bank.pay(order_id=order.bank_order_id, card_number=UZCARD)
+    with CaptureQueriesContext(connection) as seen:
+        payments.refresh(order=order)
+    assert state_of(booked.appointment)[0] == Status.CONFIRMED  # booked again
+    assert assert_in_lock_order(seen.captured_queries) == [
+        "payments_paymentlink",
+        "payments_paymentorder",
+        "booking_appointment",
+        "salons_specialist",
+    ]
+
+
+@pytest.mark.postgres
+@on_postgres
+def test_any_specialist_ends_the_holds_in_its_way_before_any_specialist_lock(salon, monkeypatch):
+    """The first specialist offered is taken once their lock is held; the second has an
+    expired hold at that time: it is ended (an appointment lock) before the first
+    specialist's lock, never after it."""
+    from tests.payments.test_locks import assert_in_lock_order
+
+    first, second = salon.specialists[:2]
+    now = timezone.now()
+    stale = book(salon, specialist_id=second.pk, now=now - HOLD - timedelta(minutes=1))
+    offered_at_first = availability.offered_specialists
+
+    def taken_under_the_lock(**kwargs):
+        if [s.pk for s in kwargs["specialists"]] == [first.pk]:
+            return []  # someone booked the first specialist just before
+        return offered_at_first(**kwargs)
+
+    monkeypatch.setattr(availability, "offered_specialists", taken_under_the_lock)
+    with CaptureQueriesContext(connection) as seen:
+        booked = book(salon, specialist_id=None, phone="+998905551239", now=now)
+    assert booked.appointment.specialist_id == second.pk
+    assert state_of(stale.appointment)[0] == Status.CANCELLED
+    assert_in_lock_order(seen.captured_queries)
+
+
+@pytest.mark.postgres
+@on_postgres
+def test_a_client_moving_their_booking_locks_it_before_the_specialist(salon):
+    booked = book(salon)
+    with CaptureQueriesContext(connection) as seen:
+        online.reschedule_by_client(online=booked.online, starts_at=salon.at(17, 0, days=2))
+    booked.appointment.refresh_from_db()
+    assert booked.appointment.starts_at == salon.at(17, 0, days=2)
+    assert in_lock_order(rows_locked_anew(seen.captured_queries)) == [
+        "booking_appointment",
+        "salons_specialist",
+    ]
