@@ -5,7 +5,13 @@ window, which decides whether to give the prepayment back.
 What is given back goes back the way it came: a card payment through the bank by a job
 after the cancellation commits (a refund is a bank call, never inside the cancelling
 transaction); a payment the bank cannot send back (the Uzum Bank app) stays on the
-appointment for the salon to give back, which the window shows.
+appointment for the salon to give back, which the window shows. Each payment is refunded
+under its own key (:func:`cancel_key`), so the job may run again without sending anything
+twice. A payment that arrives after the cancellation (one under way at the bank) goes back
+too, whatever the policy (``holds.prepayment_arrived``): the policy is about money the
+client had paid when they cancelled.
+
+Locks: the appointment alone (``payments/locks.py``); its payments are read, not locked.
 """
 
 import logging

@@ -121,6 +121,23 @@ def test_an_unpaid_hold_holds_its_time_until_its_end_then_cancels_itself_and_fre
     assert again.appointment.status == Status.AWAITING_PAYMENT
 
 
+def test_a_hold_job_also_ends_a_hold_whose_own_job_was_lost(
+    salon, django_capture_on_commit_callbacks
+):
+    # Its job was never queued (the process stopped between the commit and the queueing).
+    lost = booked_in_the_past(
+        salon, ago=HOLD + timedelta(minutes=2), starts_at=salon.at(17, 0, days=2)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = booked_in_the_past(salon, ago=HOLD + timedelta(minutes=1))
+    assert waiting(END_HOLD_JOB).count() == 1
+
+    assert run_due(END_HOLD_JOB) == 1
+
+    assert state_of(booked.appointment) == (Status.CANCELLED, False, CancelledBy.HOLD_ENDED)
+    assert state_of(lost.appointment) == (Status.CANCELLED, False, CancelledBy.HOLD_ENDED)
+
+
 def test_the_sweep_ends_only_the_holds_that_are_over(salon):
     now = timezone.now()
     over = book(salon, now=now - HOLD - timedelta(minutes=1)).appointment

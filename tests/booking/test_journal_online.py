@@ -131,6 +131,17 @@ def test_the_journal_shows_online_bookings_in_the_statements_it_read_before(salo
     assert '<span class="prepaid">prepaid 30 000 so&#x27;m</span>' in block
 
 
+def test_a_hold_that_is_over_but_not_yet_ended_says_so(salon, login):
+    over = booked_in_the_past(salon, ago=HOLD + timedelta(minutes=1))
+    client = login(salon.owner)
+    _count, html = journal(client)
+    block = block_of(html, over.appointment)
+    assert "awaiting prepayment 30 000 so&#x27;m · hold over" in block
+    html = client.get(reverse("booking:appointment", args=[over.appointment.pk])).content
+    until = to_local(over.appointment.hold_until, TZ)
+    assert f"the hold ended at {until:%H:%M}, the booking is being cancelled." in html.decode()
+
+
 def test_a_specialist_sees_their_own_online_bookings_marked(salon, login):
     mine = book(salon, specialist_id=salon.specialists[0].pk, comment="Quiet, please")
     _count, html = journal(login(salon.specialist_user))
