@@ -399,7 +399,8 @@ def online_mark(appointment: Appointment, *, paid: int, now: datetime) -> Online
         awaiting=awaiting,
         hold_until=to_local(appointment.hold_until, tz_name) if awaiting else None,
         minutes_left=minutes_left(appointment.hold_until, now) if awaiting else 0,
-        cancelled_by=extra.cancelled_by if extra else "",
+        # A booking the desk restored after a cancellation no longer reads cancelled.
+        cancelled_by=extra.cancelled_by if extra and appointment.status == Status.CANCELLED else "",
         late=_late_shown(
             extra.late_payment if extra else "",
             paid=paid,

@@ -339,3 +339,15 @@ def test_a_specialist_cannot_cancel(salon_a, connection, login):
     assert response.status_code in (403, 404)
     assert snapshot(appointment) == before
     assert Appointment.objects.filter(pk=appointment.pk, status=Status.CONFIRMED).exists()
+
+
+def test_a_cancelled_online_booking_restored_by_the_desk_reads_booked(salon_a, connection, login):
+    booked = book(salon_a)
+    cancellation.cancel_by_salon(appointment=booked.appointment, refund=False)
+    client = login(salon_a.owner)
+    assert "Cancelled by the salon." in window(client, booked.appointment)
+    url = reverse("booking:appointment_status", args=[booked.appointment.pk])
+    assert client.post(url, {"status": "booked"}).status_code == 302
+    booked.appointment.refresh_from_db()
+    assert (booked.appointment.status, booked.appointment.occupies_time) == (Status.BOOKED, True)
+    assert "Cancelled by the salon." not in window(client, booked.appointment)
