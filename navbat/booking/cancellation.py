@@ -5,19 +5,26 @@ window, which decides whether to give the prepayment back.
 What is given back goes back the way it came: a card payment through the bank by a job
 after the cancellation commits (a refund is a bank call, never inside the cancelling
 transaction); a payment the bank cannot send back (the Uzum Bank app) stays on the
-appointment for the salon to give back, which the window shows.
+appointment for the salon to give back, which the window shows. Each payment is refunded
+under its own key (:func:`cancel_key`), so the job may run again without sending anything
+twice. A payment that arrives after the cancellation (one under way at the bank) goes back
+too, whatever the policy (``holds.prepayment_arrived``): the policy is about money the
+client had paid when they cancelled.
+
+Locks: the appointment alone (``payments/locks.py``); its payments are read, not locked.
 """
 
 import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from navbat.kit.errors import Refused
 from navbat.kit.tenancy import scoped
-from navbat.payments.models import PaymentOrder, State
+from navbat.payments.models import PaymentOrder, Refund, RefundState, State
 
 from . import states
 from .availability import settings_of
@@ -109,9 +116,37 @@ def cancel_by_salon(*, appointment: Appointment, refund: bool, now: datetime | N
         return _cancel(locked, by=CancelledBy.SALON, refund=refund, now=now)
 
 
+def _keys_of(appointment_id: int) -> str:
+    return f"cancelled:{appointment_id}:"
+
+
+def cancel_key(appointment_id: int, order_id: int) -> str:
+    """The idempotency key of the one refund a cancellation sends for one payment: the job
+    run twice, or run while a first run is at the bank, sends it once."""
+    return f"{_keys_of(appointment_id)}{order_id}"
+
+
+def given_back_for(online: OnlineBooking) -> int:
+    """What the cancellation's refunds gave back or are giving back (by their keys)."""
+    from navbat.payments.states import REFUND_IN_FLIGHT
+
+    return (
+        scoped(Refund, online.business)
+        .filter(
+            idempotency_key__startswith=_keys_of(online.appointment_id),
+            state__in=(RefundState.DONE, *REFUND_IN_FLIGHT),
+        )
+        .aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+
+
 def give_back_cancelled(*, appointment_id: int) -> int:
     """The job's body: refund to the card, payment by payment, what the cancellation
-    decided (no lock held: each refund is a bank call). Returns what was sent."""
+    decided (no lock held, no transaction open: each refund is a bank call). Each payment
+    is refunded under its own key, so a second run sends nothing again, a refund that
+    failed is not sent again (the salon gives it back, the window says so), and never more
+    than was decided goes back. Returns what was sent now."""
     from navbat.payments import providers
     from navbat.payments.refunds import RefundConflict, refund_payment, refundable_amount
 
@@ -122,25 +157,34 @@ def give_back_cancelled(*, appointment_id: int) -> int:
     )
     if online is None or online.refund_decided <= 0:
         return 0
-    left = online.refund_decided
+    if online.appointment.status != Status.CANCELLED:
+        return 0  # the desk booked it again meanwhile: the money pays the visit
+    left = online.refund_decided - given_back_for(online)
     sent = 0
     for order in online_paid(online.appointment):
+        if left <= 0:
+            break
+        key = cancel_key(appointment_id, order.pk)
+        if scoped(Refund, online.business).filter(idempotency_key=key).exists():
+            continue  # sent by an earlier run (done, on its way, or failed)
         amount = min(refundable_amount(order), left)
         if amount <= 0:
             continue
         if providers.get(order.provider).refund_refusal(order=order, amount=amount):
             continue  # the salon gives it back (the window lists it)
         try:
-            refund_payment(
+            requested = refund_payment(
                 business=online.business,
                 order_id=order.pk,
                 amount=amount,
-                reason=_("Online booking cancelled: refunded by the salon's policy"),
+                reason=_("Online booking cancelled: refunded as decided at the cancellation"),
                 automatic=True,
+                idempotency_key=key,
             )
         except RefundConflict as refused:
             log.warning("cancelled booking %s: %s", appointment_id, refused.reason)
             continue
-        left -= amount
-        sent += amount
+        if requested.refund.state != RefundState.FAILED:
+            left -= amount
+            sent += amount
     return sent

@@ -152,3 +152,19 @@ class DeskRefundForm(forms.Form):
         if amount <= 0:
             raise ValidationError(_("The amount must be more than zero."))
         return amount
+
+
+class SalonCancelForm(forms.Form):
+    """The salon cancels an online booking that holds the client's money: the window asks
+    whether the money goes back (no choice is assumed)."""
+
+    REFUND = "refund"
+    KEEP = "keep"
+
+    refund = forms.TypedChoiceField(
+        label=_("The client's prepayment"),
+        choices=[(REFUND, _("Give it back to the client")), (KEEP, _("Keep it"))],
+        coerce=lambda value: value == "refund",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Say whether the prepayment goes back to the client.")},
+    )

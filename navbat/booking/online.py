@@ -169,9 +169,6 @@ def _book_with(
     """Book ``specialist`` at ``starts_at`` if availability still offers it once their
     lock is held; None when it does not."""
     ends_at = starts_at + timedelta(minutes=chosen.duration)
-    holds.end_overlapping(
-        specialist_ids=[specialist.pk], starts_at=starts_at, ends_at=ends_at, now=now
-    )
     try:
         with transaction.atomic():
             type(specialist).objects.select_for_update().filter(pk=specialist.pk).first()
@@ -260,6 +257,14 @@ def book_online(
     if not offered:
         raise slot_taken()
     client = find_or_create_client(business=location.business, name=name, phone=phone)
+    # The holds that are over and in the way of any offered specialist end first: an
+    # appointment lock never after a specialist's (payments/locks.py).
+    holds.end_overlapping(
+        specialist_ids=[specialist.pk for specialist in offered],
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=chosen.duration),
+        now=now,
+    )
     for specialist in offered:
         booked = _book_with(
             chosen=chosen,
@@ -359,6 +364,9 @@ def reschedule_by_client(
     )
     ends_at = starts_at + timedelta(minutes=chosen.duration)
     specialist = chosen.specialists[0]
+    # The booking itself first, then the holds in the way, then the specialist
+    # (payments/locks.py: appointments before specialists).
+    appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
     holds.end_overlapping(
         specialist_ids=[specialist.pk], starts_at=starts_at, ends_at=ends_at, now=now
     )

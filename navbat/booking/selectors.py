@@ -4,19 +4,28 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from navbat.finance.models import PaymentState, Transaction, TransactionKind
 from navbat.finance.selectors import paid_amount, paid_subquery, payment_state
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import day_bounds, local_datetime, to_local
-from navbat.payments.models import Method, PaymentLink, PaymentOrder, Refund
+from navbat.payments.models import Method, PaymentLink, PaymentOrder, Refund, RefundState
 from navbat.payments.selectors import duplicate_notice
-from navbat.payments.states import SETTLED_STATES
+from navbat.payments.states import REFUND_IN_FLIGHT, SETTLED_STATES
 from navbat.salons.models import Location, Specialist
 from navbat.salons.selectors import specialists, working_windows
 
-from .models import Appointment, AppointmentLine, Status
+from .models import (
+    Appointment,
+    AppointmentLine,
+    CancelledBy,
+    LatePayment,
+    OnlineBooking,
+    Source,
+    Status,
+)
 from .payables import KIND as PAYABLE_KIND
 from .states import MACHINE
 
@@ -96,6 +105,7 @@ class Block:
     money: Money
     starts_local: datetime
     ends_local: datetime
+    online: "OnlineMark | None" = None  # an online booking's mark
 
 
 @dataclass
@@ -150,9 +160,14 @@ def journal(
             )
             lane.working = (max(top, 0), max(min(bottom, height) - max(top, 0), 0))
 
-    rows = appointments(
-        business=business, date_from=day, date_to=day, location_id=location.pk, tz_name=tz_name
-    ).filter(specialist_id__in=list(lanes))
+    rows = (
+        appointments(
+            business=business, date_from=day, date_to=day, location_id=location.pk, tz_name=tz_name
+        )
+        .filter(specialist_id__in=list(lanes))
+        .select_related("online")  # the online booking's mark, in the same statement
+    )
+    now = timezone.now()
     for appointment in rows:
         start_min = (appointment.starts_at - grid_start).total_seconds() / 60
         length = (appointment.ends_at - appointment.starts_at).total_seconds() / 60
@@ -165,6 +180,7 @@ def journal(
                 money=money_of(appointment),
                 starts_local=to_local(appointment.starts_at, tz_name),
                 ends_local=to_local(appointment.ends_at, tz_name),
+                online=online_mark(appointment, paid=appointment.paid, now=now),
             )
         )
     return Journal(
@@ -314,3 +330,188 @@ def next_statuses(appointment: Appointment) -> list[tuple[str, str]]:
         for value, label in Status.choices
         if MACHINE.allows(appointment.status, value)
     ]
+
+
+# ---- online bookings: what the journal and the window show of them (F6) --------------------
+
+
+def _online_row(appointment: Appointment) -> OnlineBooking | None:
+    """The appointment's online booking, read with it (``select_related("online")``) or
+    asked for; None for a desk booking."""
+    try:
+        return appointment.online
+    except OnlineBooking.DoesNotExist:
+        return None
+
+
+def minutes_left(hold_until: datetime | None, now: datetime) -> int:
+    """Whole minutes (rounded up) until a hold ends; 0 once it has."""
+    if hold_until is None or hold_until <= now:
+        return 0
+    return int((hold_until - now).total_seconds() + 59) // 60
+
+
+# What became of a prepayment that came after its booking was cancelled, as shown: the
+# stored decision, and for one going back, whether it is back yet.
+LATE_REINSTATED = "reinstated"
+LATE_REFUNDING = "refunding"
+LATE_REFUNDED = "refunded"
+LATE_TO_GIVE_BACK = "to_give_back"
+
+
+def _late_shown(stored: str, *, paid: int, to_give_back: bool) -> str:
+    if not stored:
+        return ""
+    if stored == LatePayment.REINSTATED:
+        return LATE_REINSTATED
+    if paid <= 0:
+        return LATE_REFUNDED
+    return LATE_TO_GIVE_BACK if to_give_back else LATE_REFUNDING
+
+
+@dataclass
+class OnlineMark:
+    """What the journal shows of an online booking, from the appointment's own row and its
+    online booking read with it (no query of its own)."""
+
+    prepayment: int  # asked in advance
+    prepaid: int  # paid so far (the books, refunds taken off)
+    awaiting: bool
+    hold_until: datetime | None  # local
+    minutes_left: int
+    cancelled_by: str
+    late: str  # LATE_*
+
+    @property
+    def cancelled_label(self) -> str:
+        return str(CancelledBy(self.cancelled_by).label) if self.cancelled_by else ""
+
+
+def online_mark(appointment: Appointment, *, paid: int, now: datetime) -> OnlineMark | None:
+    if appointment.source != Source.ONLINE:
+        return None
+    extra = _online_row(appointment)
+    awaiting = appointment.status == Status.AWAITING_PAYMENT
+    tz_name = appointment.location.timezone
+    return OnlineMark(
+        prepayment=appointment.prepayment,
+        prepaid=max(paid, 0),
+        awaiting=awaiting,
+        hold_until=to_local(appointment.hold_until, tz_name) if awaiting else None,
+        minutes_left=minutes_left(appointment.hold_until, now) if awaiting else 0,
+        # A booking the desk restored after a cancellation no longer reads cancelled.
+        cancelled_by=extra.cancelled_by if extra and appointment.status == Status.CANCELLED else "",
+        late=_late_shown(
+            extra.late_payment if extra else "",
+            paid=paid,
+            to_give_back=bool(extra) and extra.late_payment == LatePayment.TO_GIVE_BACK,
+        ),
+    )
+
+
+GIVEN_BACK = "given_back"
+GIVING_BACK = "giving_back"
+TO_GIVE_BACK = "to_give_back"
+
+
+@dataclass
+class GiveBack:
+    """One online payment of a cancelled booking whose money goes back to the client."""
+
+    order: PaymentOrder
+    held: int  # still with the salon
+    state: str  # GIVEN_BACK, GIVING_BACK (a refund on its way, or the job's), TO_GIVE_BACK
+    refusal: str = ""  # why the bank cannot send it (the salon gives it back)
+
+
+@dataclass
+class OnlineView:
+    """What the appointment window shows of an online booking."""
+
+    extra: OnlineBooking
+    mark: OnlineMark
+    comment: str
+    held: int  # what its online payments still hold
+    due_back: int  # what is still to go back to the client (0: nothing, or all back)
+    kept: int  # what the cancellation left with the salon
+    give_back: list[GiveBack]
+    to_give_back: int  # of ``due_back``, what the salon must give back itself
+
+    @property
+    def giving_back(self) -> int:
+        return self.due_back - self.to_give_back
+
+
+def _refunded_since(orders: list[PaymentOrder], moment: datetime | None) -> int:
+    """Refunds of ``orders`` asked at or after ``moment`` that are done or on their way."""
+    if moment is None:
+        return 0
+    return sum(
+        refund.amount
+        for order in orders
+        for refund in order.refunds.all()
+        if refund.created_at >= moment
+        and (refund.state == RefundState.DONE or refund.state in REFUND_IN_FLIGHT)
+    )
+
+
+def _give_back_row(order: PaymentOrder) -> GiveBack:
+    """Where one payment's money is: back, on its way (a refund at the bank, or the job's
+    about to be sent: a card payment whose automatic refund did not fail), or with the salon
+    to give back (the bank cannot send it, or its automatic refund failed)."""
+    from navbat.payments import providers
+
+    held = order.paid_amount - order.refunded_amount
+    refunds = list(order.refunds.all())
+    if held <= 0:
+        return GiveBack(order=order, held=0, state=GIVEN_BACK)
+    if any(refund.state in REFUND_IN_FLIGHT for refund in refunds):
+        return GiveBack(order=order, held=held, state=GIVING_BACK)
+    refusal = providers.get(order.provider).refund_refusal(order=order, amount=held)
+    failed = any(r.state == RefundState.FAILED and r.automatic for r in refunds)
+    if not refusal and not failed:
+        return GiveBack(order=order, held=held, state=GIVING_BACK)  # the job's, queued
+    return GiveBack(order=order, held=held, state=TO_GIVE_BACK, refusal=refusal)
+
+
+def online_view(
+    *, appointment: Appointment, orders: list[PaymentOrder], money: Money, now: datetime
+) -> OnlineView | None:
+    """The window's view of an online booking: its hold, its prepayment, the client's
+    comment, how it was cancelled, and where the money of a cancelled one is (``orders``:
+    the appointment's online payments with their refunds, as the window read them)."""
+    if appointment.source != Source.ONLINE:
+        return None
+    extra = (
+        scoped(OnlineBooking, appointment.business).filter(appointment_id=appointment.pk).first()
+    )
+    if extra is None:
+        return None
+    appointment.online = extra
+    mark = online_mark(appointment, paid=money.paid, now=now)
+    settled = [order for order in orders if order.state in SETTLED_STATES]
+    held = sum(order.paid_amount - order.refunded_amount for order in settled)
+    rows, due_back, kept = [], 0, 0
+    if appointment.status == Status.CANCELLED:
+        if extra.cancelled_by == CancelledBy.HOLD_ENDED and extra.late_payment:
+            due_back = held  # a late prepayment of a booking that is over: all of it
+        elif extra.refund_decided > 0:
+            given = _refunded_since(settled, extra.cancelled_at)
+            due_back = min(max(extra.refund_decided - given, 0), held)
+        if extra.cancelled_by in (CancelledBy.CLIENT, CancelledBy.SALON):
+            kept = held - due_back
+        if due_back:
+            rows = [_give_back_row(order) for order in settled]
+    to_give_back = min(sum(row.held for row in rows if row.state == TO_GIVE_BACK), due_back)
+    if mark.late == LATE_REFUNDING and to_give_back:
+        mark.late = LATE_TO_GIVE_BACK  # its automatic refund failed at the bank
+    return OnlineView(
+        extra=extra,
+        mark=mark,
+        comment=appointment.comment,
+        held=held,
+        due_back=due_back,
+        kept=kept,
+        give_back=[row for row in rows if row.held > 0],
+        to_give_back=to_give_back,
+    )

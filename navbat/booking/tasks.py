@@ -7,10 +7,13 @@ from django_tasks import task
 @task()
 def end_hold(appointment_id: int) -> None:
     """Queued, when an online booking starts waiting for its prepayment, to run at the end
-    of its hold: cancels it if it is still unpaid (:func:`navbat.booking.holds.end_hold`)."""
-    from .holds import end_hold as end
+    of its hold: cancels it if it is still unpaid (:func:`navbat.booking.holds.end_hold`),
+    then ends any other hold that is over (one whose job was lost: the job is queued after
+    the booking commits), a bounded sweep through the index of holds."""
+    from . import holds
 
-    end(appointment_id=appointment_id)
+    holds.end_hold(appointment_id=appointment_id)
+    holds.end_overdue_holds()
 
 
 @task()

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -28,16 +29,17 @@ from navbat.salons.models import Location
 from navbat.salons.permissions import own_specialist_id
 from navbat.salons.selectors import client_by_phone, locations
 
-from . import selectors, services
+from . import cancellation, holds, selectors, services
 from .forms import (
     AppointmentForm,
     DeskPaymentForm,
     DeskRefundForm,
     LineFormSet,
+    SalonCancelForm,
     item_choices,
     line_initial,
 )
-from .models import Appointment, Status
+from .models import Appointment, Source, Status
 
 
 def _location(request) -> Location:
@@ -255,10 +257,16 @@ def _appointment_editor(request, *, location, appointment):
 
 def _window_context(request, appointment) -> dict:
     money = selectors.money_of(appointment)
+    money_context = _money_context(request, appointment, money)
+    next_statuses = selectors.next_statuses(appointment)
     return {
-        **_money_context(request, appointment, money),
+        **money_context,
         "lines": selectors.lines_of(appointment),
-        "next_statuses": selectors.next_statuses(appointment),
+        "next_statuses": next_statuses,
+        # An online booking holding the client's money asks, on cancelling, whether it goes
+        # back (``_cancel_online.html``) instead of a plain "Cancelled" button.
+        "cancel_asks": bool(money_context["cancel_form"])
+        and any(value == Status.CANCELLED for value, _label in next_statuses),
         "payment_form": DeskPaymentForm(
             business=request.business,
             initial={
@@ -283,10 +291,16 @@ def _pay_by_qr_context(request, appointment, money) -> dict:
 
 def _money_context(request, appointment, money) -> dict:
     """What the window's money parts show (the totals, the online payments with their
-    refunds, the payments in the books): the window, and their refresh after a refund."""
+    refunds, the payments in the books, an online booking's prepayment and where the money
+    of a cancelled one is): the window, and their refresh after a refund."""
     orders = _with_rates(selectors.online_payments_with_refunds(appointment=appointment))
     duplicates = selectors.duplicates_among(orders)
+    online = selectors.online_view(
+        appointment=appointment, orders=orders, money=money, now=timezone.now()
+    )
     return {
+        "online": online,
+        "cancel_form": SalonCancelForm() if online and online.held > 0 else None,
         "money": money,
         "payments": _desk_payments(request, appointment),
         "online_payments": orders,
@@ -350,19 +364,50 @@ def _link_panel(appointment, link, due: int) -> dict:
 @manager_required
 @require_POST
 def appointment_status_view(request, appointment_id: int):
+    """The window's status buttons. An online booking goes through its own services: let
+    through without its prepayment while it awaits it, and cancelled by the salon (which
+    says whether the money it holds goes back); a desk booking moves as it always did."""
     appointment = _appointment_for(request, appointment_id)
     status = request.POST.get("status", "")
     if status not in Status.values:
         return HttpResponseBadRequest(_("Unknown status."))
+    window = reverse("booking:appointment", kwargs={"appointment_id": appointment.pk})
     try:
-        services.change_status(appointment=appointment, status=status)
+        if appointment.source == Source.ONLINE and status == Status.CANCELLED:
+            held = cancellation.holding(appointment)
+            refund = False
+            if held > 0:
+                form = SalonCancelForm(request.POST)
+                if not form.is_valid():
+                    messages.error(request, " ".join(form.errors["refund"]))
+                    return redirect(f"{window}#status")
+                refund = form.cleaned_data["refund"]
+            given = cancellation.cancel_by_salon(appointment=appointment, refund=refund)
+            done = _("The booking is cancelled.")
+            if given:
+                done += " " + _("%(amount)s goes back to the client.") % {
+                    "amount": format_money(given)
+                }
+            elif held:
+                done += " " + _("The prepayment of %(amount)s is kept.") % {
+                    "amount": format_money(held)
+                }
+            messages.success(request, done)
+            return redirect(window)
+        if appointment.status == Status.AWAITING_PAYMENT and status in (
+            Status.BOOKED,
+            Status.CONFIRMED,
+        ):
+            holds.book_without_prepayment(appointment=appointment, status=status)
+        else:
+            services.change_status(appointment=appointment, status=status)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
             request, _("Status changed to “%(status)s”.") % {"status": Status(status).label}
         )
-    return redirect("booking:appointment", appointment_id=appointment.pk)
+    return redirect(window)
 
 
 @manager_required
