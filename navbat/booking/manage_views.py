@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from navbat.kit.errors import Conflict, Refused
+from navbat.kit.money import format_money
 from navbat.kit.timeutil import local_datetime, local_today, to_local
 from navbat.kit.urls import public_root, public_url
 from navbat.payments import links
@@ -32,16 +33,18 @@ from navbat.payments import services as payments
 
 from . import cancellation, ics, limits, online
 from .availability import free_times, settings_of
-from .models import CancelledBy, LatePayment, OnlineBooking, Status
+from .models import CancelledBy, LatePayment, OnlineBooking, RefundPolicy, Status
 from .payables import KIND
 from .public_pages import (
     WIDGET,
     duration_text,
     is_htmx,
+    language_codes,
     minutes_left,
     minutes_text,
     over_limit,
     refund_policy_text,
+    remember_language,
     render_public,
     use_language,
 )
@@ -90,6 +93,13 @@ def _state(booking: OnlineBooking, now) -> str:
     return "visited"
 
 
+def optional_asked(appointment, view) -> bool:
+    """An optional prepayment the client has not paid yet: the page offers it."""
+    return bool(
+        appointment.prepayment > 0 and not appointment.prepayment_required and view.is_prepayment
+    )
+
+
 def _context(request, booking: OnlineBooking, *, now=None) -> dict:
     now = now or timezone.now()
     appointment = booking.appointment
@@ -101,9 +111,12 @@ def _context(request, booking: OnlineBooking, *, now=None) -> dict:
     changeable = active and online.can_change(booking, now=now)
     holding = cancellation.holding(appointment) if changeable else 0
     refund_now = changeable and cancellation.refund_due_to_client(booking, now=now)
+    deadline = online.change_deadline(booking)
     refund_until = None
-    if settings_row.refund_policy == "before":
+    if settings_row.refund_policy == RefundPolicy.BEFORE:
         refund_until = appointment.starts_at - timedelta(hours=settings_row.refund_before_hours)
+        # Said only where it comes before the last moment one may cancel online at all.
+        refund_until = refund_until if refund_until < deadline else None
     left = minutes_left(appointment.hold_until, now) if state == "awaiting" else 0
     return {
         "booking": booking,
@@ -130,14 +143,12 @@ def _context(request, booking: OnlineBooking, *, now=None) -> dict:
             and view.due > 0
             and online.takes_online_payments(booking.business)
         ),
-        "optional_prepayment": bool(
-            view
-            and appointment.prepayment > 0
-            and not appointment.prepayment_required
-            and view.is_prepayment
-        ),
+        "rest_after": format_money(view.rest - view.due) if view else "",
+        # Nothing asked in advance any more: paying the rest online is offered, not urged.
+        "pay_later": bool(view and not view.is_prepayment),
+        "optional_prepayment": bool(view and optional_asked(appointment, view)),
         "can_change": changeable,
-        "deadline": to_local(online.change_deadline(booking), location.timezone),
+        "deadline": to_local(deadline, location.timezone),
         "holding": holding,
         "refund_now": refund_now,
         "refund_until": to_local(refund_until, location.timezone) if refund_until else None,
@@ -170,7 +181,11 @@ def booking_view(request, token: str):
     booking, refused = _open(request, token, budget=limits.READ, what="manage")
     if refused is not None:
         return refused
-    return _render(request, booking, _context(request, booking))
+    response = _render(request, booking, _context(request, booking))
+    asked = request.GET.get("lang") or ""
+    if asked in language_codes():
+        remember_language(response, asked)
+    return response
 
 
 @require_POST

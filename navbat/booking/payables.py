@@ -6,10 +6,11 @@ from django.utils.translation import gettext_lazy
 
 from navbat.finance.selectors import paid_subquery
 from navbat.kit.tenancy import scoped
+from navbat.kit.urls import public_url
 from navbat.payments.payables import DueState, PayableLine, PayableView
 
 from . import states
-from .models import Appointment, LineKind, Source, Status
+from .models import Appointment, LineKind, OnlineBooking, Source, Status
 
 KIND = "appointment"
 
@@ -20,6 +21,14 @@ def asks(prepayment: int, paid: int) -> int | None:
     if prepayment <= 0 or paid >= prepayment:
         return None
     return prepayment - paid
+
+
+def _online_of(appointment: Appointment) -> OnlineBooking | None:
+    """The appointment's online booking (selected with it), or None for a desk booking."""
+    try:
+        return appointment.online
+    except OnlineBooking.DoesNotExist:
+        return None
 
 
 class AppointmentPayable:
@@ -34,7 +43,7 @@ class AppointmentPayable:
         # this on every view).
         appointment = (
             scoped(Appointment, business)
-            .select_related("business", "location", "specialist", "client", "document")
+            .select_related("business", "location", "specialist", "client", "document", "online")
             .annotate(paid=paid_subquery(business=business, document_ref="document_id"))
             .filter(pk=payable_id)
             .first()
@@ -58,6 +67,7 @@ class AppointmentPayable:
                 )
             )
         cancelled = appointment.status == Status.CANCELLED
+        online = _online_of(appointment)
         return PayableView(
             kind=KIND,
             id=appointment.pk,
@@ -78,6 +88,10 @@ class AppointmentPayable:
             delivered=appointment.status == Status.COMPLETED,
             asks=asks(appointment.prepayment, appointment.paid),
             channel="booking" if appointment.source == Source.ONLINE else "",
+            back_url=(
+                public_url("booking_public:manage", token=online.manage_token) if online else ""
+            ),
+            back_label=_("Back to your booking") if online else "",
         )
 
     def due_state(self, *, business, payable_id: int) -> DueState | None:

@@ -96,7 +96,7 @@ def test_a_required_prepayment_shows_the_hold_and_leads_to_the_payment(
     assert f"Pay 30 000 so'm by {until:%H:%M} (15 minutes left)." in body
     assert f'hx-get="{page_of(booked)}" hx-trigger="every 10s"' in body
     assert '<span class="amount" id="due">30 000 so\'m</span>' in body
-    assert '<span class="amount" id="rest">100 000 so\'m</span>' in body
+    assert '<span class="amount" id="rest">70 000 so\'m</span>' in body
     assert '<button type="submit" class="big" id="pay">Pay 30 000 so\'m</button>' in body
     assert f'value="https://navbat.example.uz{page_of(booked)}" id="link"' in body
 
@@ -296,7 +296,10 @@ def test_a_wrong_token_is_not_found(client, salon_a, widget):
 def test_the_page_speaks_the_language_the_client_booked_in(client, salon_a, widget):
     booked = book(salon_a, language="ru")
     assert '<html lang="ru">' in text(client.get(page_of(booked)))
-    assert '<html lang="uz">' in text(client.get(page_of(booked) + "?lang=uz"))
+    switched = client.get(page_of(booked) + "?lang=uz")
+    assert '<html lang="uz">' in text(switched)
+    assert switched.cookies["django_language"].value == "uz"
+    assert '<html lang="uz">' in text(client.get(page_of(booked)))
 
 
 def test_a_policy_of_always_gives_back_until_the_cut_off(client, salon_a, widget, connect_uzum):
@@ -309,3 +312,24 @@ def test_a_policy_of_always_gives_back_until_the_cut_off(client, salon_a, widget
     assert "If you cancel now, 30 000 so'm is given back to you." in text(
         client.get(page_of(booked))
     )
+
+
+def test_the_payment_page_leads_back_to_the_booking_page(
+    client, salon_a, widget, connect_uzum, settings
+):
+    settings.NAVBAT_PUBLIC_URL = "https://navbat.example.uz"
+    connect_uzum(salon_a)
+    require_prepayment(salon_a.services[0])
+    booked = book(salon_a)
+    body = text(client.get(f"/pay/{booked.link.token}"))
+    assert (
+        f'<a id="back-to-payable" href="https://navbat.example.uz{page_of(booked)}">'
+        "Back to your booking</a>"
+    ) in body
+    # A desk appointment's payment page has no such page to lead to.
+    from navbat.payments import services as payments
+
+    desk = payments.link_for(
+        business=salon_a.business, kind="appointment", payable_id=salon_a.appointments[0].pk
+    )
+    assert 'id="back-to-payable"' not in text(client.get(f"/pay/{desk.token}"))
