@@ -31,25 +31,25 @@ from navbat.payments import links
 from navbat.payments import payables as payable_views
 from navbat.payments import services as payments
 
-from . import cancellation, ics, limits, online
+from . import cancellation, ics, online
 from .availability import free_times, settings_of
 from .models import CancelledBy, LatePayment, OnlineBooking, RefundPolicy, Status
 from .payables import KIND
 from .public_pages import (
     WIDGET,
+    calendar_context,
+    counted,
     duration_text,
     is_htmx,
     language_codes,
     minutes_left,
     minutes_text,
-    over_limit,
     refund_policy_text,
     remember_language,
     render_public,
     use_language,
 )
 from .widget_forms import read_pick
-from .widget_views import calendar_context
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 POLL_SECONDS = 10
@@ -59,14 +59,10 @@ def _not_found(request):
     return render_public(request, WIDGET + "booking_not_found.html", {}, status=404)
 
 
-def _open(request, token: str, *, budget, what: str):
+def _open(request, token: str):
     """The booking behind the token, with the client's language active; or the page saying
-    why not (past a limit, not found)."""
+    it is not found."""
     asked = request.GET.get("lang") or ""
-    use_language(request, asked=asked)
-    refused = over_limit(request, budget=budget, what=what)
-    if refused is not None:
-        return None, refused
     booking = online.find_booking(token) if TOKEN_RE.fullmatch(token or "") else None
     if booking is None:
         return None, _not_found(request)
@@ -176,9 +172,10 @@ def _render(request, booking: OnlineBooking, context: dict, *, status=200):
     )
 
 
+@counted("manage")
 @require_safe
 def booking_view(request, token: str):
-    booking, refused = _open(request, token, budget=limits.READ, what="manage")
+    booking, refused = _open(request, token)
     if refused is not None:
         return refused
     response = _render(request, booking, _context(request, booking))
@@ -188,10 +185,11 @@ def booking_view(request, token: str):
     return response
 
 
+@counted("manage-pay")
 @require_POST
 def pay_view(request, token: str):
     """To the Quick Payment page for what is due (its link made on first use)."""
-    booking, refused = _open(request, token, budget=limits.WRITE, what="manage-pay")
+    booking, refused = _open(request, token)
     if refused is not None:
         return refused
     context = _context(request, booking)
@@ -206,9 +204,10 @@ def pay_view(request, token: str):
     return HttpResponseRedirect(links.link_url(link.token))
 
 
+@counted("manage-change")
 @require_POST
 def cancel_view(request, token: str):
-    booking, refused = _open(request, token, budget=limits.WRITE, what="manage-change")
+    booking, refused = _open(request, token)
     if refused is not None:
         return refused
     if _state(booking, timezone.now()) not in ("awaiting", "booked"):
@@ -285,12 +284,10 @@ def _move_page(request, booking: OnlineBooking, *, errors=None, status=200):
     return render_public(request, template, context, status=status, time_zone=location.timezone)
 
 
+@counted("manage-move")
 @require_http_methods(["GET", "HEAD", "POST"])
 def move_view(request, token: str):
-    budget, what = (
-        (limits.WRITE, "manage-change") if request.method == "POST" else (limits.READ, "manage")
-    )
-    booking, refused = _open(request, token, budget=budget, what=what)
+    booking, refused = _open(request, token)
     if refused is not None:
         return refused
     if request.method != "POST":
@@ -320,10 +317,11 @@ def move_view(request, token: str):
 # ------------------------------------------------------------------------------ calendar
 
 
+@counted("manage")
 @require_safe
 def calendar_view(request, token: str):
     """The booking as an ``.ics`` file (RFC 5545) for the client's calendar."""
-    booking, refused = _open(request, token, budget=limits.READ, what="manage")
+    booking, refused = _open(request, token)
     if refused is not None:
         return refused
     appointment = booking.appointment

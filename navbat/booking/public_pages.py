@@ -4,11 +4,14 @@ the location's time zone, framing, and a few words the pages show.
 Used by the widget (``widget_views``) and the client's booking page (``manage_views``).
 """
 
+import calendar
 import math
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from functools import wraps
 
 from csp.decorators import csp_replace
 from django.conf import settings
+from django.db import transaction
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
@@ -16,9 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 
+from navbat.kit.phones import PhoneError, normalise_phone
 from navbat.kit.timeutil import zone
 
-from . import limits
+from . import availability, limits
 from .models import RefundPolicy
 
 WIDGET = "booking/widget/"
@@ -100,6 +104,46 @@ def over_limit(request, *, budget: limits.Budget, what: str, phone: str = "", em
     return None
 
 
+def _typed_phone(request) -> str:
+    try:
+        return normalise_phone((request.POST.get("phone") or "")[:32])
+    except PhoneError:
+        return ""
+
+
+def counted(what):
+    """Count each request against ``booking.limits`` (a read: ``READ``; a post: ``WRITE``,
+    per address and per the phone it carries) in a statement of its own, then run the view
+    in one transaction, as ``ATOMIC_REQUESTS`` would.
+
+    The counter of a shared address (a carrier's NAT) is one row every client behind it
+    updates; counted inside the request's transaction, its lock would last each whole
+    request and line those clients up behind one another. ``what`` names the counter, or
+    is a function of the request that does. No view so marked calls a bank."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            params = request.POST if request.method == "POST" else request.GET
+            use_language(request, asked=params.get("lang") or request.GET.get("lang") or "")
+            name = what(request) if callable(what) else what
+            if request.method == "POST":
+                budget, phone = limits.WRITE, _typed_phone(request)
+            else:
+                budget, phone = limits.READ, ""
+            refused = over_limit(
+                request, budget=budget, what=name, phone=phone, embed=params.get("embed") == "1"
+            )
+            if refused is not None:
+                return refused
+            with transaction.atomic():
+                return view(request, *args, **kwargs)
+
+        return transaction.non_atomic_requests(wrapped)
+
+    return decorator
+
+
 def duration_text(minutes: int) -> str:
     hours, rest = divmod(int(minutes), 60)
     if hours and rest:
@@ -145,3 +189,78 @@ def change_rule_text(settings_row) -> str:
 def initials(name: str) -> str:
     words = [word for word in (name or "").split() if word[:1].isalpha()]
     return "".join(word[0] for word in words[:2]).upper() or "?"
+
+
+# ------------------------------------------------------------------------------ calendar
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+def previous_month(month: date) -> date:
+    return (month - timedelta(days=1)).replace(day=1)
+
+
+def month_grid(*, month: date, free: set[date], url_of) -> list[list[dict]]:
+    """The month's weeks, Monday first; a free day carries the address that picks it."""
+    weeks = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
+        weeks.append(
+            [
+                {
+                    "day": day,
+                    "in_month": day.month == month.month,
+                    "free": day in free and day.month == month.month,
+                    "url": url_of(day) if day in free and day.month == month.month else "",
+                }
+                for day in week
+            ]
+        )
+    return weeks
+
+
+def weekday_names() -> list[date]:
+    """A Monday-to-Sunday week, for the calendar's heading (named by the template)."""
+    monday = date(2024, 1, 1)
+    return [monday + timedelta(days=offset) for offset in range(7)]
+
+
+def calendar_context(*, chosen, month: date | None, today: date, url_of, month_url_of) -> dict:
+    """What a month calendar of free days shows: the days with free time in ``month`` (by
+    default this month, or the next one where this one has none left), and the months one
+    may go to (not before this month, not past the horizon)."""
+    last_day = today + timedelta(days=chosen.rules.horizon_days)
+    explicit = month is not None
+    month = month or month_start(today)
+    month = min(max(month, month_start(today)), month_start(last_day))
+
+    def free_in(first: date) -> list[date]:
+        last = next_month(first) - timedelta(days=1)
+        return availability.free_days(
+            location=chosen.location,
+            rules=chosen.rules,
+            specialists=chosen.specialists,
+            duration=chosen.duration,
+            first=first,
+            last=last,
+        )
+
+    free = free_in(month)
+    if not free and not explicit and next_month(month) <= last_day:
+        month = next_month(month)
+        free = free_in(month)
+    previous = previous_month(month) if month > month_start(today) else None
+    following = next_month(month) if next_month(month) <= last_day else None
+    return {
+        "month": month,
+        "weeks": month_grid(month=month, free=set(free), url_of=url_of),
+        "weekdays": weekday_names(),
+        "free_count": len(free),
+        "previous_url": month_url_of(previous) if previous else "",
+        "next_url": month_url_of(following) if following else "",
+    }

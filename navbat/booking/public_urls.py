@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import manage_views, widget_views
+from . import manage_views, widget_book, widget_views
 
 app_name = "booking_public"
 
@@ -18,7 +18,7 @@ urlpatterns = [
     path("<slug:slug>/specialist", widget_views.specialist_view, name="specialist"),
     path("<slug:slug>/day", widget_views.day_view, name="day"),
     path("<slug:slug>/time", widget_views.time_view, name="time"),
-    path("<slug:slug>/details", widget_views.details_view, name="details"),
+    path("<slug:slug>/details", widget_book.details_view, name="details"),
     path(
         "<slug:slug>/specialists/<int:specialist_id>/photo",
         widget_views.photo_view,

@@ -2,9 +2,9 @@
 language.
 
 Steps, each an address (``widget_forms.Pick``): services → specialist → day → time →
-details → book. Links carry htmx attributes: htmx swaps the page's ``#widget`` and pushes the
-address, so the back button works; without scripts they are plain links. Only the last
-step posts.
+details → book (the last step is ``widget_book``). Links are boosted by htmx, which swaps
+the page's ``#widget`` and pushes the address, so the back button works; without scripts
+they are plain links. Only the last step posts.
 
 Public: no login, no session. The location's public slug is the authority; an unknown slug
 and a widget turned off are the same 404. Every request counts against the limits of
@@ -19,8 +19,7 @@ post can do nothing the forger could not do themselves. The booking's own page
 (``manage_views``) is never framed and keeps the CSRF check.
 """
 
-import calendar
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,31 +28,28 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_safe
 
-from navbat.kit.errors import Conflict, Refused
-from navbat.kit.phones import PhoneError, normalise_phone
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import local_datetime, local_today, to_local
 from navbat.salons.models import Location, Prepayment, Service, Specialist
 
-from . import availability, limits, online, phone_checks
+from . import availability, online
 from .prepayment import service_amount
 from .public_pages import (
     WIDGET,
-    change_rule_text,
+    calendar_context,
+    counted,
     duration_text,
     frameable,
     initials,
     is_htmx,
-    over_limit,
-    refund_policy_text,
+    month_start,
     remember_language,
     render_public,
     use_language,
 )
-from .widget_forms import ANY, DetailsForm, Pick, read_pick
+from .widget_forms import ANY, Pick, read_pick
 
 STEPS = ("services", "specialist", "day", "time", "details")
 PHOTO_MAX_AGE = 24 * 3600
@@ -62,7 +58,7 @@ PHOTO_MAX_AGE = 24 * 3600
 # ------------------------------------------------------------------------------ the frame
 
 
-def _url(name: str, slug: str, pick: Pick, **changes) -> str:
+def step_url(name: str, slug: str, pick: Pick, **changes) -> str:
     return reverse(f"booking_public:{name}", kwargs={"slug": slug}) + pick.query(**changes)
 
 
@@ -70,14 +66,11 @@ def not_found(request, *, embed: bool = False):
     return render_public(request, WIDGET + "not_found.html", {"embed": embed}, status=404)
 
 
-def _open(request, slug: str, params) -> tuple[Location | None, Pick, HttpResponse | None]:
-    """The pick, the client's language, the limit, the location: or the page saying why
-    not."""
+def open_widget(request, slug: str, params) -> tuple[Location | None, Pick, HttpResponse | None]:
+    """The pick, the client's language, the location; or the page saying it is not
+    found."""
     pick = read_pick(params)
     use_language(request, asked=pick.lang)
-    refused = over_limit(request, budget=limits.READ, what="widget", embed=pick.embed)
-    if refused is not None:
-        return None, pick, refused
     location = online.open_location(slug)
     if location is None:
         return None, pick, not_found(request, embed=pick.embed)
@@ -115,7 +108,7 @@ def _progress(slug: str, pick: Pick, current: str) -> list[dict]:
             "current": name == current,
             "done": number - 1 < index,
             "url": (
-                _url("widget" if name == "services" else name, slug, pick, **keep[name])
+                step_url("widget" if name == "services" else name, slug, pick, **keep[name])
                 if reached[name] and name != current
                 else ""
             ),
@@ -137,7 +130,7 @@ def _languages(request, pick: Pick) -> list[dict]:
     ]
 
 
-def _page(request, location: Location, pick: Pick, step: str, context: dict, *, status=200):
+def widget_page(request, location: Location, pick: Pick, step: str, context: dict, *, status=200):
     slug = location.public_slug
     context = {
         "location": location,
@@ -199,7 +192,7 @@ def _service_row(service: Service, *, takes_payments: bool) -> dict:
     }
 
 
-def _summary(location, pick: Pick, services: list[Service], specialist=None) -> dict:
+def summary_of(location, pick: Pick, services: list[Service], specialist=None) -> dict:
     low, high = _price_range(services)
     minutes = availability.duration_of(services)
     start = local_datetime(pick.day, pick.at, location.timezone) if pick.day and pick.at else None
@@ -217,10 +210,11 @@ def _summary(location, pick: Pick, services: list[Service], specialist=None) -> 
 
 
 @frameable
+@counted("widget")
 @require_safe
 def widget_view(request, slug: str):
     """Step 1: the services, by category; several, in the order the client adds them."""
-    location, pick, refused = _open(request, slug, request.GET)
+    location, pick, refused = open_widget(request, slug, request.GET)
     if refused is not None:
         return refused
     offered = _offered_services(location)
@@ -241,10 +235,10 @@ def widget_view(request, slug: str):
         row["add_url"] = (
             ""
             if position or full
-            else _url("widget", slug, pick, service_ids=(*chosen_ids, service.pk))
+            else step_url("widget", slug, pick, service_ids=(*chosen_ids, service.pk))
         )
         row["remove_url"] = (
-            _url(
+            step_url(
                 "widget", slug, pick, service_ids=tuple(pk for pk in chosen_ids if pk != service.pk)
             )
             if position
@@ -256,12 +250,12 @@ def widget_view(request, slug: str):
         categories[-1]["rows"].append(row)
     context = {
         "categories": categories,
-        "summary": _summary(location, pick, chosen),
+        "summary": summary_of(location, pick, chosen),
         "full": full,
         "errors": errors,
-        "next_url": _url("specialist", slug, pick) if chosen else "",
+        "next_url": step_url("specialist", slug, pick) if chosen else "",
     }
-    return _page(request, location, pick, "services", context, status=400 if errors else 200)
+    return widget_page(request, location, pick, "services", context, status=400 if errors else 200)
 
 
 def _chosen(location, pick: Pick, *, specialist_id=None):
@@ -276,14 +270,15 @@ def _chosen(location, pick: Pick, *, specialist_id=None):
 
 
 @frameable
+@counted("widget")
 @require_safe
 def specialist_view(request, slug: str):
     """Step 2: any specialist, or one of those who perform every chosen service."""
-    location, pick, refused = _open(request, slug, request.GET)
+    location, pick, refused = open_widget(request, slug, request.GET)
     if refused is not None:
         return refused
     if not pick.service_ids:
-        return HttpResponseRedirect(_url("widget", slug, pick))
+        return HttpResponseRedirect(step_url("widget", slug, pick))
     chosen, errors = _chosen(location, pick)
     errors = {**pick.errors, **errors}
     rows = []
@@ -294,17 +289,19 @@ def specialist_view(request, slug: str):
                     "specialist": specialist,
                     "initials": initials(specialist.name),
                     "photo_url": photo_url(location, specialist),
-                    "url": _url("day", slug, pick, specialist=str(specialist.pk)),
+                    "url": step_url("day", slug, pick, specialist=str(specialist.pk)),
                     "current": pick.specialist == str(specialist.pk),
                 }
             )
     context = {
         "rows": rows,
-        "any_url": _url("day", slug, pick, specialist=ANY) if rows else "",
-        "summary": _summary(location, pick, chosen.services if chosen else []),
+        "any_url": step_url("day", slug, pick, specialist=ANY) if rows else "",
+        "summary": summary_of(location, pick, chosen.services if chosen else []),
         "errors": errors,
     }
-    return _page(request, location, pick, "specialist", context, status=400 if errors else 200)
+    return widget_page(
+        request, location, pick, "specialist", context, status=400 if errors else 200
+    )
 
 
 def photo_url(location: Location, specialist: Specialist) -> str:
@@ -319,19 +316,19 @@ def photo_url(location: Location, specialist: Specialist) -> str:
     return f"{url}?v={int(specialist.photo_updated_at.timestamp())}"
 
 
-def _step_choice(request, location, pick: Pick, step: str):
+def step_choice(request, location, pick: Pick, step: str):
     """The checked choice for the steps after the specialist, or the page to go back to."""
     slug = location.public_slug
     if not pick.service_ids:
-        return None, HttpResponseRedirect(_url("widget", slug, pick))
+        return None, HttpResponseRedirect(step_url("widget", slug, pick))
     if not pick.specialist:
-        return None, HttpResponseRedirect(_url("specialist", slug, pick))
+        return None, HttpResponseRedirect(step_url("specialist", slug, pick))
     chosen, errors = _chosen(location, pick, specialist_id=pick.specialist_id)
     if chosen is None:
         clear = {"specialist": "", "month": None, "day": None, "at": None}
         back = "widget" if "services" in errors else "specialist"
-        target = _url(back, slug, pick, **clear)
-        return None, _page(
+        target = step_url(back, slug, pick, **clear)
+        return None, widget_page(
             request,
             location,
             pick,
@@ -342,107 +339,36 @@ def _step_choice(request, location, pick: Pick, step: str):
     return chosen, None
 
 
-def _who(chosen, pick: Pick):
+def chosen_specialist(chosen, pick: Pick):
     return chosen.specialists[0] if pick.specialist_id and chosen.specialists else None
 
 
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _next_month(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1)
-
-
-def _previous_month(month: date) -> date:
-    return (month - timedelta(days=1)).replace(day=1)
-
-
-def month_grid(*, month: date, free: set[date], url_of) -> list[list[dict]]:
-    """The month's weeks, Monday first; a free day carries the address that picks it."""
-    weeks = []
-    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
-        weeks.append(
-            [
-                {
-                    "day": day,
-                    "in_month": day.month == month.month,
-                    "free": day in free and day.month == month.month,
-                    "url": url_of(day) if day in free and day.month == month.month else "",
-                }
-                for day in week
-            ]
-        )
-    return weeks
-
-
-def weekday_names() -> list[date]:
-    """A Monday-to-Sunday week, for the calendar's heading (named by the template)."""
-    monday = date(2024, 1, 1)
-    return [monday + timedelta(days=offset) for offset in range(7)]
-
-
-def calendar_context(*, chosen, month: date | None, today: date, url_of, month_url_of) -> dict:
-    """What a month calendar of free days shows: the days with free time in ``month`` (by
-    default this month, or the next one where this one has none left), and the months one
-    may go to (not before this month, not past the horizon)."""
-    last_day = today + timedelta(days=chosen.rules.horizon_days)
-    explicit = month is not None
-    month = month or _month_start(today)
-    month = min(max(month, _month_start(today)), _month_start(last_day))
-
-    def free_in(first: date) -> list[date]:
-        last = _next_month(first) - timedelta(days=1)
-        return availability.free_days(
-            location=chosen.location,
-            rules=chosen.rules,
-            specialists=chosen.specialists,
-            duration=chosen.duration,
-            first=first,
-            last=last,
-        )
-
-    free = free_in(month)
-    if not free and not explicit and _next_month(month) <= last_day:
-        month = _next_month(month)
-        free = free_in(month)
-    previous = _previous_month(month) if month > _month_start(today) else None
-    following = _next_month(month) if _next_month(month) <= last_day else None
-    return {
-        "month": month,
-        "weeks": month_grid(month=month, free=set(free), url_of=url_of),
-        "weekdays": weekday_names(),
-        "free_count": len(free),
-        "previous_url": month_url_of(previous) if previous else "",
-        "next_url": month_url_of(following) if following else "",
-    }
-
-
 @frameable
+@counted("widget")
 @require_safe
 def day_view(request, slug: str):
     """Step 3: a month calendar showing only the days with free time."""
-    location, pick, refused = _open(request, slug, request.GET)
+    location, pick, refused = open_widget(request, slug, request.GET)
     if refused is not None:
         return refused
-    chosen, back = _step_choice(request, location, pick, "day")
+    chosen, back = step_choice(request, location, pick, "day")
     if back is not None:
         return back
     cal = calendar_context(
         chosen=chosen,
         month=pick.month,
         today=local_today(location.timezone),
-        url_of=lambda day: _url("time", slug, pick, day=day, at=None),
-        month_url_of=lambda month: _url("day", slug, pick, month=month, day=None, at=None),
+        url_of=lambda day: step_url("time", slug, pick, day=day, at=None),
+        month_url_of=lambda month: step_url("day", slug, pick, month=month, day=None, at=None),
     )
     context = {
         **cal,
-        "summary": _summary(
-            location, pick.but(day=None, at=None), chosen.services, _who(chosen, pick)
+        "summary": summary_of(
+            location, pick.but(day=None, at=None), chosen.services, chosen_specialist(chosen, pick)
         ),
         "errors": pick.errors,
     }
-    return _page(request, location, pick, "day", context, status=400 if pick.errors else 200)
+    return widget_page(request, location, pick, "day", context, status=400 if pick.errors else 200)
 
 
 def _times(chosen, day: date):
@@ -456,37 +382,42 @@ def _times(chosen, day: date):
 
 
 @frameable
+@counted("widget")
 @require_safe
 def time_view(request, slug: str):
     """Step 4: the day's free times."""
-    location, pick, refused = _open(request, slug, request.GET)
+    location, pick, refused = open_widget(request, slug, request.GET)
     if refused is not None:
         return refused
     if not pick.day:
-        return HttpResponseRedirect(_url("day", slug, pick, at=None))
-    chosen, back = _step_choice(request, location, pick, "time")
+        return HttpResponseRedirect(step_url("day", slug, pick, at=None))
+    chosen, back = step_choice(request, location, pick, "time")
     if back is not None:
         return back
-    return _time_page(request, location, pick, chosen, errors=pick.errors)
+    return time_page(request, location, pick, chosen, errors=pick.errors)
 
 
-def _time_page(request, location, pick: Pick, chosen, *, errors: dict, status: int | None = None):
+def time_page(request, location, pick: Pick, chosen, *, errors: dict, status: int | None = None):
     slug = location.public_slug
     slots = _times(chosen, pick.day)
     times = [
         {
             "start": to_local(slot.start, location.timezone),
-            "url": _url("details", slug, pick, at=to_local(slot.start, location.timezone).time()),
+            "url": step_url(
+                "details", slug, pick, at=to_local(slot.start, location.timezone).time()
+            ),
         }
         for slot in slots
     ]
     context = {
         "times": times,
-        "day_url": _url("day", slug, pick, month=_month_start(pick.day), day=None, at=None),
-        "summary": _summary(location, pick.but(at=None), chosen.services, _who(chosen, pick)),
+        "day_url": step_url("day", slug, pick, month=month_start(pick.day), day=None, at=None),
+        "summary": summary_of(
+            location, pick.but(at=None), chosen.services, chosen_specialist(chosen, pick)
+        ),
         "errors": errors,
     }
-    return _page(
+    return widget_page(
         request,
         location,
         pick.but(at=None),
@@ -496,241 +427,15 @@ def _time_page(request, location, pick: Pick, chosen, *, errors: dict, status: i
     )
 
 
-# -------------------------------------------------------------------------------- details
-
-
-def _start_of(location, pick: Pick) -> datetime:
-    return local_datetime(pick.day, pick.at, location.timezone)
-
-
-def _offered(chosen, start: datetime) -> list:
-    return availability.offered_specialists(
-        location=chosen.location,
-        rules=chosen.rules,
-        specialists=chosen.specialists,
-        duration=chosen.duration,
-        start=start,
-    )
-
-
-def _messages(error: ValidationError) -> dict[str, str]:
-    if hasattr(error, "error_dict"):
-        return {
-            name: " ".join(message for e in errors for message in e.messages)
-            for name, errors in error.error_dict.items()
-        }
-    return {"general": " ".join(error.messages)}
-
-
-class _Details:
-    """What the details step shows besides its form."""
-
-    def __init__(self, location, pick: Pick, chosen, offered):
-        self.location = location
-        self.pick = pick
-        self.chosen = chosen
-        self.settings = chosen.settings
-        self.who = offered[0] if offered else None
-        self.asked = online.asked_of(chosen=chosen, specialist=self.who) if self.who else None
-
-    def context(self) -> dict:
-        settings_row = self.settings
-        return {
-            "summary": _summary(
-                self.location, self.pick, self.chosen.services, _who(self.chosen, self.pick)
-            ),
-            "asked": self.asked,
-            "hold_minutes": settings_row.hold_minutes,
-            "refund_policy": refund_policy_text(settings_row),
-            "change_rule": change_rule_text(settings_row),
-            "terms": settings_row.terms,
-            "phone_confirmation": settings_row.phone_confirmation,
-            "time_url": _url("time", self.location.public_slug, self.pick, at=None),
-        }
-
-
-def _details_prelude(request, slug, params):
-    location, pick, refused = _open(request, slug, params)
-    if refused is not None:
-        return None, pick, None, None, refused
-    if not (pick.day and pick.at):
-        target = "time" if pick.day else "day"
-        return None, pick, None, None, HttpResponseRedirect(_url(target, slug, pick, at=None))
-    chosen, back = _step_choice(request, location, pick, "details")
-    if back is not None:
-        return None, pick, None, None, back
-    offered = _offered(chosen, _start_of(location, pick))
-    if not offered:
-        taken = {"time": _("This time is no longer free. Choose another time.")}
-        return (
-            None,
-            pick,
-            None,
-            None,
-            _time_page(
-                request,
-                location,
-                pick,
-                chosen,
-                errors=taken,
-                status=409 if request.method == "POST" else 400,
-            ),
-        )
-    return location, pick, chosen, offered, None
-
-
-@frameable
-@csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
-def details_view(request, slug: str):
-    """Step 5: name, phone, comment, the salon's terms, a phone code where the salon asks
-    one; then book. Posts here (``action``: ``code`` asks a phone code, ``confirm`` checks
-    it, ``book`` books)."""
-    params = request.POST if request.method == "POST" else request.GET
-    location, pick, chosen, offered, early = _details_prelude(request, slug, params)
-    if early is not None:
-        return early
-    details = _Details(location, pick, chosen, offered)
-    if request.method != "POST":
-        form = DetailsForm(initial={})
-        return _details_page(request, details, form, {})
-    form = DetailsForm(request.POST)
-    action = request.POST.get("action", "book")
-    if action in ("code", "confirm"):
-        return _phone_code(request, details, form, action)
-    return _book(request, details, form)
-
-
-def _details_page(request, details: _Details, form, errors: dict, *, status=200, **extra):
-    context = {**details.context(), "form": form, "errors": errors, **extra}
-    if details.settings.phone_confirmation:
-        nonce = (form.data.get("phone_check") or "")[:64] if form.is_bound else ""
-        phone = phone_checks.confirmed_phone(location=details.location, nonce=nonce)
-        context.setdefault("phone_check", nonce)
-        context.setdefault("confirmed_phone", phone)
-    return _page(request, details.location, details.pick, "details", context, status=status)
-
-
-def _normalised(phone: str) -> str:
-    try:
-        return normalise_phone(phone or "")
-    except PhoneError:
-        return ""
-
-
-def _phone_code(request, details: _Details, form, action: str):
-    """Ask a code for the typed phone, or check the typed code (the salon reads the code
-    out until navbat sends messages)."""
-    raw_phone = (form.data.get("phone") or "")[:32]
-    phone = _normalised(raw_phone)
-    refused = over_limit(
-        request, budget=limits.WRITE, what="code", phone=phone, embed=details.pick.embed
-    )
-    if refused is not None:
-        return refused
-    form.is_valid()  # to show the values back; errors are the service's
-    if action == "code":
-        if not phone:
-            try:
-                normalise_phone(raw_phone)
-            except PhoneError as error:
-                return _details_page(request, details, form, {"phone": str(error)}, status=400)
-        try:
-            check = phone_checks.ask_code(location=details.location, phone=phone)
-        except Refused as error:
-            return _details_page(request, details, form, _messages(error), status=429)
-        return _details_page(
-            request, details, form, {}, phone_check=check.nonce, code_sent=True, confirmed_phone=""
-        )
-    nonce = (form.data.get("phone_check") or "")[:64]
-    try:
-        check = phone_checks.confirm(nonce=nonce, code=(form.data.get("code") or "")[:12])
-    except Refused as error:
-        return _details_page(
-            request,
-            details,
-            form,
-            _messages(error),
-            status=400,
-            phone_check=nonce,
-            code_sent=bool(nonce),
-            confirmed_phone="",
-        )
-    return _details_page(request, details, form, {}, phone_check=check.nonce)
-
-
-def _book(request, details: _Details, form):
-    pick, location = details.pick, details.location
-    raw_phone = (form.data.get("phone") or "")[:32]
-    phone = _normalised(raw_phone)
-    refused = over_limit(request, budget=limits.WRITE, what="book", phone=phone, embed=pick.embed)
-    if refused is not None:
-        return refused
-    if form.filled_honeypot():
-        # A bot: refused without saying why, nothing stored.
-        return _details_page(
-            request,
-            details,
-            DetailsForm(),
-            {"general": _("The booking could not be made. Please try again.")},
-            status=400,
-        )
-    if not form.is_valid():
-        errors = {
-            ("general" if name == "__all__" else name): " ".join(messages)
-            for name, messages in form.errors.items()
-        }
-        return _details_page(request, details, form, errors, status=400)
-    data = form.cleaned_data
-    nonce = data.get("phone_check") or ""
-    confirmed = bool(phone) and (
-        phone_checks.confirmed_phone(location=location, nonce=nonce) == phone
-    )
-    try:
-        booked = online.book_online(
-            location=location,
-            service_ids=list(pick.service_ids),
-            specialist_id=pick.specialist_id,
-            starts_at=_start_of(location, pick),
-            name=data["name"],
-            phone=data["phone"],
-            comment=data["comment"],
-            language=(request.LANGUAGE_CODE or "uz").split("-")[0],
-            terms_accepted=bool(data["terms"]),
-            phone_confirmed=confirmed,
-        )
-    except Conflict:
-        chosen = details.chosen
-        taken = {"time": _("This time has just been taken. Choose another time.")}
-        return _time_page(request, location, pick, chosen, errors=taken, status=409)
-    except Refused as error:
-        if error.reason == "closed":
-            return not_found(request, embed=pick.embed)
-        status = 429 if error.reason == "too_many_holds" else 400
-        return _details_page(request, details, form, _messages(error), status=status)
-    except ValidationError as error:
-        return _details_page(request, details, form, _messages(error), status=400)
-    target = reverse("booking_public:manage", kwargs={"token": booked.online.manage_token})
-    return _see_other(target + "?new=1")
-
-
-def _see_other(url: str) -> HttpResponse:
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
-
-
 # --------------------------------------------------------------------------------- photo
 
 
 @frameable
+@counted("photo")
 @require_safe
 def photo_view(request, slug: str, specialist_id: int):
     """A specialist's photo (a small JPEG kept in the database), cached by the browser: the
     address changes with the photo (``photo_url``), and a repeat asks with its ETag."""
-    refused = over_limit(request, budget=limits.READ, what="photo")
-    if refused is not None:
-        return refused
     location = online.open_location(slug)
     if location is None:
         return HttpResponse(status=404)

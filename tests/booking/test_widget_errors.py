@@ -222,3 +222,37 @@ def test_unknown_methods_are_refused(client, salon_a, widget):
     assert client.delete(f"/book/b/{'x' * 43}/").status_code == 405
     assert PhoneCheck.objects.count() == 0
     assert day(2) > local_today(TZ)
+
+
+def test_the_count_is_kept_apart_from_the_pages_own_transaction(
+    client, salon_a, widget, monkeypatch
+):
+    """The counter is written in its own statement (a shared address's row is not locked
+    for a whole request); the page's own writes are all or nothing."""
+    from navbat.booking import widget_views
+    from navbat.kit.models import PublicCounter
+
+    def broken(slug):
+        PhoneCheck.objects.create(
+            business=salon_a.business,
+            location=salon_a.location,
+            phone="+998905551234",
+            code="123456",
+            nonce="n" * 40,
+            expires_at=salon_a.at(10),
+        )
+        raise RuntimeError("a bug after a write")
+
+    monkeypatch.setattr(widget_views.online, "open_location", broken)
+    with pytest.raises(RuntimeError):
+        client.get(url(salon_a))
+    assert PhoneCheck.objects.count() == 0
+    assert PublicCounter.objects.get(key="book:widget:ip:127.0.0.1").count == 1
+
+
+def test_the_honeypot_asks_no_code(client, salon_a, widget):
+    widget.phone_confirmation = True
+    widget.save()
+    response = post_booking(client, salon_a, fields={"action": "code", "website": "x"})
+    assert response.status_code == 400
+    assert PhoneCheck.objects.count() == 0
