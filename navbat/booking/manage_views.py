@@ -124,7 +124,9 @@ def _context(request, booking: OnlineBooking, *, now=None) -> dict:
         "state": state,
         "starts": to_local(appointment.starts_at, location.timezone),
         "ends": to_local(appointment.ends_at, location.timezone),
-        "duration": duration_text((appointment.ends_at - appointment.starts_at).seconds // 60),
+        "duration": duration_text(
+            (appointment.ends_at - appointment.starts_at) // timedelta(minutes=1)
+        ),
         "hold_until": (
             to_local(appointment.hold_until, location.timezone) if appointment.hold_until else None
         ),

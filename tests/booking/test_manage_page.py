@@ -94,7 +94,8 @@ def test_a_required_prepayment_shows_the_hold_and_leads_to_the_payment(
     until = appointment.hold_until.astimezone(timezone.get_current_timezone())
     assert '<h1 id="status-title">Pay the prepayment to keep this time</h1>' in body
     assert f"Pay 30 000 so'm by {until:%H:%M} (15 minutes left)." in body
-    assert f'hx-get="{page_of(booked)}" hx-trigger="every 10s"' in body
+    # It asks again every few seconds, keeping what it showed (the private link, new).
+    assert f'hx-get="{page_of(booked)}?new=1" hx-trigger="every 10s"' in body
     assert '<span class="amount" id="due">30 000 so\'m</span>' in body
     assert '<span class="amount" id="rest">70 000 so\'m</span>' in body
     assert '<button type="submit" class="big" id="pay">Pay 30 000 so\'m</button>' in body
@@ -333,3 +334,12 @@ def test_the_payment_page_leads_back_to_the_booking_page(
         business=salon_a.business, kind="appointment", payable_id=salon_a.appointments[0].pk
     )
     assert 'id="back-to-payable"' not in text(client.get(f"/pay/{desk.token}"))
+
+
+def test_the_pages_poll_gets_its_content_only(client, salon_a, widget, connect_uzum):
+    connect_uzum(salon_a)
+    require_prepayment(salon_a.services[0])
+    booked = book(salon_a)
+    part = text(client.get(page_of(booked), HTTP_HX_REQUEST="true"))
+    assert part.startswith('<div id="booking" class="widget" data-state="awaiting"')
+    assert "<html" not in part

@@ -1,5 +1,6 @@
-"""Whatever an address or a form of the booking widget carries, the answer is a page (200,
-302, 303, 400, 404, 409 or 429), never a 500, and nothing is booked from garbage."""
+"""Whatever an address or a form of the booking widget carries, the answer is a page or a
+redirect (200, 301, 302, 303, 400, 404, 409 or 429), never a 500, and nothing is booked from
+garbage."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,7 +11,7 @@ from tests.booking.widget_helpers import turn_on_widget
 
 pytestmark = pytest.mark.django_db
 
-PAGES = {200, 302, 303, 400, 404, 409, 429}
+PAGES = {200, 301, 302, 303, 400, 404, 409, 429}
 text = st.text(max_size=40)
 ids = st.one_of(text, st.integers(-5, 10**15).map(str))
 values = {

@@ -3,12 +3,15 @@
 prepayment within the hold → paid by card on the bank's page → back to the booking page,
 confirmed and prepaid → the salon's journal shows the booking."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from navbat.booking.models import OnlineBooking, Status
 from navbat.payments.models import PaymentOrder
 from tests.browser.session import connect_sandbox_terminal, log_in
 from tests.browser.widget_session import (
+    TZ,
     assert_journal_shows_online_booking,
     book_two_services_with_anyone,
     fits_the_phone,
@@ -40,7 +43,8 @@ def test_a_client_books_online_and_prepays_by_card(
     assert appointment.status == Status.AWAITING_PAYMENT
     assert phone.url == f"{live_server.url}/book/b/{online.manage_token}/?new=1"
     assert phone.inner_text("#status-title") == "Pay the prepayment to keep this time"
-    assert phone.inner_text("#hold").startswith("Pay 30 000 so'm by ")
+    until = appointment.hold_until.astimezone(ZoneInfo(TZ))
+    assert phone.inner_text("#hold").startswith(f"Pay 30 000 so'm by {until:%H:%M} ")
     assert "(15 minutes left)" in phone.inner_text("#hold")
     assert phone.inner_text("#due") == "30 000 so'm"
     assert phone.inner_text("#total") == "300 000 so'm"
