@@ -2,6 +2,7 @@
 required prepayment, and the client's way through the steps."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -103,7 +104,7 @@ def latest_online_booking() -> Appointment:
 def assert_journal_shows_online_booking(page, live_server, appointment) -> None:
     """The salon's journal on the booking's day shows it. Extend here once the journal marks
     online bookings and their prepayment (issue 14, item 6): the mark, "prepaid …"."""
-    day = appointment.starts_at.astimezone(__import__("zoneinfo").ZoneInfo(TZ)).date()
+    day = appointment.starts_at.astimezone(ZoneInfo(TZ)).date()
     page.goto(f"{live_server.url}/journal/?date={day.isoformat()}")
     block = page.locator(f"[data-appointment='{appointment.pk}']")
     block.wait_for()
