@@ -16,6 +16,7 @@ urlpatterns = [
     path("integrations/", include("navbat.uzum.urls")),
     path("pay/", include("navbat.payments.public_urls")),
     path("q/", include("navbat.payments.qr_public_urls")),
+    path("book/", include("navbat.booking.public_urls")),
     path("uzum/", include("navbat.uzum.bank_urls")),
     path("online-booking/", include("navbat.booking.settings_urls")),
     path("", include("navbat.booking.urls")),

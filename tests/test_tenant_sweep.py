@@ -136,8 +136,11 @@ def admin_routes():
                 # Uzum Bank and holds no salon's data.
                 # pay/ is public (the token is the authority, covered in tests/payments) and
                 # uzum/ is the bank's (callbacks, covered in tests/uzum); q/ is the public
-                # checkout QR (its code is the authority, covered in tests/payments/test_qr_*).
-                if route.startswith(("admin/", "api/", "sandbox/", "pay/", "q/", "uzum/")):
+                # checkout QR (its code is the authority, covered in tests/payments/test_qr_*);
+                # book/ is the public booking widget and the client's booking page (a
+                # location's public slug or a booking's token is the authority; another
+                # business's rows are refused in tests/booking/test_widget_*.py).
+                if route.startswith(("admin/", "api/", "sandbox/", "pay/", "q/", "uzum/", "book/")):
                     continue
                 walk(entry.url_patterns, route)
             elif isinstance(entry, URLPattern) and entry.pattern.converters:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 
 from navbat.finance.selectors import paid_subquery
 from navbat.kit.tenancy import scoped
+from navbat.kit.urls import public_url
 from navbat.payments.payables import DueState, PayableLine, PayableView
 
 from . import states
@@ -14,19 +15,12 @@ from .models import Appointment, CancelledBy, LineKind, OnlineBooking, Source, S
 KIND = "appointment"
 
 
-def _closed_reason(appointment: Appointment) -> str:
-    if appointment.source == Source.ONLINE:
-        online = (
-            scoped(OnlineBooking, appointment.business)
-            .filter(appointment=appointment)
-            .values_list("cancelled_by", flat=True)
-            .first()
+def _closed_reason(online: "OnlineBooking | None") -> str:
+    if online is not None and online.cancelled_by == CancelledBy.HOLD_ENDED:
+        return _(
+            "The time was held for the prepayment and has been released. "
+            "Book again to choose a time."
         )
-        if online == CancelledBy.HOLD_ENDED:
-            return _(
-                "The time was held for the prepayment and has been released. "
-                "Book again to choose a time."
-            )
     return _("This appointment was cancelled.")
 
 
@@ -36,6 +30,14 @@ def asks(prepayment: int, paid: int) -> int | None:
     if prepayment <= 0 or paid >= prepayment:
         return None
     return prepayment - paid
+
+
+def _online_of(appointment: Appointment) -> OnlineBooking | None:
+    """The appointment's online booking (selected with it), or None for a desk booking."""
+    try:
+        return appointment.online
+    except OnlineBooking.DoesNotExist:
+        return None
 
 
 class AppointmentPayable:
@@ -50,7 +52,7 @@ class AppointmentPayable:
         # this on every view).
         appointment = (
             scoped(Appointment, business)
-            .select_related("business", "location", "specialist", "client", "document")
+            .select_related("business", "location", "specialist", "client", "document", "online")
             .annotate(paid=paid_subquery(business=business, document_ref="document_id"))
             .filter(pk=payable_id)
             .first()
@@ -74,6 +76,7 @@ class AppointmentPayable:
                 )
             )
         cancelled = appointment.status == Status.CANCELLED
+        online = _online_of(appointment)
         return PayableView(
             kind=KIND,
             id=appointment.pk,
@@ -90,10 +93,14 @@ class AppointmentPayable:
             paid=appointment.paid,
             lines=tuple(lines),
             is_open=not cancelled,
-            closed_reason=_closed_reason(appointment) if cancelled else "",
+            closed_reason=_closed_reason(online) if cancelled else "",
             delivered=appointment.status == Status.COMPLETED,
             asks=asks(appointment.prepayment, appointment.paid),
             channel="booking" if appointment.source == Source.ONLINE else "",
+            back_url=(
+                public_url("booking_public:manage", token=online.manage_token) if online else ""
+            ),
+            back_label=_("Back to your booking") if online else "",
         )
 
     def due_state(self, *, business, payable_id: int) -> DueState | None:

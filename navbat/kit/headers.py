@@ -58,6 +58,10 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         if self.static_prefix and request.path_info.startswith(self.static_prefix):
             return response
+        if getattr(response, "navbat_public_cache", False):
+            # A view that marks its answer as nobody's data keeps its own caching (the
+            # booking widget's specialist photos, public and addressed by version).
+            return response
         # max-age=0, no-cache, no-store, must-revalidate, private; a view's "public" or longer
         # max-age gives way (patch_cache_control drops "public" when "private" comes).
         add_never_cache_headers(response)

@@ -49,6 +49,10 @@ class PayableView:
     # How a client paying it came (``models.Channel``) when no checkout QR led them: an
     # online booking's prepayment is the widget's. "" is a link.
     channel: str = ""
+    # The payable's own page for the client who pays (an online booking's page), where the
+    # receipt leads back under ``back_label``; "" where it has none.
+    back_url: str = ""
+    back_label: str = ""
 
     @property
     def rest(self) -> int:
