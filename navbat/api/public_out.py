@@ -3,7 +3,7 @@ public addresses it names (the widget, the client's booking page, a specialist's
 
 from django.utils import timezone
 
-from navbat.booking import cancellation, online
+from navbat.booking import cancellation, online, public_links
 from navbat.booking.availability import settings_of
 from navbat.booking.models import AppointmentLine, LineKind, OnlineBooking, Status
 from navbat.booking.payables import KIND as APPOINTMENT
@@ -11,34 +11,16 @@ from navbat.booking.prepayment import asked_for
 from navbat.booking.selectors import payment_link_of
 from navbat.kit.tenancy import scoped
 from navbat.kit.timeutil import to_local
-from navbat.kit.urls import public_root, public_url_if_mounted
 from navbat.payments import links, payables
 from navbat.salons.models import Location, Prepayment, Service, Specialist
 
-# The widget's pages are named in booking's public URLs; where they are not mounted (yet)
-# the addresses are built on the same paths.
-WIDGET_URL_NAME = "booking_public:widget"
-MANAGE_URL_NAME = "booking_public:manage"
-
 
 def widget_url(location: Location) -> str:
-    slug = location.public_slug
-    return public_url_if_mounted(WIDGET_URL_NAME, slug=slug) or f"{public_root()}/book/{slug}/"
-
-
-def manage_url(token: str) -> str:
-    return public_url_if_mounted(MANAGE_URL_NAME, token=token) or f"{public_root()}/book/b/{token}/"
+    return public_links.widget_url(location.public_slug)
 
 
 def photo_url(location: Location, specialist: Specialist) -> str | None:
-    """The specialist's photo as the widget serves it; the version makes a new photo a new
-    address (the old one may be cached for long)."""
-    if specialist.photo_updated_at is None:
-        return None
-    version = int(specialist.photo_updated_at.timestamp())
-    return (
-        f"{public_root()}/book/{location.public_slug}/specialists/{specialist.pk}/photo?v={version}"
-    )
+    return public_links.photo_url(slug=location.public_slug, specialist=specialist) or None
 
 
 # ---- the catalog ----------------------------------------------------------------------------
@@ -143,7 +125,7 @@ def booking_out(found: OnlineBooking, *, link=None, detail: bool = False) -> dic
             "required": appointment.prepayment_required,
         },
         "payment_url": links.link_url(link.token) if link is not None and due > 0 else None,
-        "manage_url": manage_url(found.manage_token),
+        "manage_url": public_links.manage_url(found.manage_token),
     }
     if detail:
         now = timezone.now()

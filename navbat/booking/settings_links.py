@@ -12,7 +12,7 @@ import math
 import segno
 from django.utils.html import escape
 
-from navbat.kit.urls import public_root, public_url_if_mounted
+from navbat.kit.urls import public_root
 
 QUIET_ZONE = 4  # modules, the standard's minimum
 ERROR = "q"  # about 25% may be lost: a story's sticker or a logo over a corner still scans
@@ -24,16 +24,6 @@ BRAND = "#7000ff"
 # the manifest: the snippet lives on the salon's site for years, across our releases.
 BUTTON_SCRIPT_PATH = "/static/navbat/book-button.js"
 IFRAME_HEIGHT = 720
-
-
-def widget_url(slug: str) -> str:
-    """The widget of the location whose public slug is ``slug``, as an absolute address.
-
-    The one place the address is made: through the widget's URL name where it is mounted,
-    else by hand on the same fixed path (``/book/<slug>/``) that printed codes carry."""
-    return public_url_if_mounted("booking_public:widget", slug=slug) or (
-        f"{public_root()}/book/{slug}/"
-    )
 
 
 def button_script_url() -> str:

@@ -19,6 +19,7 @@ from navbat.kit.tenancy import get_scoped_or_404
 from navbat.salons.models import Location
 from navbat.salons.selectors import locations
 
+from . import public_links
 from . import settings_links as links
 from . import settings_selectors as selectors
 from . import settings_services as services
@@ -38,7 +39,7 @@ def _page(request, location, *, form=None, slug_form=None, status=200):
         form = BookingSettingsForm(initial=BookingSettingsForm.initial_for(settings))
     if slug_form is None:
         slug_form = PublicSlugForm(initial={"public_slug": location.public_slug})
-    url = links.widget_url(location.public_slug)
+    url = public_links.widget_url(location.public_slug)
     context = {
         "nav": NAV,
         "location": location,
@@ -134,7 +135,9 @@ def qr_view(request, location_id: int, kind: str):
     if kind not in QR_FILES:
         raise Http404
     draw, suffix, content_type = QR_FILES[kind]
-    response = HttpResponse(draw(links.widget_url(location.public_slug)), content_type=content_type)
+    response = HttpResponse(
+        draw(public_links.widget_url(location.public_slug)), content_type=content_type
+    )
     # The location's id, not its name: a name may be anything a header cannot carry.
     response["Content-Disposition"] = f'attachment; filename="booking-{location.pk}-qr.{suffix}"'
     response["Cache-Control"] = "private, no-store"

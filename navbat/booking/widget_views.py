@@ -36,6 +36,7 @@ from navbat.salons.models import Location, Prepayment, Service, Specialist
 
 from . import availability, online
 from .prepayment import service_amount
+from .public_links import photo_path
 from .public_pages import (
     WIDGET,
     calendar_context,
@@ -288,7 +289,7 @@ def specialist_view(request, slug: str):
                 {
                     "specialist": specialist,
                     "initials": initials(specialist.name),
-                    "photo_url": photo_url(location, specialist),
+                    "photo_url": photo_path(slug=location.public_slug, specialist=specialist),
                     "url": step_url("day", slug, pick, specialist=str(specialist.pk)),
                     "current": pick.specialist == str(specialist.pk),
                 }
@@ -302,18 +303,6 @@ def specialist_view(request, slug: str):
     return widget_page(
         request, location, pick, "specialist", context, status=400 if errors else 200
     )
-
-
-def photo_url(location: Location, specialist: Specialist) -> str:
-    """The specialist's photo on the widget, or "" for none (the page shows initials). The
-    photo's time in the address makes a new photo a new address (the old one is cached)."""
-    if not specialist.photo_updated_at:
-        return ""
-    url = reverse(
-        "booking_public:photo",
-        kwargs={"slug": location.public_slug, "specialist_id": specialist.pk},
-    )
-    return f"{url}?v={int(specialist.photo_updated_at.timestamp())}"
 
 
 def step_choice(request, location, pick: Pick, step: str):

@@ -15,7 +15,7 @@ from fpdf import FPDF
 from PIL import Image
 
 from navbat.accounts.models import Membership
-from navbat.booking import phone_checks, settings_links, settings_services
+from navbat.booking import phone_checks, public_links, settings_services
 from navbat.booking.models import BookingSettings, PhoneCheck
 from navbat.kit.errors import Conflict, Refused
 from navbat.salons.models import Location, Prepayment
@@ -316,7 +316,7 @@ def test_the_page_shows_the_link_and_the_snippets(salon_a, login):
 
 
 def test_the_widget_address_is_made_in_one_place():
-    assert settings_links.widget_url("salon-a") == f"{ROOT}/book/salon-a/"
+    assert public_links.widget_url("salon-a") == f"{ROOT}/book/salon-a/"
 
 
 def test_the_inline_qr_decodes_to_the_widget(salon_a, login):
