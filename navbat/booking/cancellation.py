@@ -18,7 +18,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,6 +57,8 @@ def refund_due_to_client(online: OnlineBooking, *, now: datetime) -> bool:
     if settings.refund_policy == RefundPolicy.NEVER:
         return False
     deadline = online.appointment.starts_at - timedelta(hours=settings.refund_before_hours)
+    if online.refund_until is not None:
+        deadline = min(deadline, online.refund_until)
     return now <= deadline
 
 
@@ -66,8 +68,11 @@ def _cancel(appointment: Appointment, *, by: str, refund: bool, now: datetime) -
     states.MACHINE.move(appointment, Status.CANCELLED, occupies_time=False)
     appointment.save(update_fields=["status", "occupies_time", "updated_at"])
     amount = holding(appointment) if refund else 0
+    # Added up over the booking's cancellations: the job gives back what was decided less
+    # what earlier cancellations' refunds gave (a booking restored, paid again and
+    # cancelled again gives back the new payment too).
     scoped(OnlineBooking, appointment.business).filter(appointment=appointment).update(
-        cancelled_by=by, cancelled_at=now, refund_decided=amount
+        cancelled_by=by, cancelled_at=now, refund_decided=F("refund_decided") + amount
     )
     if amount > 0:
         from .tasks import refund_cancelled

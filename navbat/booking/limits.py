@@ -15,6 +15,7 @@ from navbat.kit import ratelimit
 from navbat.kit.errors import Refused
 from navbat.kit.models import PublicCounter
 from navbat.kit.net import client_ip
+from navbat.salons.models import Location
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,28 @@ def _too_many(message, retry_after) -> "TooMany":
     return TooMany(message, retry_after=retry_after)
 
 
+def _place(request) -> str:
+    """The location (its public slug) the request is about; "" for a booking's page (its
+    token is the caller's to choose, so it must not make a counter of its own)."""
+    match = getattr(request, "resolver_match", None)
+    kwargs = match.kwargs if match is not None else {}
+    place = str(kwargs.get("slug") or kwargs.get("location") or "")[:60]
+    # Only a real location makes a counter of its own: made-up slugs share one, so a flood
+    # of them cannot fill the counters' table.
+    if place and Location.objects.filter(public_slug=place).exists():
+        return place
+    return "-"
+
+
 def check(request, *, budget: Budget, what: str, phone: str = "") -> None:
     """Count this request; raise TooMany past a limit (nothing else is done then)."""
-    limits = [ratelimit.Limit(f"book:{what}:ip:{client_ip(request)}", budget.per_address)]
+    # Per address and per location: a carrier address busy at one salon's widget does not
+    # use up what its clients may do at another's.
+    limits = [
+        ratelimit.Limit(
+            f"book:{what}:{_place(request)}:ip:{client_ip(request)}", budget.per_address
+        )
+    ]
     if phone and budget.per_phone:
         limits.append(ratelimit.Limit(f"book:{what}:phone:{phone[:20]}", budget.per_phone))
     verdict = ratelimit.hit(PublicCounter, limits, window=budget.window)

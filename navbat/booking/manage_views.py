@@ -16,6 +16,7 @@ No view here calls a bank: a refund after a cancellation is a job.
 import re
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -31,7 +32,7 @@ from navbat.payments import links
 from navbat.payments import payables as payable_views
 from navbat.payments import services as payments
 
-from . import cancellation, ics, online
+from . import cancellation, ics, online, public_links
 from .availability import free_times, settings_of
 from .models import CancelledBy, LatePayment, OnlineBooking, RefundPolicy, Status
 from .payables import KIND
@@ -181,6 +182,16 @@ def booking_view(request, token: str):
     if refused is not None:
         return refused
     response = _render(request, booking, _context(request, booking))
+    # The payment page leads back here only in this browser (payments.payables.BACK_COOKIE).
+    response.set_cookie(
+        payable_views.BACK_COOKIE,
+        payable_views.back_mark(public_links.manage_url(booking.manage_token)),
+        max_age=7 * 24 * 3600,
+        path="/pay/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
     asked = request.GET.get("lang") or ""
     if asked in language_codes():
         remember_language(response, asked)

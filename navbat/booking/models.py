@@ -246,6 +246,10 @@ class OnlineBooking(TenantModel):
     late_payment = models.CharField(max_length=16, choices=LatePayment.choices, blank=True)
     # What a cancellation decided to give back (tiyin), and what was left to the salon.
     refund_decided = models.BigIntegerField(default=0)
+    # Under a "up to N hours before" policy: the last moment a client's cancellation gives
+    # the money back, fixed when booked and never later after a move (moving a visit ahead
+    # must not reopen a refund window that had closed).
+    refund_until = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

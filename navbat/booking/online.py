@@ -27,7 +27,7 @@ from navbat.salons.services import find_or_create_client
 
 from . import availability, holds
 from .availability import MAX_SERVICES, Rules, settings_of
-from .models import Appointment, BookingSettings, OnlineBooking, Source, Status
+from .models import Appointment, BookingSettings, OnlineBooking, RefundPolicy, Source, Status
 from .payables import KIND as PAYABLE_KIND
 from .prepayment import Asked, asked_for
 from .services import LineInput, create_appointment
@@ -163,6 +163,10 @@ def _open_holds(*, business, phone: str, now: datetime) -> int:
     )
 
 
+class _NoLongerFree(Exception):
+    pass
+
+
 def _book_with(
     *, chosen: Choice, specialist, starts_at, client, comment, now
 ) -> tuple[Appointment, Asked] | None:
@@ -181,7 +185,10 @@ def _book_with(
                 now=now,
             )
             if not still:
-                return None
+                # Rolled back to the savepoint, which releases this specialist's lock before
+                # the next candidate's is taken (two requests trying them in different
+                # orders must not wait for each other).
+                raise _NoLongerFree
             asked = asked_of(chosen=chosen, specialist=specialist)
             awaiting = asked.required and asked.amount > 0
             appointment = create_appointment(
@@ -201,7 +208,7 @@ def _book_with(
                     now + timedelta(minutes=chosen.settings.hold_minutes) if awaiting else None
                 ),
             )
-    except Conflict:
+    except (Conflict, _NoLongerFree):
         return None
     return appointment, asked
 
@@ -285,6 +292,7 @@ def book_online(
         manage_token=secrets.token_urlsafe(TOKEN_BYTES),
         language=(language or "uz")[:8],
         terms_accepted_at=now if chosen.settings.terms else None,
+        refund_until=refund_until(chosen.settings, starts_at),
         phone_confirmed=phone_confirmed,
     )
     link = None
@@ -298,6 +306,12 @@ def book_online(
         appointment_id, run_after = appointment.pk, appointment.hold_until
         transaction.on_commit(lambda: end_hold.using(run_after=run_after).enqueue(appointment_id))
     return Booked(appointment=appointment, online=online, asked=asked, link=link)
+
+
+def refund_until(settings: BookingSettings, starts_at: datetime) -> datetime | None:
+    if settings.refund_policy != RefundPolicy.BEFORE:
+        return None
+    return starts_at - timedelta(hours=settings.refund_before_hours)
 
 
 def find_booking(token: str) -> OnlineBooking | None:
@@ -382,6 +396,12 @@ def reschedule_by_client(
             exclude_appointment=appointment.pk,
         ):
             raise slot_taken()
-        return update_appointment(
+        moved = update_appointment(
             appointment=appointment, specialist=specialist, starts_at=starts_at, ends_at=ends_at
         )
+        # A move never pushes the refund deadline later (only earlier, with an earlier visit).
+        until = refund_until(chosen.settings, starts_at)
+        if until is not None and (online.refund_until is None or until < online.refund_until):
+            OnlineBooking.objects.filter(pk=online.pk).update(refund_until=until)
+            online.refund_until = until
+        return moved

@@ -1,6 +1,7 @@
 """An appointment as something payments can take money for (see payments.payables)."""
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,10 +25,18 @@ def _closed_reason(online: "OnlineBooking | None") -> str:
     return _("This appointment was cancelled.")
 
 
-def asks(prepayment: int, paid: int) -> int | None:
-    """What the payment page asks while an online booking's prepayment is not yet paid;
-    None (all that is due) once it is, or when nothing was asked in advance."""
+# Before the visit, an online booking's payment page asks its prepayment first; at the
+# visit (arrived, completed) or after its time, it asks all that is due, in one payment.
+ASKING_PREPAYMENT = (Status.AWAITING_PAYMENT, Status.BOOKED, Status.CONFIRMED)
+
+
+def asks(prepayment: int, paid: int, *, status: str = "", starts_at=None) -> int | None:
+    """What the payment page asks while an online booking's prepayment is not yet paid and
+    the visit is still ahead; None (all that is due) otherwise, or when nothing was asked
+    in advance."""
     if prepayment <= 0 or paid >= prepayment:
+        return None
+    if status not in ASKING_PREPAYMENT or (starts_at is not None and starts_at <= timezone.now()):
         return None
     return prepayment - paid
 
@@ -83,7 +92,13 @@ class AppointmentPayable:
             business=appointment.business,
             document=appointment.document,
             client=appointment.client,
-            headline=appointment.document.title,
+            # An online booking is made by whoever typed a phone: its page and the bank
+            # never show the name the salon keeps for that phone.
+            headline=(
+                _("Online booking at %(salon)s") % {"salon": appointment.business.name}
+                if online is not None
+                else appointment.document.title
+            ),
             place_name=appointment.business.name,
             place_address=appointment.location.address,
             person=appointment.specialist.name,
@@ -95,7 +110,12 @@ class AppointmentPayable:
             is_open=not cancelled,
             closed_reason=_closed_reason(online) if cancelled else "",
             delivered=appointment.status == Status.COMPLETED,
-            asks=asks(appointment.prepayment, appointment.paid),
+            asks=asks(
+                appointment.prepayment,
+                appointment.paid,
+                status=appointment.status,
+                starts_at=appointment.starts_at,
+            ),
             channel="booking" if appointment.source == Source.ONLINE else "",
             back_url=(
                 public_url("booking_public:manage", token=online.manage_token) if online else ""
@@ -110,14 +130,14 @@ class AppointmentPayable:
             scoped(Appointment, business)
             .filter(pk=payable_id)
             .annotate(paid=paid_subquery(business=business, document_ref="document_id"))
-            .values_list("status", "total", "paid", "prepayment")
+            .values_list("status", "total", "paid", "prepayment", "starts_at")
             .first()
         )
         if row is None:
             return None
-        status, total, paid, prepayment = row
+        status, total, paid, prepayment, starts_at = row
         rest = max(total - paid, 0)
-        asked = asks(prepayment, paid)
+        asked = asks(prepayment, paid, status=status, starts_at=starts_at)
         due = rest if asked is None else max(min(asked, rest), 0)
         return DueState(is_open=status != Status.CANCELLED, due=due)
 

@@ -107,12 +107,15 @@ def confirmed_phone(*, location: Location, nonce: str, now: datetime | None = No
     return check.phone if check else ""
 
 
-def waiting_codes(*, business, now: datetime | None = None):
-    """Codes asked and not yet confirmed, for the salon to read out (until F9 sends them)."""
+def waiting_codes(*, business, location=None, now: datetime | None = None):
+    """Codes asked and not yet confirmed (of one location), for the salon to read out
+    (until F9 sends them)."""
     now = now or timezone.now()
+    rows = scoped(PhoneCheck, business)
+    if location is not None:
+        rows = rows.filter(location=location)
     return (
-        scoped(PhoneCheck, business)
-        .filter(confirmed_at=None, expires_at__gt=now)
+        rows.filter(confirmed_at=None, expires_at__gt=now)
         .select_related("location")
         .order_by("-created_at")[:50]
     )

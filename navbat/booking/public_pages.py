@@ -113,8 +113,8 @@ def _typed_phone(request) -> str:
 
 def counted(what):
     """Count each request against ``booking.limits`` (a read: ``READ``; a post: ``WRITE``,
-    per address and per the phone it carries) in a statement of its own, then run the view
-    in one transaction, as ``ATOMIC_REQUESTS`` would.
+    per address and per the phone it carries) in a statement of its own, then run a post
+    in one transaction, as ``ATOMIC_REQUESTS`` would (a look runs in none).
 
     The counter of a shared address (a carrier's NAT) is one row every client behind it
     updates; counted inside the request's transaction, its lock would last each whole
@@ -136,6 +136,10 @@ def counted(what):
             )
             if refused is not None:
                 return refused
+            if request.method in ("GET", "HEAD"):
+                # A look writes nothing and needs no transaction: on SQLite one would take
+                # the database's write lock (IMMEDIATE) for every anonymous page view.
+                return view(request, *args, **kwargs)
             with transaction.atomic():
                 return view(request, *args, **kwargs)
 

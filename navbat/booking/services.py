@@ -349,16 +349,31 @@ def take_desk_payment(
     )
     if register is None:
         raise ValidationError({"register": _("Choose the cash drawer or the card terminal.")})
-    if appointment.status == Status.CANCELLED:
+    # Locked before the books (payments/locks.py: the appointment before finance's rows): a
+    # prepayment taken at the desk ends an online booking's hold as one paid online does.
+    locked = (
+        scoped(Appointment, appointment.business)
+        .select_for_update(of=("self",))
+        .get(pk=appointment.pk)
+    )
+    if locked.status == Status.CANCELLED:
         raise ValidationError(_("A cancelled appointment cannot be paid."))
-    return finance.record_sale_payment(
-        document=appointment.document,
+    recorded = finance.record_sale_payment(
+        document=locked.document,
         register=register,
         amount=amount,
         author=author,
         note=note,
         idempotency_key=idempotency_key,
     )
+    if (
+        locked.status == Status.AWAITING_PAYMENT
+        and selectors.money_of(locked).paid >= locked.prepayment
+    ):
+        states.MACHINE.move(locked, Status.CONFIRMED)
+        locked.hold_until = None
+        locked.save(update_fields=["status", "hold_until", "updated_at"])
+    return recorded
 
 
 @transaction.atomic  # a refused booking must not leave a new client behind

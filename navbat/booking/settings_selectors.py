@@ -52,6 +52,7 @@ def waiting_codes(location: Location, *, now: datetime | None = None) -> list[Wa
             expires_at=check.expires_at,
             minutes_left=max(1, math.ceil((check.expires_at - now).total_seconds() / 60)),
         )
-        for check in phone_checks.waiting_codes(business=location.business, now=now)
-        if check.location_id == location.pk
+        for check in phone_checks.waiting_codes(
+            business=location.business, location=location, now=now
+        )
     ]

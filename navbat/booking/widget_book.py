@@ -135,7 +135,9 @@ def details_view(request, slug: str):
             status=400,
         )
     action = request.POST.get("action", "book")
-    if action in ("code", "confirm"):
+    # Codes only where the salon confirms phones: elsewhere the page would be a free way to
+    # fill the salon's list of codes (and to lock a phone out of its codes).
+    if action in ("code", "confirm") and details.settings.phone_confirmation:
         return _phone_code(request, details, form, action)
     return _book(request, details, form)
 

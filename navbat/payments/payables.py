@@ -1,6 +1,8 @@
 """What can be paid for. ``booking`` (and later ``loyalty``) register a payable kind here;
 payments call these hooks and never import them."""
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -107,6 +109,19 @@ class Payable(Protocol):
 
     def on_expired(self, *, business, payable_id: int, order) -> None:
         """Called inside the transaction that expires an order no one paid in time."""
+
+
+# The payable's own page marks the browser that opened it (a cookie on the payment pages'
+# path holding a digest of the page's address); the payment page leads back only there.
+BACK_COOKIE = "navbat_back"
+
+
+def back_mark(back_url: str) -> str:
+    return hashlib.sha256(back_url.encode()).hexdigest()[:32]
+
+
+def came_back_from(cookies, back_url: str) -> bool:
+    return hmac.compare_digest(cookies.get(BACK_COOKIE, ""), back_mark(back_url))
 
 
 _PAYABLES: dict[str, Payable] = {}

@@ -55,6 +55,13 @@ def _language() -> str:
 
 def _render(request, template: str, context: dict, *, status: int = 200):
     view = context.get("view")
+    # The way back to the payable's own page (an online booking's private page) is shown
+    # only to the browser that came from it, not to whoever else holds the payment link.
+    context["back_url"] = (
+        view.back_url
+        if view and view.back_url and payables.came_back_from(request.COOKIES, view.back_url)
+        else ""
+    )
     # Dates on the page are the salon's local times, whoever opens it from wherever.
     with timezone.override(zone(view.time_zone if view else None)):
         return render(request, template, context, status=status)
