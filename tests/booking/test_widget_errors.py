@@ -164,8 +164,11 @@ def test_a_flood_of_reads_gets_the_too_many_page(client, salon_a, widget, monkey
     assert 0 < int(refused["Retry-After"]) <= 60
     assert '<html lang="ru">' in text(refused)
     assert 'id="too-many"' in text(refused)
-    # Unknown places count too (a scan of slugs is a flood like any other).
-    assert client.get("/book/no-such-salon/").status_code == 429
+    # Unknown places count together (a scan of slugs is a flood like any other), apart
+    # from the salon's own visitors.
+    for guess in ("no-such-salon", "nor-this-one", "nor-that-one"):
+        assert client.get(f"/book/{guess}/").status_code == 404
+    assert client.get("/book/still-guessing/").status_code == 429
 
 
 def test_bookings_per_phone_are_limited(client, salon_a, widget, monkeypatch):
@@ -228,11 +231,11 @@ def test_the_count_is_kept_apart_from_the_pages_own_transaction(
     client, salon_a, widget, monkeypatch
 ):
     """The counter is written in its own statement (a shared address's row is not locked
-    for a whole request); the page's own writes are all or nothing."""
-    from navbat.booking import widget_views
+    for a whole request); a post's own writes are all or nothing."""
+    from navbat.booking import online
     from navbat.kit.models import PublicCounter
 
-    def broken(slug):
+    def broken(**_fields):
         PhoneCheck.objects.create(
             business=salon_a.business,
             location=salon_a.location,
@@ -243,11 +246,12 @@ def test_the_count_is_kept_apart_from_the_pages_own_transaction(
         )
         raise RuntimeError("a bug after a write")
 
-    monkeypatch.setattr(widget_views.online, "open_location", broken)
+    monkeypatch.setattr(online, "book_online", broken)
     with pytest.raises(RuntimeError):
-        client.get(url(salon_a))
+        post_booking(client, salon_a)
     assert PhoneCheck.objects.count() == 0
-    assert PublicCounter.objects.get(key="book:widget:ip:127.0.0.1").count == 1
+    slug = salon_a.location.public_slug
+    assert PublicCounter.objects.get(key=f"book:book:{slug}:ip:127.0.0.1").count == 1
 
 
 def test_the_honeypot_asks_no_code(client, salon_a, widget):

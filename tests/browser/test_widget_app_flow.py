@@ -73,4 +73,4 @@ def test_a_client_books_online_and_prepays_in_the_app_in_installments(
     assert order.channel == "booking"
 
     log_in(page, live_server, salon_a.owner)
-    assert_journal_shows_online_booking(page, live_server, appointment)
+    assert_journal_shows_online_booking(page, live_server, appointment, prepaid="30 000 so'm")

@@ -87,5 +87,5 @@ def test_a_client_books_online_and_prepays_by_card(
     assert (order.state, order.paid_amount, order.channel) == ("paid", 3_000_000, "booking")
 
     log_in(page, live_server, salon_a.admin)
-    assert_journal_shows_online_booking(page, live_server, appointment)
+    assert_journal_shows_online_booking(page, live_server, appointment, prepaid="30 000 so'm")
     page.screenshot(path=str(tmp_path / "journal.png"), full_page=True)

@@ -101,11 +101,14 @@ def latest_online_booking() -> Appointment:
     return Appointment.objects.filter(source="online").latest("id")
 
 
-def assert_journal_shows_online_booking(page, live_server, appointment) -> None:
-    """The salon's journal on the booking's day shows it. Extend here once the journal marks
-    online bookings and their prepayment (issue 14, item 6): the mark, "prepaid …"."""
+def assert_journal_shows_online_booking(page, live_server, appointment, *, prepaid: str) -> None:
+    """The salon's journal on the booking's day shows it as an online booking with its
+    prepayment (``prepaid``: the amount as the page writes it)."""
     day = appointment.starts_at.astimezone(ZoneInfo(TZ)).date()
     page.goto(f"{live_server.url}/journal/?date={day.isoformat()}")
     block = page.locator(f"[data-appointment='{appointment.pk}']")
     block.wait_for()
     assert "Malika Yusupova" in block.inner_text()
+    assert "online" in block.get_attribute("class").split()
+    assert block.locator(".src").inner_text() == "online"
+    assert block.locator(".prepaid").inner_text() == f"prepaid {prepaid}"

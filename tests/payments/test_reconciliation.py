@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 
+from navbat.kit.models import PublicCounter
 from navbat.payments import checks, reconciliation, retention, services
 from navbat.payments.models import Difference, PaymentOrder, State
 from navbat.uzum_sandbox import bank
@@ -405,6 +406,13 @@ def test_the_purge_deletes_callbacks_and_finished_jobs_past_the_retention_period
         key="cb:addr:old", window_start=int(now.timestamp()) - 90_000, count=5
     )
     counters = RateCounter.objects.count()
+    # The public booking pages' counters go after a day too; this window's stays.
+    PublicCounter.objects.create(
+        key="book:widget:-:ip:10.0.0.1", window_start=int(now.timestamp()) - 90_000, count=9
+    )
+    PublicCounter.objects.create(
+        key="book:widget:-:ip:10.0.0.2", window_start=int(now.timestamp()) - 30, count=1
+    )
     before = books(salon_a.business)
 
     counts = retention.purge(now=now)
@@ -414,7 +422,11 @@ def test_the_purge_deletes_callbacks_and_finished_jobs_past_the_retention_period
         "uzum callbacks": 2,
         "uzum status pulls": 0,
         "rate counters": 1,
+        "public rate counters": 1,
     }
+    assert list(PublicCounter.objects.values_list("key", flat=True)) == [
+        "book:widget:-:ip:10.0.0.2"
+    ]
     assert set(Callback.objects.values_list("pk", flat=True)) == {c.pk for c in recent}
     left = set(
         DBTaskResult.objects.filter(task_path=handle_callback.module_path).values_list(
@@ -431,4 +443,5 @@ def test_the_purge_deletes_callbacks_and_finished_jobs_past_the_retention_period
         "uzum callbacks": 0,
         "uzum status pulls": 0,
         "rate counters": 0,
+        "public rate counters": 0,
     }
