@@ -110,5 +110,5 @@ def assert_journal_shows_online_booking(page, live_server, appointment, *, prepa
     block.wait_for()
     assert "Malika Yusupova" in block.inner_text()
     assert "online" in block.get_attribute("class").split()
-    assert block.locator(".src").inner_text() == "online"
-    assert block.locator(".prepaid").inner_text() == f"prepaid {prepaid}"
+    assert block.locator(".src").text_content() == "online"
+    assert block.locator(".prepaid").text_content() == f"prepaid {prepaid}"
