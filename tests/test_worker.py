@@ -538,7 +538,10 @@ def test_the_running_jobs_index_is_built_concurrently_on_postgresql():
     call_command("migrate", "kit", "0001", verbosity=0)
     with CaptureQueriesContext(connection) as queries:
         call_command("migrate", "kit", verbosity=0)
-    creates = [q["sql"] for q in queries if "CREATE INDEX" in q["sql"]]
+    # The queue's index; kit's other tables (the public counters) bring their own.
+    creates = [
+        q["sql"] for q in queries if "CREATE INDEX" in q["sql"] and "dbtaskresult" in q["sql"]
+    ]
     assert creates == [
         "CREATE INDEX CONCURRENTLY IF NOT EXISTS navbat_tasks_running_idx"
         " ON django_tasks_database_dbtaskresult (started_at) WHERE status = 'RUNNING'"

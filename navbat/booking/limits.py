@@ -7,6 +7,7 @@ live in the database (``kit.PublicCounter``) so every web process counts togethe
 nightly retention job drops old ones (``payments.retention``).
 """
 
+import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -47,6 +48,9 @@ def _too_many(message, retry_after) -> "TooMany":
     return TooMany(message, retry_after=retry_after)
 
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+
 def _place(request) -> str:
     """The location (its public slug) the request is about; "" for a booking's page (its
     token is the caller's to choose, so it must not make a counter of its own)."""
@@ -55,7 +59,7 @@ def _place(request) -> str:
     place = str(kwargs.get("slug") or kwargs.get("location") or "")[:60]
     # Only a real location makes a counter of its own: made-up slugs share one, so a flood
     # of them cannot fill the counters' table.
-    if place and Location.objects.filter(public_slug=place).exists():
+    if SLUG.fullmatch(place) and Location.objects.filter(public_slug=place).exists():
         return place
     return "-"
 
