@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
 
-from navbat.booking.models import Appointment, BookingSettings, Status
+from navbat.booking.models import FREEING_STATUSES, Appointment, BookingSettings, Status
 from navbat.finance.models import DocumentKind, SaleDocument
 from navbat.salons.models import (
     Business,
@@ -19,7 +19,6 @@ from navbat.salons.models import (
 )
 
 _serial = count(1)
-OCCUPYING = {Status.AWAITING_PAYMENT, Status.BOOKED, Status.CONFIRMED, Status.ARRIVED}
 
 
 def clock(value: str | time) -> time:
@@ -117,7 +116,7 @@ def appointment(
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=minutes),
         status=status,
-        occupies_time=status in OCCUPYING,
+        occupies_time=status not in FREEING_STATUSES,
         hold_until=hold_until,
         document=document,
     )
