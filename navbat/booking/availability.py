@@ -2,31 +2,38 @@
 times a day offers, for a set of services with one specialist or any.
 
 Pure reads. The cost grows with the window shown, not with the salon's history: a fixed
-number of statements (the specialists, their week, the window's exceptions and the
-window's appointments, found through the ``(business, specialist, starts_at)`` index with
-a lower bound no longer than the longest appointment), then arithmetic on whole minutes.
+number of statements (the specialists' week, the window's exceptions and the window's
+appointments, found through the ``(business, specialist, starts_at)`` index with a lower
+bound no longer than the longest appointment), then arithmetic on whole minutes since the
+epoch (no datetime per candidate time; a day's appointments are found by bisection).
 
 The rules a time must satisfy (``tests/booking/test_availability_properties.py`` states
-them once more, independently):
+them once more, independently, minute by minute):
 
 - it starts on the slot step counted from the location's local midnight;
 - the visit (the services' durations summed, in the order chosen) lies inside the
   specialist's hours that day (the weekly shift, or that day's exception) and inside the
-  location's opening hours;
+  location's opening hours that day;
 - it overlaps no appointment that occupies the specialist's time (a hold awaiting
   prepayment counts until ``hold_until``), keeping ``buffer`` minutes free after each
   appointment, the new one included;
 - it starts no earlier than ``now`` plus the minimum notice, and on a local day no later
   than today plus the horizon.
 
+Clock times are read to the minute: a shift or opening that starts at 09:00:30 starts at
+09:01, one that ends at 17:59:30 ends at 17:59; an appointment occupies every minute it
+touches.
+
 "Any specialist" offers a time when one of the specialists who perform all the services
-is free then, and books the one with the fewest appointments that day (ties: the salon's
-order of specialists, then the oldest record).
+is free then, and books the one with the fewest appointments that day (appointments that
+occupy time and start that local day, unexpired holds included); ties go to the salon's
+order of specialists (the order of the list given, as ``performers`` returns it).
 """
 
-from collections import defaultdict
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -43,6 +50,9 @@ MAX_DAYS = 62  # the longest window one question may ask about
 # the window's appointment scan.
 LONGEST_APPOINTMENT = timedelta(hours=12)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+DAY = 24 * 60
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -94,17 +104,24 @@ def performers(*, location: Location, service_ids: list[int]) -> list[Specialist
     return list(rows.order_by("sort_order", "name", "id"))
 
 
-def _minutes(moment: datetime) -> int:
-    return int((moment - EPOCH).total_seconds() // 60)
+def _floor(moment: datetime) -> int:
+    """Whole minutes since the epoch, rounded down."""
+    return (moment - EPOCH) // MINUTE
 
 
-def _moment(minutes: int, time_zone: str) -> datetime:
-    return (EPOCH + timedelta(minutes=minutes)).astimezone(zone(time_zone))
+def _ceil(moment: datetime) -> int:
+    """Whole minutes since the epoch, rounded up."""
+    return -((EPOCH - moment) // MINUTE)
 
 
-def _local_minutes(day: date, at: time, time_zone: str) -> int:
-    """A wall-clock time of a local day as whole minutes since the epoch (UTC)."""
-    return _minutes(datetime.combine(day, at).replace(tzinfo=zone(time_zone)))
+def _moment(minutes: int, tz: ZoneInfo) -> datetime:
+    return (EPOCH + timedelta(minutes=minutes)).astimezone(tz)
+
+
+def _clock(at: time, *, up: bool) -> int:
+    """A clock time as minutes after midnight (seconds round up for a start)."""
+    minutes = at.hour * 60 + at.minute
+    return minutes + 1 if up and (at.second or at.microsecond) else minutes
 
 
 def _parse_clock(value) -> time | None:
@@ -115,14 +132,14 @@ def _parse_clock(value) -> time | None:
         return None
 
 
-def _opening(location: Location, day: date) -> tuple[time, time | None] | None:
-    """The location's hours that day; None when closed. A location with no opening hours
-    set is not limited by them (its specialists' hours decide); ``(start, None)`` means
-    open until midnight."""
+def _opening(location: Location, weekday: int) -> tuple[time, time | None] | None:
+    """The location's hours on a weekday; None when closed. A location with no opening
+    hours set is not limited by them (its specialists' hours decide); ``(start, None)``
+    means open until midnight."""
     hours = location.opening_hours or {}
     if not hours:
         return time.min, None
-    entry = hours.get(str(day.weekday()))
+    entry = hours.get(str(weekday))
     if not entry or len(entry) != 2:
         return None
     opens, closes = _parse_clock(entry[0]), _parse_clock(entry[1])
@@ -131,8 +148,20 @@ def _opening(location: Location, day: date) -> tuple[time, time | None] | None:
     return opens, (None if closes == time.min else closes)
 
 
+class _Busy:
+    """One specialist's occupied stretches in the window, as whole minutes, by start."""
+
+    __slots__ = ("ends", "longest", "starts")
+
+    def __init__(self, intervals: list[tuple[int, int]]):
+        intervals.sort()
+        self.starts = [a for a, _b in intervals]
+        self.ends = [b for _a, b in intervals]
+        self.longest = max(b - a for a, b in intervals)
+
+
 class _Plan:
-    """The window's schedule of the chosen specialists, loaded once."""
+    """The window's schedule of the chosen specialists, loaded once (three statements)."""
 
     def __init__(
         self,
@@ -147,31 +176,37 @@ class _Plan:
     ):
         self.location = location
         self.rules = rules
-        self.specialists = specialists
-        self.now = now
+        self.zone = zone(rules.time_zone)
+        self.earliest = _ceil(now) + rules.notice
+        self.week: dict[tuple[int, int], tuple[int, int]] = {}
+        self.exceptions: dict[tuple[int, date], tuple[int, int] | None] = {}
+        self.busy: dict[int, _Busy] = {}
+        self._frames: dict[date, tuple] = {}
+        self._openings: dict[int, tuple[time, time | None] | None] = {}
         ids = [specialist.pk for specialist in specialists]
-        business = location.business
-        self.week: dict[int, dict[int, tuple[time, time]]] = defaultdict(dict)
-        self.exceptions: dict[tuple[int, date], tuple[time, time] | None] = {}
-        self.busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
         if not ids:
             return
+        business = location.business
         for specialist_id, weekday, starts, ends in (
             scoped(WorkingHours, business)
             .filter(specialist_id__in=ids)
             .values_list("specialist_id", "weekday", "starts", "ends")
         ):
-            self.week[specialist_id][weekday] = (starts, ends)
+            self.week[(specialist_id, weekday)] = (
+                _clock(starts, up=True),
+                _clock(ends, up=False),
+            )
         for specialist_id, day, day_off, starts, ends in (
             scoped(ScheduleException, business)
             .filter(specialist_id__in=ids, day__gte=first, day__lte=last)
             .values_list("specialist_id", "day", "is_day_off", "starts", "ends")
         ):
-            hours = None if day_off or not (starts and ends) or ends <= starts else (starts, ends)
+            hours = None
+            if not day_off and starts is not None and ends is not None and ends > starts:
+                hours = (_clock(starts, up=True), _clock(ends, up=False))
             self.exceptions[(specialist_id, day)] = hours
-        tz = rules.time_zone
-        window_start = datetime.combine(first, time.min).replace(tzinfo=zone(tz))
-        window_end = datetime.combine(last + timedelta(days=1), time.min).replace(tzinfo=zone(tz))
+        window_start = datetime.combine(first, time.min, tzinfo=self.zone)
+        window_end = datetime.combine(last + ONE_DAY, time.min, tzinfo=self.zone)
         margin = timedelta(minutes=rules.buffer)
         appointments = (
             scoped(Appointment, business)
@@ -187,63 +222,110 @@ class _Plan:
         )
         if exclude_appointment is not None:
             appointments = appointments.exclude(pk=exclude_appointment)
+        found: dict[int, list[tuple[int, int]]] = {}
         for specialist_id, starts_at, ends_at in appointments.values_list(
             "specialist_id", "starts_at", "ends_at"
-        ):
-            self.busy[specialist_id].append((_minutes(starts_at), _minutes(ends_at)))
-        for intervals in self.busy.values():
-            intervals.sort()
+        ).order_by():
+            found.setdefault(specialist_id, []).append((_floor(starts_at), _ceil(ends_at)))
+        self.busy = {specialist_id: _Busy(rows) for specialist_id, rows in found.items()}
 
-    def hours(self, specialist_id: int, day: date) -> tuple[time, time] | None:
-        if (specialist_id, day) in self.exceptions:
-            return self.exceptions[(specialist_id, day)]
-        return self.week.get(specialist_id, {}).get(day.weekday())
+    def _at(self, day: date, midnight: int, regular: bool, at: time, *, up: bool) -> int:
+        """A wall-clock time of a local day as whole minutes since the epoch."""
+        if regular:
+            return midnight + _clock(at, up=up)
+        moment = datetime.combine(day, at, tzinfo=self.zone)
+        return _ceil(moment) if up else _floor(moment)
+
+    def _wall(self, day: date, minutes: int) -> int:
+        """Minutes after local midnight on a day whose offset changes, since the epoch."""
+        if minutes >= DAY:
+            return _floor(datetime.combine(day + ONE_DAY, time.min, tzinfo=self.zone))
+        return _floor(datetime.combine(day, time(*divmod(minutes, 60)), tzinfo=self.zone))
+
+    def frame(self, day: date) -> tuple[int, int, bool, int, int] | None:
+        """The day's local midnight and the next one, whether the day has no change of
+        offset, and the location's opening and closing that day (None when closed)."""
+        if day in self._frames:
+            return self._frames[day]
+        midnight = _floor(datetime.combine(day, time.min, tzinfo=self.zone))
+        next_midnight = _floor(datetime.combine(day + ONE_DAY, time.min, tzinfo=self.zone))
+        regular = next_midnight - midnight == DAY
+        weekday = day.weekday()
+        if weekday not in self._openings:
+            self._openings[weekday] = _opening(self.location, weekday)
+        opening = self._openings[weekday]
+        frame = None
+        if opening is not None:
+            opens = self._at(day, midnight, regular, opening[0], up=True)
+            closes = (
+                next_midnight
+                if opening[1] is None
+                else self._at(day, midnight, regular, opening[1], up=False)
+            )
+            frame = (midnight, next_midnight, regular, opens, closes)
+        self._frames[day] = frame
+        return frame
+
+    def hours(self, specialist_id: int, day: date) -> tuple[int, int] | None:
+        """The specialist's hours that day, as minutes after local midnight."""
+        key = (specialist_id, day)
+        if key in self.exceptions:
+            return self.exceptions[key]
+        return self.week.get((specialist_id, day.weekday()))
 
     def booked_that_day(self, specialist_id: int, day: date) -> int:
-        tz = self.rules.time_zone
-        start = _local_minutes(day, time.min, tz)
-        end = _local_minutes(day + timedelta(days=1), time.min, tz)
-        return sum(1 for a, _b in self.busy.get(specialist_id, ()) if start <= a < end)
+        busy = self.busy.get(specialist_id)
+        if busy is None:
+            return 0
+        midnight = _floor(datetime.combine(day, time.min, tzinfo=self.zone))
+        next_midnight = _floor(datetime.combine(day + ONE_DAY, time.min, tzinfo=self.zone))
+        return bisect_left(busy.starts, next_midnight) - bisect_left(busy.starts, midnight)
 
-    def starts(self, specialist_id: int, day: date, duration: int, *, first_only: bool = False):
+    def starts(
+        self, specialist_id: int, day: date, duration: int, *, first_only: bool = False
+    ) -> list[int]:
         """The free starts (minutes since the epoch) of one specialist on one local day."""
-        rules, tz = self.rules, self.rules.time_zone
+        frame = self.frame(day)
         shift = self.hours(specialist_id, day)
-        opening = _opening(self.location, day)
-        if shift is None or opening is None:
+        if frame is None or shift is None:
             return []
-        midnight = _local_minutes(day, time.min, tz)
-        opens = max(_local_minutes(day, shift[0], tz), _local_minutes(day, opening[0], tz))
-        closes = _local_minutes(day, shift[1], tz)
-        if opening[1] is not None:
-            closes = min(closes, _local_minutes(day, opening[1], tz))
-        earliest = max(opens, _minutes(self.now) + rules.notice)
-        # Forbidden starts: (a - duration - buffer, b + buffer) for each busy [a, b).
-        forbidden = []
-        for a, b in self.busy.get(specialist_id, ()):
-            low, high = a - duration - rules.buffer, b + rules.buffer
-            if high <= earliest or low >= closes:
-                continue
-            if forbidden and low <= forbidden[-1][1]:
-                forbidden[-1] = (forbidden[-1][0], max(forbidden[-1][1], high))
-            else:
-                forbidden.append((low, high))
-        step = rules.step
-        offset = (earliest - midnight) % step
-        candidate = earliest if offset == 0 else earliest + step - offset
-        found = []
-        index = 0
-        while candidate + duration <= closes:
-            while index < len(forbidden) and forbidden[index][1] <= candidate:
-                index += 1
-            if index < len(forbidden) and forbidden[index][0] < candidate:
-                # Inside a forbidden stretch: jump to its end, back on the step.
-                end = forbidden[index][1]
-                candidate += -(-(end - candidate) // step) * step
-                continue
+        midnight, _next, regular, location_opens, location_closes = frame
+        if regular:
+            opens, closes = midnight + shift[0], midnight + shift[1]
+        else:
+            opens, closes = self._wall(day, shift[0]), self._wall(day, shift[1])
+        earliest = max(opens, location_opens, self.earliest)
+        latest = min(closes, location_closes) - duration  # the last start that fits
+        if earliest > latest:
+            return []
+        step = self.rules.step
+        candidate = earliest + (midnight - earliest) % step  # the first start on the step
+        found: list[int] = []
+        busy = self.busy.get(specialist_id)
+        if busy is not None:
+            buffer = self.rules.buffer
+            starts, ends = busy.starts, busy.ends
+            # A start s is forbidden by a stretch [a, b) when a - duration - buffer < s <
+            # b + buffer. Only stretches ending after ``earliest`` (b <= a + longest) and
+            # starting before the last start (plus the margins) can forbid one.
+            low_index = bisect_right(starts, earliest - buffer - busy.longest)
+            high_index = bisect_left(starts, latest + duration + buffer)
+            for index in range(low_index, high_index):
+                low = starts[index] - duration - buffer
+                while candidate <= low and candidate <= latest:
+                    found.append(candidate)
+                    if first_only:
+                        return found
+                    candidate += step
+                if candidate > latest:
+                    return found
+                high = ends[index] + buffer
+                if candidate < high:
+                    candidate += -((candidate - high) // step) * step
+        while candidate <= latest:
             found.append(candidate)
             if first_only:
-                break
+                return found
             candidate += step
         return found
 
@@ -251,6 +333,15 @@ class _Plan:
 def _bounds(rules: Rules, now: datetime, first: date, last: date) -> tuple[date, date]:
     today = now.astimezone(zone(rules.time_zone)).date()
     return max(first, today), min(last, today + timedelta(days=rules.horizon_days))
+
+
+def _ranked(plan: _Plan, specialists: list[Specialist], day: date) -> list[Specialist]:
+    """The specialists in the order "any specialist" picks them that day."""
+    order = sorted(
+        range(len(specialists)),
+        key=lambda index: (plan.booked_that_day(specialists[index].pk, day), index),
+    )
+    return [specialists[index] for index in order]
 
 
 def free_days(
@@ -272,12 +363,13 @@ def free_days(
     plan = _Plan(
         location=location, rules=rules, specialists=specialists, first=first, last=last, now=now
     )
+    ids = [specialist.pk for specialist in specialists]
     days = []
     day = first
     while day <= last:
-        if any(plan.starts(s.pk, day, duration, first_only=True) for s in specialists):
+        if any(plan.starts(pk, day, duration, first_only=True) for pk in ids):
             days.append(day)
-        day += timedelta(days=1)
+        day += ONE_DAY
     return days
 
 
@@ -306,16 +398,12 @@ def free_times(
         now=now,
         exclude_appointment=exclude_appointment,
     )
-    ranked = sorted(
-        enumerate(specialists),
-        key=lambda pair: (plan.booked_that_day(pair[1].pk, day), pair[0]),
-    )
     chosen: dict[int, int] = {}
-    for _order, specialist in ranked:
+    for specialist in _ranked(plan, specialists, day):
         for start in plan.starts(specialist.pk, day, duration):
             chosen.setdefault(start, specialist.pk)
     return [
-        Slot(start=_moment(start, rules.time_zone), specialist_id=specialist_id)
+        Slot(start=_moment(start, plan.zone), specialist_id=specialist_id)
         for start, specialist_id in sorted(chosen.items())
     ]
 
@@ -333,6 +421,8 @@ def offered_specialists(
     """Of ``specialists``, those free at ``start``, best first (the order ``free_times``
     would pick them in)."""
     now = now or timezone.now()
+    if start.second or start.microsecond:
+        return []
     day = start.astimezone(zone(rules.time_zone)).date()
     first, last = _bounds(rules, now, day, day)
     if first > last or not specialists or duration <= 0:
@@ -346,15 +436,9 @@ def offered_specialists(
         now=now,
         exclude_appointment=exclude_appointment,
     )
-    wanted = _minutes(start)
-    if start.second or start.microsecond:
-        return []
-    ranked = sorted(
-        enumerate(specialists),
-        key=lambda pair: (plan.booked_that_day(pair[1].pk, day), pair[0]),
-    )
+    wanted = _floor(start)
     return [
         specialist
-        for _order, specialist in ranked
+        for specialist in _ranked(plan, specialists, day)
         if wanted in plan.starts(specialist.pk, day, duration)
     ]
