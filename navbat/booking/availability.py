@@ -94,8 +94,11 @@ def performers(*, location: Location, service_ids: list[int]) -> list[Specialist
     """Active specialists of the location, open to online booking, who perform every one of
     the services; in the salon's order."""
     wanted = set(service_ids)
-    rows = scoped(Specialist, location.business).filter(
-        location=location, is_active=True, bookable_online=True
+    # Not the photo's bytes: every look at the widget's steps asks here.
+    rows = (
+        scoped(Specialist, location.business)
+        .filter(location=location, is_active=True, bookable_online=True)
+        .defer("photo")
     )
     if wanted:
         rows = rows.annotate(
