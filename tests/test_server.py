@@ -50,9 +50,11 @@ class Served:
     def callback_path(self) -> str:
         return f"/uzum/checkout/{self.connection_id}/callback"
 
-    def stored_callbacks(self) -> int:
+    def stored_of(self, order_ids: list[str]) -> int:
+        marks = ",".join("?" * len(order_ids))
         with sqlite3.connect(self.db_path) as db:
-            return db.execute("SELECT count(*) FROM uzum_callback").fetchone()[0]
+            query = f"SELECT count(*) FROM uzum_callback WHERE bank_order_id IN ({marks})"  # noqa: S608
+            return db.execute(query, order_ids).fetchone()[0]
 
     def stored_order(self, order_id: str) -> bool:
         with sqlite3.connect(self.db_path) as db:
@@ -143,11 +145,13 @@ def run_in_own_loop(coroutine):
 
 @pytest.mark.slow
 def test_200_callbacks_at_once_on_new_connections_all_answered(served):
-    before = served.stored_callbacks()
-    requests = [raw_post(served.callback_path, callback_body()) for _ in range(200)]
+    # Counted by the burst's own orders: the demo's prepaid online booking has its own
+    # callback from the sandbox bank, which may arrive at any moment.
+    orders = [str(uuid.uuid4()) for _ in range(200)]
+    requests = [raw_post(served.callback_path, callback_body(order)) for order in orders]
     outcome = run_in_own_loop(burst(served.port, requests))
     assert outcome == {"statuses": {200: 200}, "errors": {}}
-    assert served.stored_callbacks() == before + 200
+    assert served.stored_of(orders) == 200
 
 
 @pytest.mark.slow
@@ -239,7 +243,6 @@ def test_headers_trickled_are_cut_at_the_header_deadline(served):
 
 @pytest.mark.slow
 def test_an_oversized_body_is_refused_with_413_and_nothing_stored(served):
-    before = served.stored_callbacks()
     order = str(uuid.uuid4())
     body = json.dumps({"orderId": order, "padding": "x" * MAX_BODY}).encode()
     with httpx.Client(base_url=served.base, timeout=10) as http:
@@ -247,8 +250,7 @@ def test_an_oversized_body_is_refused_with_413_and_nothing_stored(served):
             served.callback_path, content=body, headers={"Content-Type": "application/json"}
         )
     assert answer.status_code == 413
-    assert served.stored_callbacks() == before
-    assert not served.stored_order(order)
+    assert served.stored_of([order]) == 0
 
 
 @pytest.mark.django_db
