@@ -66,7 +66,11 @@ def find_or_build(tag: str, *, history: int) -> Built:
         business = Business.objects.get(slug=slug)
     location = Location.objects.get(business=business)
     services = list(Service.objects.filter(business=business).order_by("name", "pk")[:2])
-    specialist = Specialist.objects.filter(business=business).order_by("sort_order", "pk").first()
+    specialist = (
+        Specialist.objects.filter(business=business, services=services[1])
+        .order_by("sort_order", "pk")
+        .first()
+    )
     return Built(
         location_id=location.pk,
         service_ids=[service.pk for service in services],

@@ -9,7 +9,7 @@ import pytest
 
 from navbat.booking import availability
 from navbat.booking.availability import Rules, free_days, free_times, offered_specialists
-from navbat.booking.models import BookingSettings, Status
+from navbat.booking.models import Appointment, BookingSettings, Status
 from tests.booking import availability_rows as rows
 
 pytestmark = pytest.mark.django_db
@@ -297,6 +297,24 @@ def test_cancelled_no_show_and_expired_holds_free_the_time(place):
         "10:00",
         "11:00",
     ]
+
+
+def test_appointments_off_the_minute_occupy_every_minute_they_touch(place):
+    person = rows.specialist(place, week={0: ("09:00", "14:00")})
+    ten = rows.local(MONDAY, "10:00", TZ)
+    # From 10:00:30 to 10:59:30.5, and from 12:30:00.000001 to 13:00.
+    first = rows.appointment(person, ten + timedelta(seconds=30), 59)
+    second = rows.appointment(person, ten + timedelta(hours=2, minutes=30, microseconds=1), 30)
+    Appointment.objects.filter(pk=first.pk).update(
+        ends_at=ten + timedelta(minutes=59, seconds=30, microseconds=500_000)
+    )
+    Appointment.objects.filter(pk=second.pk).update(ends_at=rows.local(MONDAY, "13:00", TZ))
+    assert times_of(place, [person], 60) == ["09:00", "11:00", "11:30", "13:00"]
+    # A microsecond past 13:00 takes the minute from 13:00 to 13:01.
+    Appointment.objects.filter(pk=second.pk).update(
+        ends_at=rows.local(MONDAY, "13:00", TZ) + timedelta(microseconds=1)
+    )
+    assert times_of(place, [person], 60) == ["09:00", "11:00", "11:30"]
 
 
 def test_an_appointment_from_the_evening_before_reaches_into_the_day(place):
