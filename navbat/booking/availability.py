@@ -1,11 +1,13 @@
 """Free times for online booking (F6): which days of a window have a free time and which
 times a day offers, for a set of services with one specialist or any.
 
-Pure reads. The cost grows with the window shown, not with the salon's history: a fixed
-number of statements (the specialists' week, the window's exceptions and the window's
-appointments, found through the ``(business, specialist, starts_at)`` index with a lower
-bound no longer than the longest appointment), then arithmetic on whole minutes since the
-epoch (no datetime per candidate time; a day's appointments are found by bisection).
+Pure reads. The cost grows with the window shown, not with the salon's history: three
+statements (the specialists' week, the window's exceptions, the window's appointments:
+those of the business and the specialists starting within the window or at most the
+longest appointment before it, which the ``(business, specialist, starts_at)`` index
+finds), the appointments' times arriving as whole minutes since the epoch computed by the
+database; then arithmetic on those minutes (no datetime per candidate time; a specialist's
+appointments near a day are found by bisection). ``bench/availability.py`` measures it.
 
 The rules a time must satisfy (``tests/booking/test_availability_properties.py`` states
 them once more, independently, minute by minute):
@@ -246,6 +248,7 @@ class _Plan:
             scoped(WorkingHours, business)
             .filter(specialist_id__in=ids)
             .values_list("specialist_id", "weekday", "starts", "ends")
+            .order_by()
         ):
             self.week[(specialist_id, weekday)] = (
                 _clock(starts, up=True),
@@ -255,6 +258,7 @@ class _Plan:
             scoped(ScheduleException, business)
             .filter(specialist_id__in=ids, day__gte=first, day__lte=last)
             .values_list("specialist_id", "day", "is_day_off", "starts", "ends")
+            .order_by()
         ):
             hours = None
             if not day_off and starts is not None and ends is not None and ends > starts:
