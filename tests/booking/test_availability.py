@@ -436,6 +436,39 @@ def test_the_step_today_and_the_horizon_follow_the_locations_zone(owner):
     assert times_of(tashkent, [in_tashkent], 30, step=45, now=now) == ["08:15", "09:00"]
 
 
+def test_days_when_the_clocks_change_count_real_minutes(owner):
+    berlin = rows.location(owner, tz="Europe/Berlin")
+    person = rows.specialist(berlin, week={6: ("01:00", "05:00")})
+
+    def offered(day, **changes):
+        found = free_times(
+            location=berlin,
+            rules=rules(time_zone="Europe/Berlin", horizon_days=365, **changes),
+            specialists=[person],
+            duration=60,
+            day=day,
+            now=NOW,
+        )
+        return [slot.start.isoformat() for slot in found]
+
+    # Spring forward (02:00 -> 03:00): the shift lasts three hours.
+    assert offered(date(2031, 3, 30)) == [
+        "2031-03-30T01:00:00+01:00",
+        "2031-03-30T01:30:00+01:00",
+        "2031-03-30T03:00:00+02:00",
+        "2031-03-30T03:30:00+02:00",
+        "2031-03-30T04:00:00+02:00",
+    ]
+    # Fall back (03:00 -> 02:00): five hours, 02:00 twice.
+    assert offered(date(2031, 10, 26), step=60) == [
+        "2031-10-26T01:00:00+02:00",
+        "2031-10-26T02:00:00+02:00",
+        "2031-10-26T02:00:00+01:00",
+        "2031-10-26T03:00:00+01:00",
+        "2031-10-26T04:00:00+01:00",
+    ]
+
+
 def test_settings_and_rules_of_a_location(owner, place):
     defaults = availability.settings_of(place)
     assert defaults.pk is None
