@@ -1,11 +1,13 @@
 """Free times for online booking (F6): which days of a window have a free time and which
 times a day offers, for a set of services with one specialist or any.
 
-Pure reads. The cost grows with the window shown, not with the salon's history: a fixed
-number of statements (the specialists' week, the window's exceptions and the window's
-appointments, found through the ``(business, specialist, starts_at)`` index with a lower
-bound no longer than the longest appointment), then arithmetic on whole minutes since the
-epoch (no datetime per candidate time; a day's appointments are found by bisection).
+Pure reads. The cost grows with the window shown, not with the salon's history: three
+statements (the specialists' week, the window's exceptions, the window's appointments:
+those of the business and the specialists starting within the window or at most the
+longest appointment before it, which the ``(business, specialist, starts_at)`` index
+finds), the appointments' times arriving as whole minutes since the epoch computed by the
+database; then arithmetic on those minutes (no datetime per candidate time; a specialist's
+appointments near a day are found by bisection). ``bench/availability.py`` measures it.
 
 The rules a time must satisfy (``tests/booking/test_availability_properties.py`` states
 them once more, independently, minute by minute):
@@ -31,11 +33,13 @@ order of specialists (the order of the list given, as ``performers`` returns it)
 """
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db import connections
+from django.db.models import BigIntegerField, Func
 from django.utils import timezone
 
 from navbat.kit.tenancy import scoped
@@ -92,19 +96,15 @@ def duration_of(services: list[Service]) -> int:
 
 def performers(*, location: Location, service_ids: list[int]) -> list[Specialist]:
     """Active specialists of the location, open to online booking, who perform every one of
-    the services; in the salon's order."""
-    wanted = set(service_ids)
-    # Not the photo's bytes: every look at the widget's steps asks here.
-    rows = (
-        scoped(Specialist, location.business)
-        .filter(location=location, is_active=True, bookable_online=True)
-        .defer("photo")
+    the services; in the salon's order. Their photos are not loaded (``photo`` is
+    deferred: the widget serves them by a view of their own)."""
+    rows = scoped(Specialist, location.business).filter(
+        location=location, is_active=True, bookable_online=True
     )
-    if wanted:
-        rows = rows.annotate(
-            performed=Count("services", filter=Q(services__in=wanted), distinct=True)
-        ).filter(performed=len(wanted))
-    return list(rows.order_by("sort_order", "name", "id"))
+    # One join per service: a specialist is kept only if each of them finds a row.
+    for service_id in sorted(set(service_ids)):
+        rows = rows.filter(services=service_id)
+    return list(rows.defer("photo").order_by("sort_order", "name", "id"))
 
 
 def _floor(moment: datetime) -> int:
@@ -151,6 +151,60 @@ def _opening(location: Location, weekday: int) -> tuple[time, time | None] | Non
     return opens, (None if closes == time.min else closes)
 
 
+class EpochMinutes(Func):
+    """A datetime column as whole minutes since the epoch, rounded down (or up), computed
+    by the database: the window's appointments arrive as integers, not as datetimes to
+    parse (which cost more than everything else availability does)."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, expression, *, up: bool = False):
+        super().__init__(expression)
+        self.up = up
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        rounding = "CEIL" if self.up else "FLOOR"
+        # date_part's double precision holds the seconds of these centuries exactly to the
+        # microsecond, and is cheaper than EXTRACT's numeric.
+        return f"{rounding}(date_part('epoch', {sql}) / 60)::bigint", params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django keeps datetimes as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]"; a time on the
+        # minute is exactly its own text truncated to the minute.
+        sql, params = compiler.compile(self.source_expressions[0])
+        floor = f"(CAST(strftime('%%s', {sql}) AS INTEGER) / 60)"
+        if not self.up:
+            return floor, params
+        whole = f"(strftime('%%Y-%%m-%%d %%H:%%M:00', {sql}) <> {sql})"
+        return f"({floor} + {whole})", [*params, *params, *params]
+
+
+def _minutes_of(appointments) -> Iterable[tuple[int, int, int]]:
+    """(specialist, start, end) of each appointment, in whole minutes since the epoch."""
+    database = connections[appointments.db]
+    if database.vendor not in ("postgresql", "sqlite"):
+        return [
+            (specialist_id, _floor(starts_at), _ceil(ends_at))
+            for specialist_id, starts_at, ends_at in appointments.values_list(
+                "specialist_id", "starts_at", "ends_at"
+            ).order_by()
+        ]
+    rows = (
+        appointments.annotate(
+            starts_minute=EpochMinutes("starts_at"), ends_minute=EpochMinutes("ends_at", up=True)
+        )
+        .values_list("specialist_id", "starts_minute", "ends_minute")
+        .order_by()
+    )
+    # The statement the ORM built, run as it is: the rows are integers already, and the
+    # ORM's converters would cost a call per value.
+    sql, params = rows.query.get_compiler(using=rows.db).as_sql()
+    with database.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 class _Busy:
     """One specialist's occupied stretches in the window, as whole minutes, by start."""
 
@@ -194,6 +248,7 @@ class _Plan:
             scoped(WorkingHours, business)
             .filter(specialist_id__in=ids)
             .values_list("specialist_id", "weekday", "starts", "ends")
+            .order_by()
         ):
             self.week[(specialist_id, weekday)] = (
                 _clock(starts, up=True),
@@ -203,6 +258,7 @@ class _Plan:
             scoped(ScheduleException, business)
             .filter(specialist_id__in=ids, day__gte=first, day__lte=last)
             .values_list("specialist_id", "day", "is_day_off", "starts", "ends")
+            .order_by()
         ):
             hours = None
             if not day_off and starts is not None and ends is not None and ends > starts:
@@ -226,10 +282,8 @@ class _Plan:
         if exclude_appointment is not None:
             appointments = appointments.exclude(pk=exclude_appointment)
         found: dict[int, list[tuple[int, int]]] = {}
-        for specialist_id, starts_at, ends_at in appointments.values_list(
-            "specialist_id", "starts_at", "ends_at"
-        ).order_by():
-            found.setdefault(specialist_id, []).append((_floor(starts_at), _ceil(ends_at)))
+        for specialist_id, starts, ends in _minutes_of(appointments):
+            found.setdefault(specialist_id, []).append((starts, ends))
         self.busy = {specialist_id: _Busy(rows) for specialist_id, rows in found.items()}
 
     def _at(self, day: date, midnight: int, regular: bool, at: time, *, up: bool) -> int:

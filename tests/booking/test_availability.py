@@ -9,7 +9,7 @@ import pytest
 
 from navbat.booking import availability
 from navbat.booking.availability import Rules, free_days, free_times, offered_specialists
-from navbat.booking.models import BookingSettings, Status
+from navbat.booking.models import Appointment, BookingSettings, Status
 from tests.booking import availability_rows as rows
 
 pytestmark = pytest.mark.django_db
@@ -248,6 +248,9 @@ def test_performers_are_active_online_and_do_every_service(owner, place):
         return [person.name for person in found]
 
     assert names([cut.pk, colour.pk]) == ["Bobur", "Aziza"]
+    # The photos stay in the database (the widget serves them by their own view).
+    found = availability.performers(location=place, service_ids=[cut.pk])
+    assert all("photo" in person.get_deferred_fields() for person in found)
     assert names([cut.pk, nails.pk]) == ["Aziza"]
     assert names([nails.pk]) == ["Aziza"]
     assert [p.pk for p in availability.performers(location=place, service_ids=[])] == [
@@ -297,6 +300,24 @@ def test_cancelled_no_show_and_expired_holds_free_the_time(place):
         "10:00",
         "11:00",
     ]
+
+
+def test_appointments_off_the_minute_occupy_every_minute_they_touch(place):
+    person = rows.specialist(place, week={0: ("09:00", "14:00")})
+    ten = rows.local(MONDAY, "10:00", TZ)
+    # From 10:00:30 to 10:59:30.5, and from 12:30:00.000001 to 13:00.
+    first = rows.appointment(person, ten + timedelta(seconds=30), 59)
+    second = rows.appointment(person, ten + timedelta(hours=2, minutes=30, microseconds=1), 30)
+    Appointment.objects.filter(pk=first.pk).update(
+        ends_at=ten + timedelta(minutes=59, seconds=30, microseconds=500_000)
+    )
+    Appointment.objects.filter(pk=second.pk).update(ends_at=rows.local(MONDAY, "13:00", TZ))
+    assert times_of(place, [person], 60) == ["09:00", "11:00", "11:30", "13:00"]
+    # A microsecond past 13:00 takes the minute from 13:00 to 13:01.
+    Appointment.objects.filter(pk=second.pk).update(
+        ends_at=rows.local(MONDAY, "13:00", TZ) + timedelta(microseconds=1)
+    )
+    assert times_of(place, [person], 60) == ["09:00", "11:00", "11:30"]
 
 
 def test_an_appointment_from_the_evening_before_reaches_into_the_day(place):
@@ -413,6 +434,39 @@ def test_the_step_today_and_the_horizon_follow_the_locations_zone(owner):
     # A 45-minute step counts from Moscow's midnight (from Tashkent's it would give 08:30).
     assert times_of(moscow, [in_moscow], 30, step=45, now=now) == ["08:15", "09:00"]
     assert times_of(tashkent, [in_tashkent], 30, step=45, now=now) == ["08:15", "09:00"]
+
+
+def test_days_when_the_clocks_change_count_real_minutes(owner):
+    berlin = rows.location(owner, tz="Europe/Berlin")
+    person = rows.specialist(berlin, week={6: ("01:00", "05:00")})
+
+    def offered(day, **changes):
+        found = free_times(
+            location=berlin,
+            rules=rules(time_zone="Europe/Berlin", horizon_days=365, **changes),
+            specialists=[person],
+            duration=60,
+            day=day,
+            now=NOW,
+        )
+        return [slot.start.isoformat() for slot in found]
+
+    # Spring forward (02:00 -> 03:00): the shift lasts three hours.
+    assert offered(date(2031, 3, 30)) == [
+        "2031-03-30T01:00:00+01:00",
+        "2031-03-30T01:30:00+01:00",
+        "2031-03-30T03:00:00+02:00",
+        "2031-03-30T03:30:00+02:00",
+        "2031-03-30T04:00:00+02:00",
+    ]
+    # Fall back (03:00 -> 02:00): five hours, 02:00 twice.
+    assert offered(date(2031, 10, 26), step=60) == [
+        "2031-10-26T01:00:00+02:00",
+        "2031-10-26T02:00:00+02:00",
+        "2031-10-26T02:00:00+01:00",
+        "2031-10-26T03:00:00+01:00",
+        "2031-10-26T04:00:00+01:00",
+    ]
 
 
 def test_settings_and_rules_of_a_location(owner, place):
