@@ -85,9 +85,13 @@ class Slot:
 
 
 def settings_of(location: Location) -> BookingSettings:
-    """The location's online booking settings (the defaults, unsaved, where none are)."""
-    found = scoped(BookingSettings, location.business).filter(location=location).first()
-    return found or BookingSettings(business_id=location.business_id, location=location)
+    """The location's online booking settings (the defaults, unsaved, where none are).
+    Read through the location's own one-to-one relation, so a request asks once however
+    many steps want them (the widget's entry, its choice, the refund policy)."""
+    try:
+        return location.booking_settings
+    except BookingSettings.DoesNotExist:
+        return BookingSettings(business_id=location.business_id, location=location)
 
 
 def duration_of(services: list[Service]) -> int:

@@ -24,23 +24,23 @@ from django.utils.translation import gettext as _
 
 from navbat.kit.errors import Refused
 from navbat.kit.tenancy import scoped
-from navbat.payments.models import PaymentOrder, Refund, RefundState, State
+from navbat.payments.duplicates import HOLDING_MONEY
+from navbat.payments.models import PaymentOrder, Refund, RefundState
 
 from . import states
 from .availability import settings_of
 from .models import Appointment, CancelledBy, OnlineBooking, RefundPolicy, Status
 from .online import can_change
+from .selectors import online_payments_of
 
 log = logging.getLogger("navbat.booking")
 
-HOLDING_MONEY = (State.PAID, State.PARTLY_REFUNDED)
-
 
 def online_paid(appointment: Appointment) -> list[PaymentOrder]:
-    """The appointment's online payments that still hold money."""
+    """The appointment's online payments that still hold money, first paid first."""
     return list(
-        scoped(PaymentOrder, appointment.business)
-        .filter(payable_kind="appointment", payable_id=appointment.pk, state__in=HOLDING_MONEY)
+        online_payments_of(appointment=appointment)
+        .filter(state__in=HOLDING_MONEY)
         .order_by("paid_at", "pk")
     )
 

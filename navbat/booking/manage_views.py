@@ -43,13 +43,13 @@ from .public_pages import (
     duration_text,
     is_htmx,
     language_codes,
-    minutes_left,
     minutes_text,
     refund_policy_text,
     remember_language,
     render_public,
     use_language,
 )
+from .selectors import minutes_left
 from .widget_forms import read_pick
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")

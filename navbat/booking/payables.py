@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from navbat.finance.selectors import paid_subquery
 from navbat.kit.tenancy import scoped
 from navbat.kit.urls import public_url
-from navbat.payments.payables import DueState, PayableLine, PayableView
+from navbat.payments.payables import DueState, PayableLine, PayableView, amount_due
 
 from . import states
 from .models import Appointment, CancelledBy, LineKind, OnlineBooking, Source, Status
@@ -136,9 +136,8 @@ class AppointmentPayable:
         if row is None:
             return None
         status, total, paid, prepayment, starts_at = row
-        rest = max(total - paid, 0)
         asked = asks(prepayment, paid, status=status, starts_at=starts_at)
-        due = rest if asked is None else max(min(asked, rest), 0)
+        due = amount_due(total=total, paid=paid, asks=asked)
         return DueState(is_open=status != Status.CANCELLED, due=due)
 
     def on_paid(self, *, business, payable_id: int, order) -> None:

@@ -5,8 +5,7 @@ Used by the widget (``widget_views``) and the client's booking page (``manage_vi
 """
 
 import calendar
-import math
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import wraps
 
 from csp.decorators import csp_replace
@@ -104,9 +103,10 @@ def over_limit(request, *, budget: limits.Budget, what: str, phone: str = "", em
     return None
 
 
-def _typed_phone(request) -> str:
+def typed_phone(raw: str) -> str:
+    """The phone a client typed, in E.164; "" when it is not one."""
     try:
-        return normalise_phone((request.POST.get("phone") or "")[:32])
+        return normalise_phone((raw or "")[:32])
     except PhoneError:
         return ""
 
@@ -128,7 +128,7 @@ def counted(what):
             use_language(request, asked=params.get("lang") or request.GET.get("lang") or "")
             name = what(request) if callable(what) else what
             if request.method == "POST":
-                budget, phone = limits.WRITE, _typed_phone(request)
+                budget, phone = limits.WRITE, typed_phone(request.POST.get("phone"))
             else:
                 budget, phone = limits.READ, ""
             refused = over_limit(
@@ -155,10 +155,6 @@ def duration_text(minutes: int) -> str:
     if hours:
         return _("%(hours)s h") % {"hours": hours}
     return _("%(minutes)s min") % {"minutes": rest}
-
-
-def minutes_left(until: datetime, now: datetime) -> int:
-    return max(math.ceil((until - now).total_seconds() / 60), 0)
 
 
 def minutes_text(minutes: int) -> str:

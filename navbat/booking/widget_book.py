@@ -17,7 +17,7 @@ from navbat.kit.phones import PhoneError, normalise_phone
 from navbat.kit.timeutil import local_datetime
 
 from . import availability, online, phone_checks
-from .public_pages import change_rule_text, counted, frameable, refund_policy_text
+from .public_pages import change_rule_text, counted, frameable, refund_policy_text, typed_phone
 from .widget_forms import DetailsForm, Pick
 from .widget_views import (
     chosen_specialist,
@@ -152,18 +152,11 @@ def _details_page(request, details: _Details, form, errors: dict, *, status=200,
     return widget_page(request, details.location, details.pick, "details", context, status=status)
 
 
-def _normalised(phone: str) -> str:
-    try:
-        return normalise_phone(phone or "")
-    except PhoneError:
-        return ""
-
-
 def _phone_code(request, details: _Details, form, action: str):
     """Ask a code for the typed phone, or check the typed code (the salon reads the code
     out until navbat sends messages)."""
     raw_phone = (form.data.get("phone") or "")[:32]
-    phone = _normalised(raw_phone)
+    phone = typed_phone(raw_phone)
     if action == "code":
         if not phone:
             try:
@@ -196,7 +189,7 @@ def _phone_code(request, details: _Details, form, action: str):
 
 def _book(request, details: _Details, form):
     pick, location = details.pick, details.location
-    phone = _normalised((form.data.get("phone") or "")[:32])
+    phone = typed_phone(form.data.get("phone"))
     if not form.is_valid():
         errors = {
             ("general" if name == "__all__" else name): " ".join(messages)

@@ -21,6 +21,13 @@ class PayableLine:
     vat_percent: int = 0
 
 
+def amount_due(*, total: int, paid: int, asks: int | None = None) -> int:
+    """What a client is asked to pay now: the rest, or the part asked when it is less (the
+    one rule behind ``PayableView.due`` and a payable's ``due_state``)."""
+    rest = max(total - paid, 0)
+    return rest if asks is None else max(min(asks, rest), 0)
+
+
 @dataclass(frozen=True)
 class PayableView:
     """Everything the Quick Payment page and the provider need about one payable."""
@@ -64,9 +71,7 @@ class PayableView:
     @property
     def due(self) -> int:
         """What the client is asked to pay now."""
-        if self.asks is None:
-            return self.rest
-        return max(min(self.asks, self.rest), 0)
+        return amount_due(total=self.total, paid=self.paid, asks=self.asks)
 
     @property
     def is_prepayment(self) -> bool:
